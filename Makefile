@@ -1,0 +1,43 @@
+# ganlab course: `make lab` to study, `make test` to check everything (what CI runs).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# The install is redone only when pyproject.toml changes: the stamp is named after its hash.
+STAMP  := $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib;print(hashlib.sha256(open('pyproject.toml','rb').read()).hexdigest()[:16])")
+LAB_ARGS ?=
+NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
+
+.PHONY: venv lab test unit nbval notebooks lint bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ganlab)" >/dev/null
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/ $(LAB_ARGS)
+
+test: unit nbval
+
+unit: $(STAMP)
+	GANLAB_BUDGET=quick $(BIN)/python -m pytest tests/
+
+nbval: $(STAMP)
+	GANLAB_BUDGET=quick $(BIN)/python -m pytest $(NBVAL) --durations=10 notebooks/
+
+notebooks: $(STAMP)
+	$(BIN)/ganlab run-notebooks notebooks
+
+lint: $(STAMP)
+	$(BIN)/ruff check ganlab tests scripts bench notebooks
+
+bench: $(STAMP)
+	for f in bench/*.py; do $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,136 @@
+"""MNIST for the course: a shipped 5,000-digit subset offline, full MNIST through torchvision.
+
+Used by notebooks 00 and 04-07. Every dataset returned here holds images as float
+tensors of shape (N, 1, 28, 28) scaled to [-1, 1] (the range of a tanh generator)
+and integer labels of shape (N,).
+
+Shipped files live in ``data/`` at the repository root (or in ``$GANLAB_DATA``) and
+are checked against the sha256 in ``data/MANIFEST`` every time they are loaded.
+
+Reference: Y. LeCun, C. Cortes, C. J. C. Burges, "The MNIST database of handwritten
+digits" (1998).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import TensorDataset
+
+__all__ = ["SOURCES", "ChecksumError", "data_dir", "mnist", "verify"]
+
+SOURCES = ("auto", "shipped", "torchvision")
+SHIPPED_MNIST = "mnist_5k.npz"
+_MANIFEST_LINE = re.compile(r"^([0-9a-f]{64})\s+(\S+)\s*$")
+
+
+class ChecksumError(RuntimeError):
+    """A shipped data file is missing or differs from its sha256 in data/MANIFEST."""
+
+
+def data_dir() -> Path:
+    """The folder of shipped data: ``$GANLAB_DATA`` if set, else ``data/`` beside the package."""
+    override = os.environ.get("GANLAB_DATA")
+    return Path(override) if override else Path(__file__).resolve().parents[1] / "data"
+
+
+def _manifest(folder: Path) -> dict[str, str]:
+    path = folder / "MANIFEST"
+    if not path.is_file():
+        raise ChecksumError(
+            f"{path} is missing; restore it with `git checkout -- data/MANIFEST` "
+            "(or point GANLAB_DATA at a folder that has it)"
+        )
+    entries = {}
+    for line in path.read_text().splitlines():
+        match = _MANIFEST_LINE.match(line)
+        if match:
+            entries[match.group(2)] = match.group(1)
+    return entries
+
+
+def verify(name: str, folder: Path | None = None) -> Path:
+    """Return the path of shipped file ``name`` after checking its sha256 against MANIFEST."""
+    folder = data_dir() if folder is None else Path(folder)
+    expected = _manifest(folder).get(name)
+    if expected is None:
+        raise ChecksumError(f"{name!r} is not listed in {folder / 'MANIFEST'}")
+    path = folder / name
+    restore = f"restore it with `git checkout -- data/{name}` (source and licence: data/MANIFEST)"
+    if not path.is_file():
+        raise ChecksumError(f"shipped data file {path} is missing; {restore}")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != expected:
+        raise ChecksumError(
+            f"shipped data file {path} is corrupt: sha256 {digest[:12]}... but MANIFEST "
+            f"says {expected[:12]}...; {restore}"
+        )
+    return path
+
+
+def _to_dataset(images: torch.Tensor, labels: torch.Tensor) -> TensorDataset:
+    # uint8 (N, 28, 28) -> float (N, 1, 28, 28) in [-1, 1]
+    x = images.to(torch.float32).div(127.5).sub(1.0).unsqueeze(1)
+    return TensorDataset(x, labels.to(torch.long))
+
+
+def _shipped(limit: int | None) -> TensorDataset:
+    with np.load(verify(SHIPPED_MNIST)) as arrays:
+        images, labels = arrays["images"], arrays["labels"]
+    if limit is not None:
+        images, labels = images[:limit], labels[:limit]
+    return _to_dataset(torch.from_numpy(images), torch.from_numpy(labels))
+
+
+def _torchvision(root: Path, train: bool, download: bool, limit: int | None) -> TensorDataset:
+    from torchvision.datasets import MNIST
+
+    full = MNIST(str(root), train=train, download=download)
+    images, labels = full.data, full.targets
+    if limit is not None:
+        images, labels = images[:limit], labels[:limit]
+    return _to_dataset(images, labels)
+
+
+def mnist(
+    source: str = "auto",
+    *,
+    train: bool = True,
+    root: str | os.PathLike | None = None,
+    download: bool = True,
+    limit: int | None = None,
+) -> TensorDataset:
+    """MNIST digits as a ``TensorDataset`` of (image in [-1, 1], label).
+
+    source:
+        ``"shipped"`` -- the 5,000-digit subset in ``data/`` (no network; the quick budget);
+        ``"torchvision"`` -- full MNIST (60,000 train / 10,000 test) via torchvision,
+        downloaded into ``root`` when ``download`` is true;
+        ``"auto"`` -- torchvision when it is present or downloadable, else the shipped
+        subset with a one-line notice on stderr.
+    train: torchvision's train/test split (the shipped subset has one split only).
+    root: where torchvision keeps MNIST; default ``~/.cache/ganlab``.
+    limit: keep the first ``limit`` digits.
+    """
+    if source not in SOURCES:
+        raise ValueError(f"source={source!r} is not known; allowed: {', '.join(SOURCES)}")
+    if limit is not None and (not isinstance(limit, int) or limit <= 0):
+        raise ValueError(f"limit must be a positive int or None, got {limit!r}")
+    root = Path(root) if root is not None else Path.home() / ".cache" / "ganlab"
+    if source == "shipped":
+        return _shipped(limit)
+    if source == "torchvision":
+        return _torchvision(root, train, download, limit)
+    try:
+        return _torchvision(root, train, download, limit)
+    except (RuntimeError, OSError) as err:  # no network, mirror down, or not downloaded
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        print(f"ganlab.data: full MNIST unavailable ({reason}); using the shipped "
+              "5,000-digit subset", file=sys.stderr)
+        return _shipped(limit)

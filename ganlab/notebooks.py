@@ -1,0 +1,83 @@
+"""The course's notebooks as files: find them, check how they were stored, re-execute them.
+
+Stored outputs are what nbval compares against, so a notebook must be saved after a
+clean top-to-bottom run: ``execution_count`` 1..n over its code cells, outputs kept.
+``ganlab run-notebooks`` (``make notebooks``) produces exactly that under the quick
+budget on the CPU.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from .colab import SETUP_CELL
+
+__all__ = ["course_notebooks", "execution_problems", "run_notebook"]
+
+
+def course_notebooks(folder: str | os.PathLike = "notebooks") -> list[Path]:
+    """The numbered notebooks ``NN_*.ipynb`` in ``folder``, in course order."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"folder={str(folder)!r} is not a directory")
+    return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+def execution_problems(nb) -> list[str]:
+    """What is wrong with how ``nb`` (an nbformat node) was stored; empty when it is fine."""
+    problems = []
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    if not code:
+        return ["has no code cells"]
+    if code[0].source != SETUP_CELL:
+        problems.append("first code cell is not ganlab.colab.SETUP_CELL (run `make notebooks`)")
+    for expected, cell in enumerate(code, start=1):
+        if cell.execution_count != expected:
+            problems.append(
+                f"code cell {expected} has execution_count {cell.execution_count}, expected "
+                f"{expected} (re-run the notebook top to bottom)"
+            )
+            break
+    for i, cell in enumerate(code, start=1):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                problems.append(f"code cell {i} stored an error: {out.get('ename')}")
+    return problems
+
+
+def run_notebook(path: Path, *, timeout: int = 600) -> float:
+    """Re-execute ``path`` in place under the quick budget on the CPU; return seconds taken."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    if code:
+        code[0].source = SETUP_CELL
+    env_before = {k: os.environ.get(k) for k in ("GANLAB_BUDGET", "GANLAB_DEVICE")}
+    os.environ.update(GANLAB_BUDGET="quick", GANLAB_DEVICE="cpu")
+    try:
+        start = time.perf_counter()
+        NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        seconds = time.perf_counter() - start
+    finally:
+        for key, value in env_before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    nbformat.write(nb, path)
+    return seconds
+
+
+def run_all(paths: Iterable[Path]) -> dict[Path, float]:
+    """Run each notebook in turn, printing its time; return the times."""
+    times = {}
+    for path in paths:
+        times[path] = run_notebook(path)
+        print(f"{path.name}: {times[path]:.1f} s", flush=True)
+    return times

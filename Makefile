@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 # The install is redone only when pyproject.toml changes: the stamp is named after its hash.
 STAMP  := $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib;print(hashlib.sha256(open('pyproject.toml','rb').read()).hexdigest()[:16])")
 LAB_ARGS ?=
+# Jupyter refuses to run as root (containers, Colab-like boxes) unless told.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
 
 .PHONY: venv lab test unit nbval notebooks lint bench clean
@@ -20,7 +22,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/ $(LAB_ARGS)
+	$(BIN)/jupyter lab notebooks/ $(ROOT_FLAG) $(LAB_ARGS)
 
 test: unit nbval
 

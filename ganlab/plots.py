@@ -1,5 +1,14 @@
-"""Figures the notebooks share. Every function draws on a matplotlib Axes (made if not
-given), titles it, labels its axes, and returns the Axes, so notebooks compose them.
+"""Figures the notebooks share.
+
+Every function draws on a matplotlib Axes (made when ``ax`` is None), gives it a title
+and labelled axes, and returns it, so notebooks can compose panels. Tensors may live on
+any device; they are moved to the CPU here.
+
+* ``density_1d`` -- 1-D densities of data and generator with a discriminator's D(x).
+* ``critic_field`` -- 2-D samples over a heat map of the critic's score, with arrows
+  along its gradient (the view popularised by GAN Lab, Kahng et al. 2018).
+* ``loss_curves`` -- a ``History``'s losses (and metrics) against the generator step.
+* ``image_grid`` -- a batch of images via torchvision's ``make_grid``.
 """
 
 from __future__ import annotations
@@ -8,12 +17,85 @@ import matplotlib.pyplot as plt
 import torch
 from torchvision.utils import make_grid
 
-__all__ = ["image_grid"]
+__all__ = ["critic_field", "density_1d", "image_grid", "loss_curves"]
 
 
-def _axes(ax, figsize=(5, 5)):
+def _axes(ax, figsize=(5, 4)):
     if ax is None:
         _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def _cpu(t) -> torch.Tensor:
+    return torch.as_tensor(t).detach().float().cpu()
+
+
+def density_1d(x, p_data, p_g=None, d=None, *, ax=None, title="Densities and D(x)",
+               d_label="D(x)"):
+    """p_data(x), p_G(x) on a grid ``x`` and, on a second y-axis in [0, 1], D(x)."""
+    ax = _axes(ax, (6, 3.5))
+    x = _cpu(x)
+    ax.fill_between(x, _cpu(p_data), alpha=0.3, color="C0", label="p_data")
+    ax.plot(x, _cpu(p_data), color="C0")
+    if p_g is not None:
+        ax.fill_between(x, _cpu(p_g), alpha=0.3, color="C1", label="p_G")
+        ax.plot(x, _cpu(p_g), color="C1")
+    ax.set_xlabel("x")
+    ax.set_ylabel("density")
+    ax.set_title(title)
+    handles, labels = ax.get_legend_handles_labels()
+    if d is not None:
+        right = ax.twinx()
+        right.plot(x, _cpu(d), color="C2", lw=2, label=d_label)
+        right.set_ylim(-0.02, 1.02)
+        right.set_ylabel(d_label)
+        h2, l2 = right.get_legend_handles_labels()
+        handles, labels = handles + h2, labels + l2
+    ax.legend(handles, labels, loc="upper left", fontsize=8)
+    return ax
+
+
+def critic_field(critic, real, fake, *, lim=2.0, n=80, arrows=True, ax=None,
+                 title="Critic score, real and generated samples"):
+    """Heat map of ``critic`` on [-lim, lim]^2, real and fake points, gradient arrows."""
+    ax = _axes(ax, (5, 5))
+    device = next(critic.parameters()).device
+    axis = torch.linspace(-lim, lim, n)
+    gx, gy = torch.meshgrid(axis, axis, indexing="xy")
+    grid = torch.stack([gx.flatten(), gy.flatten()], dim=1).to(device).requires_grad_(True)
+    scores = critic(grid)
+    (grad,) = torch.autograd.grad(scores.sum(), grid)
+    image = ax.imshow(_cpu(scores).view(n, n), origin="lower", extent=(-lim, lim, -lim, lim),
+                      cmap="RdBu_r", alpha=0.8, aspect="equal")
+    plt.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="critic score")
+    if arrows:
+        step = max(n // 16, 1)
+        g = _cpu(grad).view(n, n, 2)[::step, ::step]
+        ax.quiver(gx[::step, ::step], gy[::step, ::step], g[..., 0], g[..., 1],
+                  color="k", alpha=0.5, width=0.004)
+    real, fake = _cpu(real), _cpu(fake)
+    ax.scatter(real[:, 0], real[:, 1], s=4, c="C2", label="real", alpha=0.6)
+    ax.scatter(fake[:, 0], fake[:, 1], s=4, c="C1", label="generated", alpha=0.6)
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    ax.set_title(title)
+    ax.legend(loc="lower right", fontsize=8, markerscale=3)
+    return ax
+
+
+def loss_curves(history, *, ax=None, title="Losses during training"):
+    """Critic and generator losses (and any extra metrics, dashed) against the step."""
+    ax = _axes(ax, (6, 3.5))
+    ax.plot(history.steps, history.d_loss, label="critic / D loss")
+    ax.plot(history.steps, history.g_loss, label="generator loss")
+    for name, values in history.extra.items():
+        ax.plot(history.steps, values, "--", label=name)
+    ax.set_xlabel("generator step")
+    ax.set_ylabel("loss")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
     return ax
 
 
@@ -24,9 +106,9 @@ def image_grid(images: torch.Tensor, *, nrow: int = 10, title: str = "", ax=None
         raise ValueError(f"images must be a tensor of shape (N, C, H, W), got {shape}")
     if nrow <= 0:
         raise ValueError(f"nrow must be positive, got {nrow}")
-    grid = make_grid(images.detach().float().cpu(), nrow=nrow, padding=2,
-                     normalize=True, value_range=(-1, 1), pad_value=1.0)
-    ax = _axes(ax)
+    grid = make_grid(_cpu(images), nrow=nrow, padding=2, normalize=True, value_range=(-1, 1),
+                     pad_value=1.0)
+    ax = _axes(ax, (5, 5))
     ax.imshow(grid.permute(1, 2, 0).numpy(), interpolation="nearest")  # (C,H,W) -> (H,W,C)
     ax.set_title(title or f"{len(images)} images")
     ax.set_xlabel(f"{nrow} per row")

@@ -1,0 +1,112 @@
+"""GAN objectives on raw critic scores, both players' losses written as things to minimise.
+
+Used by notebooks 01-07. A discriminator returns a raw score s(x) (a logit); for the
+classifier losses D(x) = sigmoid(s(x)). ``get(name)`` returns a ``GANLoss`` with
+
+* ``discriminator(real_scores, fake_scores)`` -- the critic's loss (scalar), and
+* ``generator(fake_scores)`` -- the generator's loss (scalar).
+
+Argument order is always real before fake. All logs of sigmoids are written with
+softplus, which is exact and never takes log(0):
+log D = log sigmoid(s) = -softplus(-s) and log(1 - D) = log sigmoid(-s) = -softplus(s).
+
+Names:
+
+* ``minimax`` (MMGAN) -- D: -E[log D(x)] - E[log(1 - D(G(z)))]; G: E[log(1 - D(G(z)))].
+  The value function of Goodfellow et al. 2014, eq. 1 (G minimises V, D maximises it).
+* ``nonsaturating`` (NSGAN) -- D as above; G: -E[log D(G(z))] (Goodfellow et al. 2014,
+  section 3: "rather than training G to minimize log(1 - D(G(z))) ...").
+* ``wasserstein`` -- D: E[s(G(z))] - E[s(x)]; G: -E[s(G(z))] (Arjovsky et al. 2017, eq. 3).
+* ``hinge`` -- D: E[max(0, 1 - s(x))] + E[max(0, 1 + s(G(z)))]; G: -E[s(G(z))]
+  (Lim & Ye 2017; Miyato et al. 2018, eq. 16-17).
+
+References: Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014, arXiv:1406.2661.
+Arjovsky, Chintala, Bottou, "Wasserstein GAN", ICML 2017, arXiv:1701.07875.
+Lim & Ye, "Geometric GAN", arXiv:1705.02894. Miyato et al., "Spectral Normalization for
+Generative Adversarial Networks", ICLR 2018, arXiv:1802.05957.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["GANLoss", "NAMES", "get", "register"]
+
+Tensor = torch.Tensor
+
+
+@dataclass(frozen=True)
+class GANLoss:
+    """A pair of losses to minimise: ``discriminator(real, fake)`` and ``generator(fake)``."""
+
+    name: str
+    d_loss: Callable[[Tensor, Tensor], Tensor]
+    g_loss: Callable[[Tensor], Tensor]
+    description: str = ""
+
+    def discriminator(self, real_scores: Tensor, fake_scores: Tensor) -> Tensor:
+        """The critic's loss on scores of a real and a generated batch."""
+        _check_scores("real_scores", real_scores)
+        _check_scores("fake_scores", fake_scores)
+        return self.d_loss(real_scores, fake_scores)
+
+    def generator(self, fake_scores: Tensor) -> Tensor:
+        """The generator's loss on the critic's scores of a generated batch."""
+        _check_scores("fake_scores", fake_scores)
+        return self.g_loss(fake_scores)
+
+
+def _check_scores(name: str, scores: Tensor) -> None:
+    if not isinstance(scores, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of raw scores, got {type(scores).__name__}")
+    if scores.numel() == 0:
+        raise ValueError(f"{name} is empty")
+
+
+def _bce_discriminator(real: Tensor, fake: Tensor) -> Tensor:
+    # -log D(x) - log(1 - D(G(z))) = softplus(-s_real) + softplus(s_fake)
+    return F.softplus(-real).mean() + F.softplus(fake).mean()
+
+
+_REGISTRY: dict[str, GANLoss] = {}
+
+
+def register(loss: GANLoss) -> GANLoss:
+    """Add a loss under ``loss.name`` (used by ``divergences`` for the f-GAN family)."""
+    _REGISTRY[loss.name] = loss
+    return loss
+
+
+register(GANLoss(
+    "minimax", _bce_discriminator, lambda fake: -F.softplus(fake).mean(),  # log(1 - D)
+    "Goodfellow et al. 2014, eq. 1: G minimises E[log(1 - D(G(z)))]; saturates when D(G(z)) -> 0",
+))
+register(GANLoss(
+    "nonsaturating", _bce_discriminator, lambda fake: F.softplus(-fake).mean(),  # -log D
+    "Goodfellow et al. 2014, sec. 3: G minimises -E[log D(G(z))]",
+))
+register(GANLoss(
+    "wasserstein", lambda real, fake: fake.mean() - real.mean(), lambda fake: -fake.mean(),
+    "Arjovsky et al. 2017: critic maximises E[s(x)] - E[s(G(z))]; needs a Lipschitz constraint",
+))
+register(GANLoss(
+    "hinge", lambda real, fake: F.relu(1 - real).mean() + F.relu(1 + fake).mean(),
+    lambda fake: -fake.mean(),
+    "Lim & Ye 2017; Miyato et al. 2018: hinge critic, generator maximises the critic's score",
+))
+
+
+NAMES = tuple(_REGISTRY)
+
+
+def get(name: str | GANLoss) -> GANLoss:
+    """The loss called ``name`` (a GANLoss passes through); unknown names list the known ones."""
+    if isinstance(name, GANLoss):
+        return name
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown loss {name!r}; known: {', '.join(_REGISTRY)}")
+    return _REGISTRY[name]

@@ -1,0 +1,155 @@
+"""Networks for the course: an MLP for toy data, DCGAN-style generator and critic for images.
+
+Used by notebooks 01-07. All critics return one raw score per sample, shape (N,): no
+sigmoid at the end (the losses in ``ganlab.losses`` apply it where the objective needs it,
+and a Wasserstein critic must not have one).
+
+Critics take ``layer_wrapper``: a function applied to every weight layer as it is built,
+e.g. ``torch.nn.utils.parametrizations.spectral_norm`` (notebook 06), so a normalisation
+that wraps layers is applied in one place.
+
+References: Radford, Metz, Chintala, "Unsupervised Representation Learning with Deep
+Convolutional GANs" (DCGAN), ICLR 2016, arXiv:1511.06434 -- strided convolutions,
+batch norm in G, LeakyReLU(0.2) in D, tanh output. Gulrajani et al. 2017 (WGAN-GP) --
+no batch norm in a critic trained with a gradient penalty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+__all__ = ["ACTIVATIONS", "IMAGE_SHAPES", "DCCritic", "DCGenerator", "MLP"]
+
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "leaky_relu": lambda: nn.LeakyReLU(0.2),
+    "tanh": nn.Tanh,
+    "elu": nn.ELU,
+    "softplus": nn.Softplus,
+}
+# (channels, height, width) the convolutional models support: MNIST and CIFAR-10 sizes.
+IMAGE_SHAPES = ((1, 28, 28), (3, 32, 32))
+LayerWrapper = Callable[[nn.Module], nn.Module]
+
+
+def _identity(layer: nn.Module) -> nn.Module:
+    return layer
+
+
+def _positive(name: str, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+def _activation(name: str) -> nn.Module:
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; known: {', '.join(ACTIVATIONS)}")
+    return ACTIVATIONS[name]()
+
+
+def _image_shape(shape) -> tuple[int, int, int]:
+    shape = tuple(shape)
+    if shape not in IMAGE_SHAPES:
+        raise ValueError(f"image_shape must be one of {IMAGE_SHAPES}, got {shape}")
+    return shape
+
+
+class MLP(nn.Module):
+    """x (N, in_features) -> (N, out_features); ``depth`` hidden layers of ``width`` units.
+
+    With ``out_features=1`` and ``squeeze=True`` (the default for a critic) the output is
+    (N,). Hidden layers: Linear -> activation. The last layer is linear.
+    """
+
+    def __init__(self, in_features: int, out_features: int = 1, *, width: int = 128,
+                 depth: int = 3, activation: str = "relu", squeeze: bool | None = None,
+                 layer_wrapper: LayerWrapper | None = None):
+        super().__init__()
+        for name, value in (("in_features", in_features), ("out_features", out_features),
+                            ("width", width)):
+            _positive(name, value)
+        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
+            raise ValueError(f"depth must be a non-negative int, got {depth!r}")
+        wrap = layer_wrapper or _identity
+        layers: list[nn.Module] = []
+        size = in_features
+        for _ in range(depth):
+            layers += [wrap(nn.Linear(size, width)), _activation(activation)]
+            size = width
+        layers.append(wrap(nn.Linear(size, out_features)))
+        self.net = nn.Sequential(*layers)
+        self.squeeze = (out_features == 1) if squeeze is None else squeeze
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.net(x)
+        return out.squeeze(-1) if self.squeeze else out
+
+
+class DCGenerator(nn.Module):
+    """z (N, z_dim) -> images (N, C, H, W) in [-1, 1], DCGAN-style.
+
+    Linear to a (4w, s, s) map (s = 7 for 28x28, 4 for 32x32), then stride-2 transposed
+    convolutions that double the side and halve the channels, batch norm + ReLU between,
+    tanh at the end.
+    """
+
+    def __init__(self, z_dim: int = 64, *, image_shape=(1, 28, 28), width: int = 64,
+                 batch_norm: bool = True):
+        super().__init__()
+        _positive("z_dim", z_dim)
+        _positive("width", width)
+        channels, side, _ = _image_shape(image_shape)
+        n_up = 2 if side == 28 else 3
+        self.start = (4 * width, side >> n_up, side >> n_up)
+        self.z_dim, self.image_shape = z_dim, (channels, side, side)
+        norm1d = nn.BatchNorm1d if batch_norm else lambda n: nn.Identity()
+        norm2d = nn.BatchNorm2d if batch_norm else lambda n: nn.Identity()
+        self.project = nn.Sequential(
+            nn.Linear(z_dim, 4 * width * self.start[1] * self.start[2]),
+            norm1d(4 * width * self.start[1] * self.start[2]), nn.ReLU())
+        blocks: list[nn.Module] = []
+        c = 4 * width
+        for i in range(n_up):
+            last = i == n_up - 1
+            out = channels if last else c // 2
+            blocks.append(nn.ConvTranspose2d(c, out, 4, stride=2, padding=1))  # side x2
+            blocks += [nn.Tanh()] if last else [norm2d(out), nn.ReLU()]
+            c = out
+        self.body = nn.Sequential(*blocks)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = self.project(z).view(-1, *self.start)  # (N, 4w*s*s) -> (N, 4w, s, s)
+        return self.body(h)
+
+
+class DCCritic(nn.Module):
+    """images (N, C, H, W) -> raw scores (N,), DCGAN-style.
+
+    Stride-2 4x4 convolutions that halve the side and double the channels (w, 2w[, 4w]),
+    LeakyReLU(0.2), optional batch norm after the first layer (leave it off for WGAN-GP),
+    then a linear layer to one score. ``layer_wrapper`` is applied to every weight layer.
+    """
+
+    def __init__(self, *, image_shape=(1, 28, 28), width: int = 64, batch_norm: bool = False,
+                 layer_wrapper: LayerWrapper | None = None):
+        super().__init__()
+        _positive("width", width)
+        channels, side, _ = _image_shape(image_shape)
+        wrap = layer_wrapper or _identity
+        n_down = 2 if side == 28 else 3
+        layers: list[nn.Module] = []
+        c_in, c_out = channels, width
+        for i in range(n_down):
+            layers.append(wrap(nn.Conv2d(c_in, c_out, 4, stride=2, padding=1)))
+            if batch_norm and i > 0:
+                layers.append(nn.BatchNorm2d(c_out))
+            layers.append(nn.LeakyReLU(0.2))
+            c_in, c_out = c_out, c_out * 2
+        self.features = nn.Sequential(*layers, nn.Flatten())  # (N, c, s, s) -> (N, c*s*s)
+        self.score = wrap(nn.Linear(c_in * (side >> n_down) ** 2, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.score(self.features(x)).squeeze(-1)

@@ -1,0 +1,71 @@
+"""Ways to keep a critic Lipschitz (or smooth): weight clipping, gradient penalties.
+
+Used by notebooks 04-06 and by ``ganlab.train.fit`` (``clip=``, ``penalty=``).
+
+* ``clip_weights_(module, c)`` -- clamp every parameter to [-c, c] (Arjovsky et al. 2017,
+  Algorithm 1, line 7). Makes the critic K-Lipschitz for some K that depends on c and
+  the architecture.
+* ``gradient_penalty(critic, real, fake)`` -- E[(||grad D(x_hat)||_2 - 1)^2] on
+  x_hat = eps * real + (1 - eps) * fake, eps ~ U[0, 1] drawn once per sample
+  (Gulrajani et al. 2017, Algorithm 1 and eq. 3; the weight lambda = 10 is applied by the
+  caller). One-sided variant: E[max(0, ||grad D(x_hat)|| - 1)^2] (same paper, appendix).
+* ``r1_penalty(critic, real)`` -- E[||grad D(x)||^2] on real data (Mescheder et al. 2018,
+  eq. 9; BigGAN uses (gamma/2) times it).
+
+References: Arjovsky, Chintala, Bottou, arXiv:1701.07875. Gulrajani et al., "Improved
+Training of Wasserstein GANs", NeurIPS 2017, arXiv:1704.00028. Mescheder, Geiger,
+Nowozin, "Which Training Methods for GANs do actually Converge?", ICML 2018,
+arXiv:1801.04406.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = ["clip_weights_", "gradient_penalty", "r1_penalty"]
+
+
+def clip_weights_(module: nn.Module, c: float) -> nn.Module:
+    """Clamp every parameter of ``module`` to [-c, c] in place; return the module."""
+    if isinstance(c, bool) or not isinstance(c, (int, float)) or not c > 0:
+        raise ValueError(f"c must be a positive number, got {c!r}")
+    with torch.no_grad():
+        for p in module.parameters():
+            p.clamp_(-c, c)
+    return module
+
+
+def _input_gradient_norms(critic: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """||grad_x D(x)||_2 per sample, keeping the graph so the norm can be backpropagated."""
+    x = x.detach().requires_grad_(True)
+    scores = critic(x)
+    (grad,) = torch.autograd.grad(scores.sum(), x, create_graph=True)
+    # sum over the batch is fine: sample i's score depends on x_i only (no batch norm!)
+    return grad.flatten(1).norm(2, dim=1)  # (N, ...) -> (N, features) -> (N,)
+
+
+def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, *,
+                     one_sided: bool = False,
+                     generator: torch.Generator | None = None) -> torch.Tensor:
+    """E[(||grad D(x_hat)|| - 1)^2] (or E[max(0, ||grad|| - 1)^2] when ``one_sided``).
+
+    real, fake: (N, ...) batches of the same shape; x_hat = eps*real + (1-eps)*fake with
+    one eps ~ U[0, 1] per sample, broadcast over the other axes. Returns a scalar that
+    keeps its graph (backpropagate it into the critic's parameters).
+    """
+    if real.shape != fake.shape:
+        raise ValueError(f"real and fake must have the same shape, got {tuple(real.shape)} "
+                         f"and {tuple(fake.shape)}")
+    shape = (real.shape[0],) + (1,) * (real.dim() - 1)  # (N, 1, ..., 1)
+    eps = torch.rand(shape, generator=generator, dtype=torch.float32).to(real.device, real.dtype)
+    x_hat = eps * real.detach() + (1 - eps) * fake.detach()
+    excess = _input_gradient_norms(critic, x_hat) - 1
+    if one_sided:
+        excess = excess.clamp(min=0)
+    return excess.pow(2).mean()
+
+
+def r1_penalty(critic: nn.Module, real: torch.Tensor) -> torch.Tensor:
+    """E[||grad_x D(x)||^2] over real samples (a scalar with its graph)."""
+    return _input_gradient_norms(critic, real).pow(2).mean()

@@ -1,0 +1,135 @@
+"""Toy distributions with known answers: 1-D Gaussian mixtures and 2-D benchmark sets.
+
+Used by notebooks 01-07. 1-D mixtures have exact densities, so optimal discriminators and
+divergences can be computed on a grid; the 2-D sets are the ones GAN papers use to
+count modes.
+
+2-D sets (``sample(name, n)``; ``modes(name)`` gives the centres and std of the
+Gaussian ones):
+
+* ``8gaussians`` -- 8 centres on a circle of radius 2, std 0.02, the whole set scaled by
+  1/1.414 (Gulrajani et al. 2017, ``gan_toy.py``).
+* ``25gaussians`` -- centres (2i, 2j) for i, j in {-2..2}, std 0.05, scaled by 1/2.828
+  (same source).
+* ``swissroll`` -- a 2-D swiss roll (t cos t, t sin t) for t in [1.5 pi, 4.5 pi], noise
+  std 0.25, scaled by 1/7.5 (same source, after scikit-learn's ``make_swiss_roll``).
+* ``ring`` -- 8 centres on a circle of radius 2, std 0.02, unscaled: the "2D ring" of
+  Metz et al. 2017 (Unrolled GAN), used by VEEGAN (Srivastava et al. 2017) and PacGAN
+  (Lin et al. 2018) for mode counting.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+__all__ = ["NAMES", "Mixture1D", "modes", "sample"]
+
+NAMES = ("8gaussians", "25gaussians", "swissroll", "ring")
+
+
+def _check_n(n: int) -> None:
+    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+        raise ValueError(f"n must be a positive int, got {n!r}")
+
+
+@dataclass(frozen=True)
+class Mixture1D:
+    """p(x) = sum_k w_k N(x; mu_k, sigma_k^2): a 1-D Gaussian mixture with an exact density."""
+
+    means: tuple[float, ...]
+    stds: tuple[float, ...]
+    weights: tuple[float, ...] | None = None
+
+    def __post_init__(self):
+        k = len(self.means)
+        if k == 0 or len(self.stds) != k:
+            raise ValueError(f"means and stds must be non-empty and of equal length, got "
+                             f"{len(self.means)} means and {len(self.stds)} stds")
+        if any(s <= 0 for s in self.stds):
+            raise ValueError(f"stds must be positive, got {self.stds}")
+        weights = self.weights if self.weights is not None else (1.0 / k,) * k
+        if len(weights) != k or any(w < 0 for w in weights) or abs(sum(weights) - 1) > 1e-9:
+            raise ValueError(f"weights must be {k} non-negative numbers summing to 1, got {weights}")
+        object.__setattr__(self, "weights", tuple(float(w) for w in weights))
+
+    def _params(self, like: torch.Tensor):
+        as_tensor = lambda v: torch.tensor(v, dtype=like.dtype, device=like.device)  # noqa: E731
+        return as_tensor(self.means), as_tensor(self.stds), as_tensor(self.weights)
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        """log p(x), elementwise, computed with logsumexp so far tails do not underflow."""
+        x = torch.as_tensor(x, dtype=torch.get_default_dtype()) if not torch.is_tensor(x) else x
+        mu, sigma, w = self._params(x)
+        z = (x.unsqueeze(-1) - mu) / sigma
+        log_comp = -0.5 * z**2 - torch.log(sigma) - 0.5 * math.log(2 * math.pi)
+        return torch.logsumexp(log_comp + torch.log(w), dim=-1)
+
+    def pdf(self, x: torch.Tensor) -> torch.Tensor:
+        """p(x), elementwise."""
+        return self.log_prob(x).exp()
+
+    def cdf(self, x: torch.Tensor) -> torch.Tensor:
+        """F(x) = sum_k w_k Phi((x - mu_k) / sigma_k)."""
+        x = torch.as_tensor(x, dtype=torch.get_default_dtype()) if not torch.is_tensor(x) else x
+        mu, sigma, w = self._params(x)
+        return (w * torch.special.ndtr((x.unsqueeze(-1) - mu) / sigma)).sum(-1)
+
+    def mean(self) -> float:
+        return sum(w * m for w, m in zip(self.weights, self.means, strict=True))
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n draws as a (n, 1) float tensor: pick a component by weight, then draw from it."""
+        _check_n(n)
+        w = torch.tensor(self.weights)
+        k = torch.multinomial(w, n, replacement=True, generator=generator)
+        mu, sigma = torch.tensor(self.means)[k], torch.tensor(self.stds)[k]
+        return (mu + sigma * torch.randn(n, generator=generator)).unsqueeze(1)
+
+
+def _circle(k: int, radius: float) -> torch.Tensor:
+    angle = torch.arange(k, dtype=torch.float64) * (2 * math.pi / k)
+    return radius * torch.stack([angle.cos(), angle.sin()], dim=1)
+
+
+# name -> (unscaled centres, unscaled std, scale divisor)
+def _gaussian_sets() -> dict[str, tuple[torch.Tensor, float, float]]:
+    grid = torch.arange(-2, 3, dtype=torch.float64) * 2
+    xs, ys = torch.meshgrid(grid, grid, indexing="ij")
+    return {
+        "8gaussians": (_circle(8, 2.0), 0.02, 1.414),
+        "25gaussians": (torch.stack([xs.flatten(), ys.flatten()], dim=1), 0.05, 2.828),
+        "ring": (_circle(8, 2.0), 0.02, 1.0),
+    }
+
+
+def _check_name(name: str) -> None:
+    if name not in NAMES:
+        raise ValueError(f"unknown toy set {name!r}; known: {', '.join(NAMES)}")
+
+
+def modes(name: str) -> tuple[torch.Tensor, float]:
+    """(centres as a (k, 2) float32 tensor, per-coordinate std) of a Gaussian toy set."""
+    _check_name(name)
+    if name == "swissroll":
+        raise ValueError("'swissroll' is a continuous manifold with no discrete modes; "
+                         f"mode sets: {', '.join(_gaussian_sets())}")
+    centres, std, scale = _gaussian_sets()[name]
+    return (centres / scale).float(), std / scale
+
+
+def sample(name: str, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """n points of toy set ``name`` as a (n, 2) float32 tensor (uniform over its modes)."""
+    _check_name(name)
+    _check_n(n)
+    if name == "swissroll":
+        t = 1.5 * math.pi * (1 + 2 * torch.rand(n, generator=generator, dtype=torch.float64))
+        roll = torch.stack([t * t.cos(), t * t.sin()], dim=1)
+        noisy = roll + 0.25 * torch.randn(n, 2, generator=generator, dtype=torch.float64)
+        return (noisy / 7.5).float()
+    centres, std, scale = _gaussian_sets()[name]
+    k = torch.randint(len(centres), (n,), generator=generator)
+    points = centres[k] + std * torch.randn(n, 2, generator=generator, dtype=torch.float64)
+    return (points / scale).float()

@@ -1,0 +1,360 @@
+"""One training loop for every GAN in the course: ``fit(G, D, data, ...)`` -> ``History``.
+
+Used by notebooks 01-07 and ``ganlab train``. One *step* is one generator update preceded
+by ``n_critic`` discriminator updates, each on a fresh real batch and fresh noise
+(Goodfellow et al. 2014, Algorithm 1, with k = n_critic; Arjovsky et al. 2017, Algorithm 1,
+with weight clipping after every critic update; Gulrajani et al. 2017, Algorithm 1, with
+a gradient penalty in the critic's loss).
+
+Reliability:
+
+* No GPU -> CPU synchronisation on steps that do not log: losses stay on the device and
+  non-finite values are recorded on the device (the first bad step and which loss), then
+  checked on log and checkpoint steps. A NaN/inf loss raises ``NonFiniteLossError`` naming
+  the step and the loss; the checkpoint on disk is the last one written before it.
+* Checkpoints hold G, D, both optimisers, the RNG states and the history;
+  they are written atomically (temporary file, then rename) and read with
+  ``torch.load(weights_only=True)``. ``resume=True`` continues the same run: on the CPU,
+  50 steps + resume + 50 steps equals 100 straight steps bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .losses import GANLoss, get
+from .regularizers import clip_weights_, gradient_penalty, r1_penalty
+
+__all__ = ["PENALTIES", "History", "NonFiniteLossError", "fit"]
+
+Tensor = torch.Tensor
+Penalty = Callable[[nn.Module, Tensor, Tensor], Tensor]
+
+
+PENALTIES: dict[str, Penalty] = {
+    "gp": gradient_penalty,
+    "gp-one-sided": lambda D, real, fake: gradient_penalty(D, real, fake, one_sided=True),
+    "r1": lambda D, real, fake: r1_penalty(D, real),
+}
+
+
+def _penalty(penalty: str | Penalty | None) -> Penalty | None:
+    if penalty is None or callable(penalty):
+        return penalty
+    if penalty not in PENALTIES:
+        raise ValueError(f"unknown penalty {penalty!r}; known: {', '.join(PENALTIES)} "
+                         "or a callable (D, real, fake) -> scalar")
+    return PENALTIES[penalty]
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A loss became NaN or infinite during training."""
+
+
+@dataclass
+class History:
+    """What ``fit`` logged: one entry per logged step.
+
+    ``d_loss`` and ``g_loss`` are the losses at that step (the critic's loss includes the
+    weighted penalty; ``penalty`` holds the unweighted penalty when one is used),
+    ``wall`` the seconds since training started, ``extra`` the values of the ``metrics``
+    passed to ``fit``, ``snapshots`` the (step, value) pairs of ``snapshot``.
+    """
+
+    steps: list[int] = field(default_factory=list)
+    d_loss: list[float] = field(default_factory=list)
+    g_loss: list[float] = field(default_factory=list)
+    wall: list[float] = field(default_factory=list)
+    extra: dict[str, list[float]] = field(default_factory=dict)
+    snapshots: list[tuple[int, Any]] = field(default_factory=list)
+
+    def state_dict(self) -> dict:
+        return {"steps": self.steps, "d_loss": self.d_loss, "g_loss": self.g_loss,
+                "wall": self.wall, "extra": self.extra,
+                "snapshots": [[s, v] for s, v in self.snapshots]}
+
+    @classmethod
+    def from_state_dict(cls, state: dict) -> History:
+        return cls(list(state["steps"]), list(state["d_loss"]), list(state["g_loss"]),
+                   list(state["wall"]), {k: list(v) for k, v in state["extra"].items()},
+                   [(int(s), v) for s, v in state["snapshots"]])
+
+    def plot(self, ax=None, *, title: str = "Losses during training"):
+        """Loss curves (and any extra metrics) against the generator step."""
+        from .plots import loss_curves
+
+        return loss_curves(self, ax=ax, title=title)
+
+
+class _Sampler:
+    """Draws real batches: from a tensor (uniform with replacement) or a callable."""
+
+    def __init__(self, data, device: torch.device):
+        if isinstance(data, torch.utils.data.TensorDataset):
+            data = data.tensors[0]
+        if isinstance(data, Tensor):
+            if data.dim() < 2 or len(data) == 0:
+                raise ValueError(f"data must be a non-empty (N, ...) tensor, got {tuple(data.shape)}")
+            self.tensor, self.fn = data.to(device), None
+        elif callable(data):
+            self.tensor, self.fn = None, data
+        else:
+            raise TypeError("data must be a tensor (N, ...), a TensorDataset, or a callable "
+                            f"(n, generator) -> tensor; got {type(data).__name__}")
+        self.device = device
+
+    def __call__(self, n: int, generator: torch.Generator) -> Tensor:
+        if self.fn is not None:
+            return self.fn(n, generator).to(self.device, non_blocking=True)
+        idx = torch.randint(len(self.tensor), (n,), generator=generator)
+        return self.tensor[idx.to(self.device, non_blocking=True)]
+
+
+def _gaussian_noise(z_dim: int):
+    def noise(n: int, generator: torch.Generator) -> Tensor:
+        return torch.randn(n, z_dim, generator=generator)
+    return noise
+
+
+def _optimizers(G, D, optimizer, lr, betas):
+    lr_g, lr_d = (lr, lr) if isinstance(lr, (int, float)) else lr
+    if optimizer == "adam":
+        return (torch.optim.Adam(G.parameters(), lr=lr_g, betas=betas),
+                torch.optim.Adam(D.parameters(), lr=lr_d, betas=betas))
+    if optimizer == "rmsprop":  # WGAN: no momentum (Arjovsky et al. 2017, sec. 3)
+        return (torch.optim.RMSprop(G.parameters(), lr=lr_g),
+                torch.optim.RMSprop(D.parameters(), lr=lr_d))
+    raise ValueError(f"optimizer must be 'adam' or 'rmsprop', got {optimizer!r}")
+
+
+def _save_atomic(state: dict, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)  # atomic on POSIX and Windows: readers see old or new, never half
+
+
+def _check_args(steps, n_critic, batch_size, log_every, clip, penalty_weight):
+    for name, value in (("steps", steps), ("n_critic", n_critic), ("batch_size", batch_size),
+                        ("log_every", log_every)):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if clip is not None and not clip > 0:
+        raise ValueError(f"clip must be a positive number or None, got {clip!r}")
+    if not penalty_weight >= 0:
+        raise ValueError(f"penalty_weight must be >= 0, got {penalty_weight!r}")
+
+
+class _NonFiniteWatch:
+    """Remembers, on the device, the first step whose loss was not finite (no sync)."""
+
+    WHAT = ("d_loss", "g_loss")
+
+    def __init__(self, device):
+        self.first = torch.full((2,), -1, dtype=torch.long, device=device)
+
+    def update(self, step: int, d_loss: Tensor, g_loss: Tensor) -> None:
+        bad = ~torch.isfinite(torch.stack([d_loss.detach(), g_loss.detach()]).float())
+        self.first = torch.where(bad & (self.first < 0), step, self.first)
+
+    def check(self) -> None:
+        first = self.first.tolist()  # the one synchronisation, on log/checkpoint steps
+        hits = [(s, w) for s, w in zip(first, self.WHAT, strict=True) if s >= 0]
+        if hits:
+            step, what = min(hits)
+            raise NonFiniteLossError(
+                f"{what} became NaN or infinite at step {step}; training stopped "
+                "(the checkpoint on disk, if any, is from before that step)")
+
+
+def fit(
+    G: nn.Module,
+    D: nn.Module,
+    data,
+    *,
+    loss: str | GANLoss,
+    steps: int,
+    n_critic: int = 1,
+    z_dim: int | None = None,
+    noise: Callable[[int, torch.Generator], Tensor] | None = None,
+    batch_size: int = 64,
+    optimizer: str = "adam",
+    lr: float | tuple[float, float] = 2e-4,
+    betas: tuple[float, float] = (0.5, 0.999),
+    optimizers: tuple[torch.optim.Optimizer, torch.optim.Optimizer] | None = None,
+    penalty: str | Penalty | None = None,
+    penalty_weight: float = 10.0,
+    clip: float | None = None,
+    device: torch.device | str | None = None,
+    generator: torch.Generator | None = None,
+    log_every: int = 10,
+    metrics: dict[str, Callable[[nn.Module, nn.Module], float]] | None = None,
+    snapshot_every: int | None = None,
+    snapshot: Callable[[nn.Module, nn.Module], Any] | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int | None = None,
+    resume: bool = True,
+    progress: bool = True,
+) -> History:
+    """Train generator ``G`` against critic ``D`` for ``steps`` generator steps.
+
+    data: real samples -- a tensor (N, ...) or TensorDataset (batches drawn uniformly with
+        replacement) or a callable ``(n, generator) -> tensor`` (e.g. a toy sampler).
+    loss: a name for ``ganlab.losses.get`` or a ``GANLoss``.
+    z_dim / noise: standard normal noise of this size, or a callable ``(n, generator)``.
+    optimizer, lr, betas: built when ``optimizers=(opt_g, opt_d)`` is not given; ``lr``
+        may be one rate or ``(lr_g, lr_d)``. WGAN: "rmsprop", 5e-5, clip=0.01, n_critic=5.
+        WGAN-GP: "adam", 1e-4, betas=(0.0, 0.9), penalty, n_critic=5.
+    penalty: "gp", "gp-one-sided", "r1" (``ganlab.regularizers``) or a callable
+        ``penalty(D, real, fake) -> scalar``, added to the critic's loss times
+        ``penalty_weight`` (lambda).
+    clip: clamp every critic parameter to [-clip, clip] after each critic update.
+    generator: the CPU generator for all sampling (real batches and noise); default seed 0.
+    metrics: ``name -> fn(G, D)`` evaluated on log steps, stored in ``History.extra``.
+    snapshot: ``fn(G, D)`` stored every ``snapshot_every`` steps (and at the last step);
+        by default G's output on 64 fixed noise vectors, on the CPU.
+    checkpoint: file to save to every ``checkpoint_every`` steps (default 10 x log_every)
+        and at the end; with ``resume`` an existing file is loaded and training continues.
+    """
+    _check_args(steps, n_critic, batch_size, log_every, clip, penalty_weight)
+    if (z_dim is None) == (noise is None):
+        raise ValueError("give exactly one of z_dim (Gaussian noise size) or noise (a callable)")
+    if z_dim is not None:
+        noise = _gaussian_noise(z_dim)
+    loss = get(loss)
+    device = torch.device(device) if device is not None else next(G.parameters()).device
+    G.to(device)
+    D.to(device)
+    sample_real = _Sampler(data, device)
+    gen = generator if generator is not None else torch.Generator().manual_seed(0)
+    opt_g, opt_d = optimizers or _optimizers(G, D, optimizer, lr, betas)
+    if snapshot is None:
+        fixed = noise(64, torch.Generator().manual_seed(2**31 - 1))
+
+        def snapshot(G, D):
+            with torch.no_grad():
+                return G(fixed.to(device)).cpu()
+
+    history, start = History(), 0
+    path = Path(checkpoint) if checkpoint is not None else None
+    if path is not None and resume and path.exists():
+        start, history = _load(path, G, D, opt_g, opt_d, gen, device)
+    checkpoint_every = checkpoint_every or 10 * log_every
+    watch = _NonFiniteWatch(device)
+    parts = _Parts(G, D, loss, noise, sample_real, gen, device, batch_size, n_critic,
+                   opt_g, opt_d, _penalty(penalty), penalty_weight, clip)
+    wall0 = time.perf_counter() - (history.wall[-1] if history.wall else 0.0)
+    bar = tqdm(range(start + 1, steps + 1), initial=start, total=steps, disable=not progress,
+               desc=f"{loss.name}", unit="step", leave=True)
+    G.train()
+    D.train()
+    for step in bar:
+        d_loss, pen, g_loss = parts.step()
+        watch.update(step, d_loss, g_loss)
+        last = step == steps
+        if step % log_every == 0 or last:
+            watch.check()
+            _log(history, step, d_loss, pen, g_loss, time.perf_counter() - wall0, metrics, G, D)
+            bar.set_postfix(d=f"{history.d_loss[-1]:.3f}", g=f"{history.g_loss[-1]:.3f}")
+        if snapshot_every and (step % snapshot_every == 0 or last):
+            history.snapshots.append((step, snapshot(G, D)))
+        if path is not None and (step % checkpoint_every == 0 or last):
+            watch.check()
+            _save_atomic(_state(step, G, D, opt_g, opt_d, gen, history), path)
+    bar.close()
+    return history
+
+
+@dataclass
+class _Parts:
+    """The pieces of one training step (kept together so ``fit`` stays readable)."""
+
+    G: nn.Module
+    D: nn.Module
+    loss: GANLoss
+    noise: Callable
+    sample_real: _Sampler
+    gen: torch.Generator
+    device: torch.device
+    batch_size: int
+    n_critic: int
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    penalty: Penalty | None
+    penalty_weight: float
+    clip: float | None
+
+    def z(self) -> Tensor:
+        return self.noise(self.batch_size, self.gen).to(self.device, non_blocking=True)
+
+    def critic_step(self) -> tuple[Tensor, Tensor | None]:
+        real = self.sample_real(self.batch_size, self.gen)
+        with torch.no_grad():
+            fake = self.G(self.z())
+        d_loss = self.loss.discriminator(self.D(real), self.D(fake))
+        pen = None
+        if self.penalty is not None:
+            pen = self.penalty(self.D, real, fake)
+            d_loss = d_loss + self.penalty_weight * pen
+        self.opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        self.opt_d.step()
+        if self.clip is not None:
+            clip_weights_(self.D, self.clip)
+        return d_loss.detach(), (pen.detach() if pen is not None else None)
+
+    def generator_step(self) -> Tensor:
+        self.D.requires_grad_(False)  # G's step needs gradients through D, not for D
+        g_loss = self.loss.generator(self.D(self.G(self.z())))
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.opt_g.step()
+        self.D.requires_grad_(True)
+        return g_loss.detach()
+
+    def step(self):
+        for _ in range(self.n_critic):
+            d_loss, pen = self.critic_step()
+        return d_loss, pen, self.generator_step()
+
+
+def _log(history, step, d_loss, pen, g_loss, wall, metrics, G, D) -> None:
+    history.steps.append(step)
+    history.d_loss.append(d_loss.item())
+    history.g_loss.append(g_loss.item())
+    history.wall.append(wall)
+    if pen is not None:
+        history.extra.setdefault("penalty", []).append(pen.item())
+    for name, fn in (metrics or {}).items():
+        with torch.no_grad():
+            value = float(fn(G, D))
+        if not math.isfinite(value):
+            raise NonFiniteLossError(f"metric {name!r} is {value} at step {step}")
+        history.extra.setdefault(name, []).append(value)
+
+
+def _state(step, G, D, opt_g, opt_d, gen, history) -> dict:
+    return {"step": step, "G": G.state_dict(), "D": D.state_dict(),
+            "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
+            "generator": gen.get_state(), "torch_rng": torch.get_rng_state(),
+            "history": history.state_dict()}
+
+
+def _load(path, G, D, opt_g, opt_d, gen, device) -> tuple[int, History]:
+    state = torch.load(path, map_location=device, weights_only=True)
+    G.load_state_dict(state["G"])
+    D.load_state_dict(state["D"])
+    opt_g.load_state_dict(state["opt_g"])
+    opt_d.load_state_dict(state["opt_d"])
+    gen.set_state(state["generator"].cpu())
+    torch.set_rng_state(state["torch_rng"].cpu())  # e.g. the penalty's interpolation weights
+    return int(state["step"]), History.from_state_dict(state["history"])

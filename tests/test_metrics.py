@@ -1,0 +1,46 @@
+import pytest
+import torch
+
+from ganlab import toy
+from ganlab.metrics import mode_coverage
+
+
+def test_perfect_samples_capture_every_mode():
+    centres, std = toy.modes("25gaussians")
+    x = toy.sample("25gaussians", 2500, generator=torch.Generator().manual_seed(0))
+    cov = mode_coverage(x, centres, std)
+    assert cov.modes == 25 and cov.n_modes == 25
+    assert cov.high_quality > 0.98  # 3-std ball in 2-D holds 1 - exp(-4.5) = 98.9%
+    assert int(cov.counts.sum()) == round(cov.high_quality * 2500)
+
+
+def test_collapsed_samples_capture_one_mode():
+    centres, std = toy.modes("8gaussians")
+    x = centres[3] + std * torch.randn(2500, 2, generator=torch.Generator().manual_seed(0))
+    cov = mode_coverage(x, centres, std)
+    assert cov.modes == 1 and cov.counts[3] == cov.counts.sum()
+    assert str(cov).startswith("1/8 modes")
+
+
+def test_off_manifold_samples_are_not_high_quality():
+    centres, std = toy.modes("8gaussians")
+    x = torch.zeros(100, 2)  # the centre of the ring is far from every mode
+    cov = mode_coverage(x, centres, std)
+    assert cov.modes == 0 and cov.high_quality == 0.0
+
+
+def test_threshold_is_n_std_times_std():
+    centres = torch.zeros(1, 2)
+    x = torch.tensor([[0.29, 0.0], [0.31, 0.0]])
+    assert mode_coverage(x, centres, 0.1).high_quality == 0.5
+    assert mode_coverage(x, centres, 0.1, n_std=4).high_quality == 1.0
+
+
+@pytest.mark.parametrize("samples, centres, std, match", [
+    (torch.zeros(5), torch.zeros(1, 2), 0.1, "samples must be a non-empty"),
+    (torch.zeros(5, 2), torch.zeros(1, 3), 0.1, r"centres must be \(k, 2\)"),
+    (torch.zeros(5, 2), torch.zeros(1, 2), 0.0, "std and n_std must be positive"),
+])
+def test_bad_input(samples, centres, std, match):
+    with pytest.raises(ValueError, match=match):
+        mode_coverage(samples, centres, std)

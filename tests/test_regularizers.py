@@ -1,0 +1,88 @@
+import pytest
+import torch
+
+from ganlab.regularizers import clip_weights_, gradient_penalty, r1_penalty
+
+
+class Linear(torch.nn.Module):
+    """D(x) = w . flatten(x): its input gradient is w everywhere."""
+
+    def __init__(self, w):
+        super().__init__()
+        self.w = torch.nn.Parameter(w)
+
+    def forward(self, x):
+        return x.flatten(1) @ self.w
+
+
+class Norm(torch.nn.Module):
+    """D(x) = ||x||: gradient norm 1 everywhere except 0."""
+
+    def __init__(self):
+        super().__init__()
+        self.dummy = torch.nn.Parameter(torch.zeros(()))
+
+    def forward(self, x):
+        return x.flatten(1).norm(dim=1) + self.dummy
+
+
+@pytest.mark.parametrize("shape", [(8, 3), (8, 1, 4, 4)])
+@pytest.mark.parametrize("scale", [0.5, 3.0])
+def test_linear_critic_closed_forms(shape, scale, device):
+    features = torch.Size(shape[1:]).numel()
+    w = torch.full((features,), scale / features**0.5, device=device)  # ||w|| = scale
+    critic = Linear(w)
+    real, fake = torch.randn(shape, device=device), torch.randn(shape, device=device)
+    two = gradient_penalty(critic, real, fake)
+    one = gradient_penalty(critic, real, fake, one_sided=True)
+    assert two.item() == pytest.approx((scale - 1) ** 2, rel=1e-5)
+    assert one.item() == pytest.approx(max(0.0, scale - 1) ** 2, rel=1e-5, abs=1e-12)
+    assert r1_penalty(critic, real).item() == pytest.approx(scale**2, rel=1e-5)
+
+
+def test_norm_critic_has_zero_penalty(device):
+    real = torch.randn(16, 1, 5, 5, device=device) + 3
+    fake = torch.randn(16, 1, 5, 5, device=device) - 3
+    assert gradient_penalty(Norm(), real, fake).item() == pytest.approx(0.0, abs=1e-10)
+
+
+def test_penalty_gradient_reaches_the_critic():
+    w = torch.tensor([3.0, 4.0])  # ||w|| = 5: d/dw (||w|| - 1)^2 = 2 (||w|| - 1) w / ||w||
+    critic = Linear(w.clone())
+    gradient_penalty(critic, torch.randn(6, 2), torch.randn(6, 2)).backward()
+    torch.testing.assert_close(critic.w.grad, 2 * 4 * w / 5)
+
+
+def test_interpolation_weight_is_per_sample():
+    # with a critic whose gradient is x itself (D = ||x||^2 / 2), per-sample eps shows up
+    class Half(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.p = torch.nn.Parameter(torch.zeros(()))
+
+        def forward(self, x):
+            return 0.5 * x.flatten(1).pow(2).sum(1) + self.p
+
+    real, fake = torch.ones(4000, 2), torch.zeros(4000, 2)
+    g = torch.Generator().manual_seed(0)
+    pen = gradient_penalty(Half(), real, fake, generator=g)
+    # ||x_hat|| = eps * sqrt(2): E[(sqrt(2) eps - 1)^2] = 2/3 - sqrt(2) + 1 for eps ~ U[0, 1]
+    assert pen.item() == pytest.approx(2 / 3 - 2**0.5 + 1, abs=0.02)
+
+
+def test_shape_mismatch_raises():
+    with pytest.raises(ValueError, match=r"same shape, got \(4, 2\) and \(4, 3\)"):
+        gradient_penalty(Norm(), torch.zeros(4, 2), torch.zeros(4, 3))
+
+
+def test_clip_bounds_every_parameter():
+    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Linear(8, 1))
+    with torch.no_grad():
+        for p in net.parameters():
+            p.mul_(100)
+    clip_weights_(net, 0.01)
+    assert all(p.abs().max() <= 0.01 for p in net.parameters())
+    assert any((p.abs() == 0.01).any() for p in net.parameters())
+    for bad in (0, -0.1, None):
+        with pytest.raises(ValueError, match="c must be a positive number"):
+            clip_weights_(net, bad)

@@ -1,0 +1,138 @@
+import pytest
+import torch
+
+from ganlab import toy
+from ganlab.models import MLP
+from ganlab.train import History, NonFiniteLossError, fit
+
+
+def ring(n, generator):
+    return toy.sample("ring", n, generator)
+
+
+def nets(seed=0):
+    torch.manual_seed(seed)
+    return MLP(2, 2, width=16, depth=2), MLP(2, 1, width=16, depth=2)
+
+
+def run(steps, **kw):
+    G, D = nets()
+    kw.setdefault("loss", "nonsaturating")
+    h = fit(G, D, ring, steps=steps, z_dim=2, progress=False, **kw)
+    return G, D, h
+
+
+def test_history_records_log_steps():
+    _, _, h = run(25, log_every=10)
+    assert h.steps == [10, 20, 25]
+    assert len(h.d_loss) == len(h.g_loss) == len(h.wall) == 3
+    assert all(b >= a for a, b in zip(h.wall, h.wall[1:], strict=False))
+
+
+def test_resume_is_bitwise_identical(tmp_path):
+    ckpt = tmp_path / "run.pt"
+    G1, D1, h1 = run(100, log_every=10, penalty="gp", penalty_weight=1.0)
+    G2, D2, _ = run(50, log_every=10, checkpoint=ckpt, penalty="gp", penalty_weight=1.0)
+    torch.manual_seed(999)  # disturb the global RNG: the checkpoint must restore it
+    G3, D3 = nets(seed=123)  # different init: everything must come from the checkpoint
+    h3 = fit(G3, D3, ring, loss="nonsaturating", steps=100, z_dim=2, progress=False,
+             log_every=10, checkpoint=ckpt, penalty="gp", penalty_weight=1.0)
+    for a, b in zip(list(G1.state_dict().values()) + list(D1.state_dict().values()),
+                    list(G3.state_dict().values()) + list(D3.state_dict().values()), strict=True):
+        assert torch.equal(a, b)
+    assert h3.steps == h1.steps and h3.d_loss == h1.d_loss and h3.g_loss == h1.g_loss
+    assert h3.extra["penalty"] == h1.extra["penalty"]
+
+
+def test_checkpoint_loads_with_weights_only_and_no_temp_left(tmp_path):
+    ckpt = tmp_path / "run.pt"
+    run(20, log_every=10, checkpoint=ckpt, snapshot_every=10)
+    state = torch.load(ckpt, weights_only=True)
+    assert state["step"] == 20 and set(state) >= {"G", "D", "opt_g", "opt_d", "generator"}
+    assert list(tmp_path.iterdir()) == [ckpt]
+    assert [s for s, _ in History.from_state_dict(state["history"]).snapshots] == [10, 20]
+
+
+def test_nan_names_step_and_loss_and_keeps_last_good_checkpoint(tmp_path):
+    ckpt = tmp_path / "run.pt"
+    calls = {"n": 0}
+
+    def poisoned(n, generator):
+        calls["n"] += 1
+        x = ring(n, generator)
+        return x * float("nan") if calls["n"] > 25 else x  # real batch 26 = step 26
+
+    G, D = nets()
+    with pytest.raises(NonFiniteLossError, match="d_loss became NaN or infinite at step 26"):
+        fit(G, D, poisoned, loss="nonsaturating", steps=100, z_dim=2, progress=False,
+            log_every=10, checkpoint=ckpt, checkpoint_every=10)
+    state = torch.load(ckpt, weights_only=True)
+    assert state["step"] == 20
+    assert all(torch.isfinite(v).all() for v in state["D"].values())
+
+
+def test_n_critic_and_clip():
+    G, D = nets()
+    seen = {"batches": 0}
+
+    def counting(n, generator):
+        seen["batches"] += 1
+        return ring(n, generator)
+
+    fit(G, D, counting, loss="wasserstein", steps=7, n_critic=5, z_dim=2, optimizer="rmsprop",
+        lr=5e-5, clip=0.01, progress=False)
+    assert seen["batches"] == 35  # a fresh real batch for every critic step
+    assert all(p.abs().max() <= 0.01 for p in D.parameters())
+
+
+def test_learns_the_location_of_a_1d_gaussian():
+    # G(z) = a z + b against N(3, 0.5^2): the non-saturating GAN must move b to about 3.
+    # (Its spread collapses here: an affine G against a ReLU critic is a known collapse
+    # case, so only the location is asserted.)
+    torch.manual_seed(0)
+    G = torch.nn.Linear(1, 1)
+    D = MLP(1, 1, width=32, depth=2)
+    data = 3 + 0.5 * torch.randn(4096, 1, generator=torch.Generator().manual_seed(1))
+    fit(G, D, data, loss="nonsaturating", steps=1500, z_dim=1, lr=2e-3, progress=False)
+    with torch.no_grad():
+        x = G(torch.randn(20000, 1))
+    assert x.mean().item() == pytest.approx(3.0, abs=0.25)
+
+
+def test_metrics_and_default_snapshots():
+    _, _, h = run(20, log_every=10, snapshot_every=10,
+                  metrics={"mean_norm": lambda G, D: G(torch.randn(8, 2)).norm(dim=1).mean()})
+    assert len(h.extra["mean_norm"]) == 2
+    assert [s for s, _ in h.snapshots] == [10, 20] and h.snapshots[0][1].shape == (64, 2)
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(steps=0), "steps must be a positive int"),
+    (dict(n_critic=0), "n_critic must be a positive int"),
+    (dict(clip=-1), "clip must be a positive number"),
+    (dict(penalty="l2"), "unknown penalty 'l2'; known: gp"),
+    (dict(optimizer="sgd"), "optimizer must be 'adam' or 'rmsprop'"),
+    (dict(loss="lsgan"), "unknown loss 'lsgan'"),
+    (dict(z_dim=None), "exactly one of z_dim"),
+])
+def test_bad_arguments(kw, match):
+    G, D = nets()
+    args = dict(loss="nonsaturating", steps=5, z_dim=2, progress=False)
+    args.update(kw)
+    with pytest.raises(ValueError, match=match):
+        fit(G, D, ring, **args)
+
+
+def test_bad_data():
+    G, D = nets()
+    with pytest.raises(TypeError, match="data must be a tensor"):
+        fit(G, D, [1, 2, 3], loss="minimax", steps=1, z_dim=2, progress=False)
+    with pytest.raises(ValueError, match="non-empty"):
+        fit(G, D, torch.zeros(0, 2), loss="minimax", steps=1, z_dim=2, progress=False)
+
+
+def test_runs_on_device(device):
+    G, D = nets()
+    data = toy.sample("8gaussians", 256).to(device)
+    h = fit(G, D, data, loss="hinge", steps=5, z_dim=2, device=device, progress=False)
+    assert next(G.parameters()).device.type == device.type and len(h.steps) == 1

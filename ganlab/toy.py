@@ -52,7 +52,8 @@ class Mixture1D:
             raise ValueError(f"stds must be positive, got {self.stds}")
         weights = self.weights if self.weights is not None else (1.0 / k,) * k
         if len(weights) != k or any(w < 0 for w in weights) or abs(sum(weights) - 1) > 1e-9:
-            raise ValueError(f"weights must be {k} non-negative numbers summing to 1, got {weights}")
+            raise ValueError(
+                f"weights must be {k} non-negative numbers summing to 1, got {weights}")
         object.__setattr__(self, "weights", tuple(float(w) for w in weights))
 
     def _params(self, like: torch.Tensor):

@@ -104,7 +104,8 @@ class _Sampler:
             data = data.tensors[0]
         if isinstance(data, Tensor):
             if data.dim() < 2 or len(data) == 0:
-                raise ValueError(f"data must be a non-empty (N, ...) tensor, got {tuple(data.shape)}")
+                raise ValueError(
+                    f"data must be a non-empty (N, ...) tensor, got {tuple(data.shape)}")
             self.tensor, self.fn = data.to(device), None
         elif callable(data):
             self.tensor, self.fn = None, data

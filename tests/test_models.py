@@ -32,7 +32,8 @@ def test_layer_wrapper_reaches_every_weight_layer():
     layers = [m for m in D.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
     assert len(layers) == 3 and all(is_parametrized(m, "weight") for m in layers)
     mlp = MLP(2, 1, width=8, depth=2, layer_wrapper=spectral_norm)
-    assert all(is_parametrized(m, "weight") for m in mlp.modules() if isinstance(m, torch.nn.Linear))
+    linear = [m for m in mlp.modules() if isinstance(m, torch.nn.Linear)]
+    assert len(linear) == 3 and all(is_parametrized(m, "weight") for m in linear)
 
 
 @pytest.mark.parametrize("make, match", [

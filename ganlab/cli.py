@@ -1,10 +1,20 @@
-"""The ``ganlab`` command: ``ganlab info``, ``ganlab run-notebooks``."""
+"""The ``ganlab`` command.
+
+* ``ganlab info`` -- versions, device, budget.
+* ``ganlab train --data 8gaussians --loss nonsaturating --steps 200 --out runs/demo`` --
+  train a GAN on a toy set or MNIST; writes samples.png, losses.png, history.json and
+  checkpoint.pt into ``--out`` (run it again to resume).
+* ``ganlab run-notebooks [PATHS]`` -- re-execute notebooks in place (quick budget, CPU).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
+
+TRAIN_DATA = ("8gaussians", "25gaussians", "swissroll", "ring", "mnist")
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -30,10 +40,141 @@ def _run_notebooks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _paper_defaults(args: argparse.Namespace) -> None:
+    """Fill optimiser settings the user left out with the defaults of the method's paper."""
+    if args.clip is not None:  # WGAN (Arjovsky et al. 2017): RMSProp, lr 5e-5, 5 critic steps
+        defaults = dict(optimizer="rmsprop", lr=5e-5, betas=None, n_critic=5)
+    elif args.penalty is not None:  # WGAN-GP (Gulrajani et al. 2017): Adam 1e-4, (0, 0.9)
+        defaults = dict(optimizer="adam", lr=1e-4, betas=(0.0, 0.9), n_critic=5)
+    else:  # DCGAN (Radford et al. 2016): Adam 2e-4, beta1 0.5
+        defaults = dict(optimizer="adam", lr=2e-4, betas=(0.5, 0.999), n_critic=1)
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+
+
+def _models_and_data(args: argparse.Namespace):
+    import torch
+
+    from . import data, toy
+    from .models import MLP, DCCritic, DCGenerator
+    from .runtime import pick
+
+    if args.data == "mnist":
+        dataset = data.mnist(pick(quick="shipped", full="auto"))
+        G = DCGenerator(args.z_dim, width=args.width)
+        D = DCCritic(width=args.width, batch_norm=args.penalty is None)
+        return G, D, dataset.tensors[0]
+    G = MLP(args.z_dim, 2, width=args.width, depth=3)
+    D = MLP(2, 1, width=args.width, depth=3)
+    name = args.data
+    return G, D, lambda n, generator: toy.sample(name, n, generator=generator)
+
+
+def _save_figures(args, G, D, real, history, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import torch
+
+    from .plots import critic_field, image_grid
+
+    samples = history.snapshots[-1][1]
+    fig, ax = plt.subplots(figsize=(6, 6))
+    if args.data == "mnist":
+        image_grid(samples, nrow=8, ax=ax, title=f"{args.loss}: samples at step {args.steps}")
+    else:
+        lim = 2.0 if args.data != "ring" else 3.0
+        critic_field(D, real(1000, torch.Generator().manual_seed(0)), samples, lim=lim, ax=ax,
+                     title=f"{args.data}, {args.loss}: step {args.steps}")
+    fig.savefig(out / "samples.png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    history.plot(ax=ax)
+    fig.savefig(out / "losses.png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+
+def _train(args: argparse.Namespace) -> int:
+    import torch
+
+    from .runtime import device, seed_everything
+    from .train import fit
+
+    _paper_defaults(args)
+    mnist = args.data == "mnist"
+    for key, toy_value, mnist_value in (("batch_size", 256, 64), ("z_dim", 2, 64),
+                                        ("width", 128, 32)):
+        if getattr(args, key) is None:
+            setattr(args, key, mnist_value if mnist else toy_value)
+    generator = seed_everything(args.seed)
+    G, D, real = _models_and_data(args)
+    dev = torch.device(args.device) if args.device else device()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    fixed_z = torch.randn(1000, args.z_dim, generator=torch.Generator().manual_seed(1))
+
+    def toy_samples(G, D):
+        with torch.no_grad():
+            return G(fixed_z.to(dev)).cpu()
+
+    history = fit(
+        G, D, real, loss=args.loss, steps=args.steps, n_critic=args.n_critic, z_dim=args.z_dim,
+        batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr,
+        betas=args.betas or (0.9, 0.999), penalty=args.penalty,
+        penalty_weight=args.penalty_weight, clip=args.clip, device=dev, generator=generator,
+        log_every=args.log_every, snapshot_every=args.steps,
+        snapshot=None if mnist else toy_samples, checkpoint=out / "checkpoint.pt",
+    )
+    (out / "history.json").write_text(json.dumps(
+        {k: v for k, v in history.state_dict().items() if k != "snapshots"}, indent=1))
+    _save_figures(args, G, D, real, history, out)
+    print(f"d_loss {history.d_loss[-1]:.4f}  g_loss {history.g_loss[-1]:.4f}  "
+          f"({history.wall[-1]:.1f} s on {dev}); wrote samples.png, losses.png, "
+          f"history.json, checkpoint.pt to {out}")
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _add_train(sub) -> None:
+    from .losses import NAMES
+    from .train import PENALTIES
+
+    p = sub.add_parser("train", help="train a GAN on a toy set or MNIST",
+                       description="Train a GAN; settings left out take the defaults of the "
+                       "method's paper (DCGAN; WGAN with --clip; WGAN-GP with --penalty gp).")
+    p.add_argument("--data", required=True, choices=TRAIN_DATA)
+    p.add_argument("--loss", default="nonsaturating", choices=NAMES)
+    p.add_argument("--steps", type=_positive_int, default=2000, help="generator steps")
+    p.add_argument("--out", required=True, help="output folder (resumes if it has a checkpoint)")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:N, mps (default: best)")
+    p.add_argument("--n-critic", type=_positive_int, default=None)
+    p.add_argument("--clip", type=float, default=None, help="weight clipping bound c (WGAN)")
+    p.add_argument("--penalty", choices=tuple(PENALTIES), default=None)
+    p.add_argument("--penalty-weight", type=float, default=10.0, help="lambda")
+    p.add_argument("--optimizer", choices=("adam", "rmsprop"), default=None)
+    p.add_argument("--lr", type=float, default=None)
+    p.add_argument("--betas", type=float, nargs=2, default=None)
+    p.add_argument("--batch-size", type=_positive_int, default=None, help="toy 256, mnist 64")
+    p.add_argument("--z-dim", type=_positive_int, default=None, help="toy 2, mnist 64")
+    p.add_argument("--width", type=_positive_int, default=None, help="toy 128, mnist 32")
+    p.add_argument("--log-every", type=_positive_int, default=50)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_train)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ganlab", description="GAN-theory course helpers.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="versions, device, budget").set_defaults(func=_info)
+    _add_train(sub)
     run = sub.add_parser(
         "run-notebooks",
         help="re-execute notebooks in place (quick budget, CPU) so their outputs are the "

@@ -14,6 +14,7 @@ any device; they are moved to the CPU here.
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 from torchvision.utils import make_grid
 
@@ -26,27 +27,28 @@ def _axes(ax, figsize=(5, 4)):
     return ax
 
 
-def _cpu(t) -> torch.Tensor:
-    return torch.as_tensor(t).detach().float().cpu()
+def _np(t) -> np.ndarray:
+    """Any tensor (any device) or array as a float NumPy array, for matplotlib."""
+    return torch.as_tensor(t).detach().float().cpu().numpy()
 
 
 def density_1d(x, p_data, p_g=None, d=None, *, ax=None, title="Densities and D(x)",
                d_label="D(x)"):
     """p_data(x), p_G(x) on a grid ``x`` and, on a second y-axis in [0, 1], D(x)."""
     ax = _axes(ax, (6, 3.5))
-    x = _cpu(x)
-    ax.fill_between(x, _cpu(p_data), alpha=0.3, color="C0", label="p_data")
-    ax.plot(x, _cpu(p_data), color="C0")
+    x = _np(x)
+    ax.fill_between(x, _np(p_data), alpha=0.3, color="C0", label="p_data")
+    ax.plot(x, _np(p_data), color="C0")
     if p_g is not None:
-        ax.fill_between(x, _cpu(p_g), alpha=0.3, color="C1", label="p_G")
-        ax.plot(x, _cpu(p_g), color="C1")
+        ax.fill_between(x, _np(p_g), alpha=0.3, color="C1", label="p_G")
+        ax.plot(x, _np(p_g), color="C1")
     ax.set_xlabel("x")
     ax.set_ylabel("density")
     ax.set_title(title)
     handles, labels = ax.get_legend_handles_labels()
     if d is not None:
         right = ax.twinx()
-        right.plot(x, _cpu(d), color="C2", lw=2, label=d_label)
+        right.plot(x, _np(d), color="C2", lw=2, label=d_label)
         right.set_ylim(-0.02, 1.02)
         right.set_ylabel(d_label)
         h2, l2 = right.get_legend_handles_labels()
@@ -65,15 +67,15 @@ def critic_field(critic, real, fake, *, lim=2.0, n=80, arrows=True, ax=None,
     grid = torch.stack([gx.flatten(), gy.flatten()], dim=1).to(device).requires_grad_(True)
     scores = critic(grid)
     (grad,) = torch.autograd.grad(scores.sum(), grid)
-    image = ax.imshow(_cpu(scores).view(n, n), origin="lower", extent=(-lim, lim, -lim, lim),
+    image = ax.imshow(_np(scores).reshape(n, n), origin="lower", extent=(-lim, lim, -lim, lim),
                       cmap="RdBu_r", alpha=0.8, aspect="equal")
     plt.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="critic score")
     if arrows:
         step = max(n // 16, 1)
-        g = _cpu(grad).view(n, n, 2)[::step, ::step]
-        ax.quiver(gx[::step, ::step], gy[::step, ::step], g[..., 0], g[..., 1],
+        g = _np(grad).reshape(n, n, 2)[::step, ::step]
+        ax.quiver(_np(gx)[::step, ::step], _np(gy)[::step, ::step], g[..., 0], g[..., 1],
                   color="k", alpha=0.5, width=0.004)
-    real, fake = _cpu(real), _cpu(fake)
+    real, fake = _np(real), _np(fake)
     ax.scatter(real[:, 0], real[:, 1], s=4, c="C2", label="real", alpha=0.6)
     ax.scatter(fake[:, 0], fake[:, 1], s=4, c="C1", label="generated", alpha=0.6)
     ax.set_xlim(-lim, lim)
@@ -106,8 +108,8 @@ def image_grid(images: torch.Tensor, *, nrow: int = 10, title: str = "", ax=None
         raise ValueError(f"images must be a tensor of shape (N, C, H, W), got {shape}")
     if nrow <= 0:
         raise ValueError(f"nrow must be positive, got {nrow}")
-    grid = make_grid(_cpu(images), nrow=nrow, padding=2, normalize=True, value_range=(-1, 1),
-                     pad_value=1.0)
+    grid = make_grid(images.detach().float().cpu(), nrow=nrow, padding=2, normalize=True,
+                     value_range=(-1, 1), pad_value=1.0)
     ax = _axes(ax, (5, 5))
     ax.imshow(grid.permute(1, 2, 0).numpy(), interpolation="nearest")  # (C,H,W) -> (H,W,C)
     ax.set_title(title or f"{len(images)} images")

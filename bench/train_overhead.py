@@ -53,12 +53,13 @@ def bare_loop(G, D, data, z_dim, batch, steps, device):
         D.requires_grad_(True)
 
 
-def timed(fn, device) -> float:
-    if device.type == "cuda":
+def timed(on: torch.device, fn, *args, **kwargs) -> float:
+    """Seconds ``fn(*args, **kwargs)`` takes, waiting for queued GPU work on device ``on``."""
+    if on.type == "cuda":
         torch.cuda.synchronize()
     start = time.perf_counter()
-    fn()
-    if device.type == "cuda":
+    fn(*args, **kwargs)
+    if on.type == "cuda":
         torch.cuda.synchronize()
     return time.perf_counter() - start
 
@@ -77,13 +78,11 @@ def main() -> None:
         bare, ours = [], []
         for _ in range(args.repeats + 1):  # the first pair warms up and is dropped
             G, D = (m.to(device) for m in make())
-            bare.append(timed(lambda: bare_loop(G, D, data, z_dim, batch, args.steps, device),
-                              device))
+            bare.append(timed(device, bare_loop, G, D, data, z_dim, batch, args.steps, device))
             G, D = (m.to(device) for m in make())
-            ours.append(timed(lambda: fit(G, D, data, loss="nonsaturating", steps=args.steps,
-                                          z_dim=z_dim, batch_size=batch, lr=2e-4,
-                                          device=device, log_every=50, progress=False),
-                              device))
+            ours.append(timed(device, fit, G, D, data, loss="nonsaturating", steps=args.steps,
+                              z_dim=z_dim, batch_size=batch, lr=2e-4, device=device,
+                              log_every=50, progress=False))
         b, o = statistics.median(bare[1:]), statistics.median(ours[1:])
         print(f"{name:24s} {1e3 * b / args.steps:12.2f} {1e3 * o / args.steps:12.2f} "
               f"{o / b:9.3f}")

@@ -54,8 +54,6 @@ def _paper_defaults(args: argparse.Namespace) -> None:
 
 
 def _models_and_data(args: argparse.Namespace):
-    import torch
-
     from . import data, toy
     from .models import MLP, DCCritic, DCGenerator
     from .runtime import pick

@@ -19,9 +19,17 @@ Names:
 * ``wasserstein`` -- D: E[s(G(z))] - E[s(x)]; G: -E[s(G(z))] (Arjovsky et al. 2017, eq. 3).
 * ``hinge`` -- D: E[max(0, 1 - s(x))] + E[max(0, 1 + s(G(z)))]; G: -E[s(G(z))]
   (Lim & Ye 2017; Miyato et al. 2018, eq. 16-17).
+* ``fgan-<divergence>`` for every row of ``ganlab.divergences`` -- with T = g_f(s):
+  critic: -(E_P[T(x)] - E_Q[f*(T(G(z)))]); G: -E_Q[f*(T(G(z)))], the saddle objective
+  F of Nowozin et al. 2016, eq. 6.
+* ``fgan-<divergence>-alt`` -- same critic; G maximises E_Q[T(G(z))] instead, i.e. minimises
+  -E_Q[g_f(s(G(z)))]: the paper's practical choice (section 3.2, after Goodfellow's
+  non-saturating trick; for the ``gan`` row it *is* the non-saturating loss).
+  f*(g_f(s)) is evaluated in the stable forms of ``FDivergence.conjugate_of_activation``.
 
 References: Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014, arXiv:1406.2661.
 Arjovsky, Chintala, Bottou, "Wasserstein GAN", ICML 2017, arXiv:1701.07875.
+Nowozin, Cseke, Tomioka, "f-GAN", NeurIPS 2016, arXiv:1606.00709.
 Lim & Ye, "Geometric GAN", arXiv:1705.02894. Miyato et al., "Spectral Normalization for
 Generative Adversarial Networks", ICLR 2018, arXiv:1802.05957.
 """
@@ -100,6 +108,28 @@ register(GANLoss(
 ))
 
 
+def _register_fgan() -> None:
+    from . import divergences
+
+    for name in divergences.NAMES:
+        div = divergences.get(name)
+
+        def d_loss(real, fake, div=div):
+            return -div.activation(real).mean() + div.conjugate_of_activation(fake).mean()
+
+        def saddle(fake, div=div):
+            return -div.conjugate_of_activation(fake).mean()
+
+        def alternative(fake, div=div):
+            return -div.activation(fake).mean()
+
+        register(GANLoss(f"fgan-{name}", d_loss, saddle,
+                         f"f-GAN ({name}): G minimises -E_Q[f*(g_f(V))] (saddle objective)"))
+        register(GANLoss(f"fgan-{name}-alt", d_loss, alternative,
+                         f"f-GAN ({name}): G maximises E_Q[g_f(V)] (paper's practical choice)"))
+
+
+_register_fgan()
 NAMES = tuple(_REGISTRY)
 
 

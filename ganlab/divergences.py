@@ -39,7 +39,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["FDivergence", "NAMES", "f_divergence", "get", "wright_omega"]
+__all__ = ["FDivergence", "NAMES", "f_divergence", "fit_gaussian", "get", "wright_omega"]
 
 Tensor = torch.Tensor
 Fn = Callable[[Tensor], Tensor]
@@ -214,3 +214,34 @@ def f_divergence(p, q, name: str, *, dx: float = 1.0) -> float:
         if only_p.any():
             terms = torch.where(only_p, p * div.slope_at_inf, terms)
     return float(terms.sum() * dx)
+
+
+def fit_gaussian(p_values, x, name: str, *, start: tuple[float, float] = (0.0, 1.0)
+                 ) -> tuple[float, float, float]:
+    """The Gaussian N(mu, sigma^2) that minimises D_f(P || N(mu, sigma^2)), from ``start``.
+
+    p_values: density of P on the evenly spaced 1-D grid ``x``. Minimises the grid integral
+    of ``f_divergence`` over (mu, log sigma) with Nelder-Mead started at ``start`` = (mu0,
+    sigma0), so it returns the minimiser *downhill from the start* -- a local one when the
+    divergence has several. Returns (mu, sigma, D_f at the optimum).
+    """
+    from scipy import optimize
+
+    x = torch.as_tensor(x, dtype=torch.float64)
+    if x.dim() != 1 or len(x) < 3:
+        raise ValueError(f"x must be a 1-D grid of at least 3 points, got shape {tuple(x.shape)}")
+    if not start[1] > 0:
+        raise ValueError(f"start sigma must be positive, got {start[1]!r}")
+    dx = float(x[1] - x[0])
+    get(name)  # validate before optimising
+
+    def objective(params):
+        mu, log_sigma = params
+        z = (x - mu) / math.exp(log_sigma)
+        q = torch.exp(-0.5 * z**2) / (math.exp(log_sigma) * math.sqrt(2 * math.pi))
+        value = f_divergence(p_values, q, name, dx=dx)
+        return value if math.isfinite(value) else 1e12
+
+    res = optimize.minimize(objective, x0=[start[0], math.log(start[1])], method="Nelder-Mead",
+                            options={"xatol": 1e-6, "fatol": 1e-10, "maxiter": 4000})
+    return float(res.x[0]), math.exp(res.x[1]), float(res.fun)

@@ -16,12 +16,13 @@ no batch norm in a critic trained with a gradient penalty.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
 from torch import nn
 
-__all__ = ["ACTIVATIONS", "IMAGE_SHAPES", "DCCritic", "DCGenerator", "MLP"]
+__all__ = ["ACTIVATIONS", "IMAGE_SHAPES", "DCCritic", "DCGenerator", "MLP", "Gaussian"]
 
 ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -55,6 +56,29 @@ def _image_shape(shape) -> tuple[int, int, int]:
     if shape not in IMAGE_SHAPES:
         raise ValueError(f"image_shape must be one of {IMAGE_SHAPES}, got {shape}")
     return shape
+
+
+class Gaussian(nn.Module):
+    """The simplest generator: x = mean + std * z, a learnable Gaussian N(mean, std^2).
+
+    z (N, d) -> x (N, d). ``std`` is stored as its log so that it stays positive. Used to
+    fit a single Gaussian to a mixture with different divergences (notebook 02).
+    """
+
+    def __init__(self, mean: float = 0.0, std: float = 1.0, *, dim: int = 1):
+        super().__init__()
+        _positive("dim", dim)
+        if not std > 0:
+            raise ValueError(f"std must be positive, got {std!r}")
+        self.mean = nn.Parameter(torch.full((dim,), float(mean)))
+        self.log_std = nn.Parameter(torch.full((dim,), math.log(std)))
+
+    @property
+    def std(self) -> torch.Tensor:
+        return self.log_std.exp()
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.mean + self.std * z
 
 
 class MLP(nn.Module):

@@ -208,3 +208,21 @@ def test_gan_row_is_the_minimax_game():
 def test_kl_conjugate_closed_form():
     t = torch.linspace(-3, 3, 7, dtype=torch.float64)
     torch.testing.assert_close(divergences.get("kl").f_star(t), torch.exp(t - 1))
+
+
+def test_fit_gaussian_kl_is_moment_matching():
+    # argmin_Q KL(P || Q) over Gaussians Q matches P's mean and variance
+    from ganlab import toy
+
+    mix = toy.Mixture1D((-1.0, 2.0), (0.5, 0.8), (0.3, 0.7))
+    x = torch.linspace(-10, 12, 8001, dtype=torch.float64)
+    mu, sigma, value = divergences.fit_gaussian(mix.pdf(x), x, "kl")
+    mean = mix.mean()
+    moments = zip(mix.weights, mix.means, mix.stds, strict=True)
+    var = sum(w * (s**2 + m**2) for w, m, s in moments) - mean**2
+    assert mu == pytest.approx(mean, abs=1e-4) and sigma == pytest.approx(math.sqrt(var), abs=1e-4)
+    assert value > 0
+    with pytest.raises(ValueError, match="start sigma must be positive"):
+        divergences.fit_gaussian(mix.pdf(x), x, "kl", start=(0.0, -1.0))
+    with pytest.raises(ValueError, match="unknown f-divergence"):
+        divergences.fit_gaussian(mix.pdf(x), x, "alpha")

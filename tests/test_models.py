@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from ganlab.models import MLP, DCCritic, DCGenerator
+from ganlab.models import MLP, DCCritic, DCGenerator, Gaussian
 
 
 def test_mlp_shapes_and_depth(device):
@@ -46,3 +46,13 @@ def test_layer_wrapper_reaches_every_weight_layer():
 def test_bad_arguments(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+def test_gaussian_generator_moments_and_gradients():
+    g = Gaussian(mean=2.0, std=0.5)
+    x = g(torch.randn(100_000, 1, generator=torch.Generator().manual_seed(0)))
+    assert abs(x.mean().item() - 2.0) < 0.01 and abs(x.std().item() - 0.5) < 0.01
+    x.mean().backward()
+    assert g.mean.grad.item() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="std must be positive"):
+        Gaussian(std=0.0)

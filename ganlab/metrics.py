@@ -1,6 +1,13 @@
-"""How good are the samples? Mode coverage on the 2-D toy sets.
+"""How good are the samples, and how healthy is the critic?
 
-Used by notebooks 05-07.
+Used by notebooks 04-07.
+
+* ``mode_coverage`` -- modes captured and high-quality fraction on the 2-D toy sets.
+* ``w1_tracking`` -- metrics for ``fit``: the critic's estimate E[D(x)] - E[D(G(z))] next to
+  the exact W1 between the same real samples and G's samples (``ganlab.transport``).
+* ``activation_gradient_norms`` -- ||d sum D(x) / d h_l|| at the input h_l of every linear
+  layer of an MLP critic: the quantity whose explosion or vanishing with depth under weight
+  clipping Gulrajani et al. 2017 show in Fig. 1(b).
 
 ``mode_coverage(samples, centres, std, n_std=3)`` follows the protocol of VEEGAN
 (Srivastava et al. 2017, sec. 5.1) and PacGAN (Lin et al. 2018, sec. 5): a sample is
@@ -20,7 +27,7 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["ModeCoverage", "mode_coverage"]
+__all__ = ["ModeCoverage", "activation_gradient_norms", "mode_coverage", "w1_tracking"]
 
 
 @dataclass(frozen=True)
@@ -57,3 +64,45 @@ def mode_coverage(samples: torch.Tensor, centres: torch.Tensor, std: float, *,
     hq = nearest_dist <= n_std * std
     counts = torch.bincount(nearest[hq], minlength=len(centres))
     return ModeCoverage(int((counts > 0).sum()), len(centres), hq.double().mean().item(), counts)
+
+
+def w1_tracking(real: torch.Tensor, z: torch.Tensor) -> dict:
+    """``fit`` metrics: "critic estimate" = mean D(real) - mean D(G(z)) and "exact W1"
+    between ``real`` (n, d) and G(z) (uniform weights, Euclidean cost), on fixed batches.
+    """
+    from .transport import wasserstein1
+
+    if real.dim() != 2 or z.dim() != 2:
+        raise ValueError(f"real and z must be 2-D batches, got {tuple(real.shape)} and "
+                         f"{tuple(z.shape)}")
+
+    def estimate(G, D):
+        device = next(D.parameters()).device
+        return (D(real.to(device)).mean() - D(G(z.to(device))).mean()).item()
+
+    def exact(G, D):
+        device = next(G.parameters()).device
+        return wasserstein1(real, G(z.to(device)))
+
+    return {"critic estimate": estimate, "exact W1": exact}
+
+
+def activation_gradient_norms(mlp: torch.nn.Module, x: torch.Tensor) -> list[float]:
+    """Mean over the batch of ||d sum_i D(x_i) / d h_l(x_i)|| for each linear layer's input h_l.
+
+    ``mlp`` must hold its layers in an ``nn.Sequential`` called ``net`` (``ganlab.models.MLP``).
+    The first entry is the gradient with respect to the input x, the last with respect to the
+    input of the output layer.
+    """
+    layers = getattr(mlp, "net", None)
+    if not isinstance(layers, torch.nn.Sequential):
+        raise TypeError(f"mlp must keep its layers in an nn.Sequential `net` (ganlab.models.MLP), "
+                        f"got {type(mlp).__name__}")
+    inputs, h = [], x.detach().requires_grad_(True)
+    for layer in layers:
+        if isinstance(layer, torch.nn.Linear):
+            h.retain_grad()
+            inputs.append(h)
+        h = layer(h)
+    h.sum().backward(inputs=inputs)  # gradients for the activations only, not the weights
+    return [hidden.grad.flatten(1).norm(dim=1).mean().item() for hidden in inputs]

@@ -2,7 +2,9 @@ import pytest
 import torch
 
 from ganlab import toy
-from ganlab.metrics import mode_coverage
+from ganlab.metrics import activation_gradient_norms, mode_coverage, w1_tracking
+from ganlab.models import MLP
+from ganlab.transport import wasserstein1
 
 
 def test_perfect_samples_capture_every_mode():
@@ -44,3 +46,33 @@ def test_threshold_is_n_std_times_std():
 def test_bad_input(samples, centres, std, match):
     with pytest.raises(ValueError, match=match):
         mode_coverage(samples, centres, std)
+
+
+def test_activation_gradient_norms_of_a_linear_chain():
+    # D(x) = w3 . (W2 (W1 x)) with identity activations: the gradients are known exactly
+    net = MLP(2, 1, width=2, depth=2, activation="tanh")
+    net.net = torch.nn.Sequential(torch.nn.Linear(2, 2, bias=False),
+                                  torch.nn.Linear(2, 2, bias=False),
+                                  torch.nn.Linear(2, 1, bias=False))
+    with torch.no_grad():
+        net.net[0].weight.copy_(torch.eye(2) * 3)
+        net.net[1].weight.copy_(torch.eye(2) * 2)
+        net.net[2].weight.copy_(torch.tensor([[1.0, 0.0]]))
+    norms = activation_gradient_norms(net, torch.randn(5, 2))
+    assert norms == pytest.approx([6.0, 2.0, 1.0])
+    assert all(p.grad is None for p in net.parameters())  # weights untouched
+    with pytest.raises(TypeError, match="nn.Sequential `net`"):
+        activation_gradient_norms(torch.nn.Linear(2, 1), torch.randn(3, 2))
+
+
+def test_w1_tracking_metrics():
+    torch.manual_seed(0)
+    G, D = MLP(2, 2, width=8, depth=1), MLP(2, 1, width=8, depth=1)
+    real, z = torch.randn(50, 2), torch.randn(60, 2)
+    metrics = w1_tracking(real, z)
+    with torch.no_grad():
+        assert metrics["exact W1"](G, D) == pytest.approx(wasserstein1(real, G(z)))
+        expected = (D(real).mean() - D(G(z)).mean()).item()
+        assert metrics["critic estimate"](G, D) == pytest.approx(expected)
+    with pytest.raises(ValueError, match="2-D batches"):
+        w1_tracking(torch.zeros(3), z)

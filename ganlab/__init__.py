@@ -5,8 +5,9 @@ map). Importing ganlab has no side effects: no printing, no device probing, no
 downloads.
 """
 
+from . import exercises
 from .runtime import budget, device, info, pick, seed_everything
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "budget", "device", "info", "pick", "seed_everything"]
+__all__ = ["__version__", "budget", "device", "exercises", "info", "pick", "seed_everything"]

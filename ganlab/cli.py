@@ -5,6 +5,9 @@
   train a GAN on a toy set or MNIST; writes samples.png, losses.png, history.json and
   checkpoint.pt into ``--out`` (run it again to resume).
 * ``ganlab run-notebooks [PATHS]`` -- re-execute notebooks in place (quick budget, CPU).
+* ``ganlab exercises build [NOTEBOOKS...] --out DIR`` -- learner copies (solutions replaced
+  by ``raise NotImplementedError``, outputs cleared); ``ganlab exercises check DIR`` --
+  execute them and print a pass/fail table (exit code 1 if any exercise fails).
 """
 
 from __future__ import annotations
@@ -26,16 +29,9 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _run_notebooks(args: argparse.Namespace) -> int:
-    from .notebooks import course_notebooks, run_all
+    from .notebooks import run_all
 
-    paths = []
-    for item in args.paths:
-        path = Path(item)
-        paths.extend(course_notebooks(path) if path.is_dir() else [path])
-    missing = [str(p) for p in paths if not p.is_file()]
-    if missing:
-        raise SystemExit(f"ganlab run-notebooks: no such notebook: {', '.join(missing)}")
-    times = run_all(paths)
+    times = run_all(_notebook_paths(args.paths))
     print(f"total: {sum(times.values()):.1f} s for {len(times)} notebooks")
     return 0
 
@@ -168,11 +164,66 @@ def _add_train(sub) -> None:
     p.set_defaults(func=_train)
 
 
+def _notebook_paths(items: list[str]) -> list[Path]:
+    from .notebooks import course_notebooks
+
+    paths: list[Path] = []
+    for item in items:
+        path = Path(item)
+        paths.extend(course_notebooks(path) if path.is_dir() else [path])
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise SystemExit(f"ganlab: no such notebook: {', '.join(missing)}")
+    if not paths:
+        raise SystemExit(f"ganlab: no NN_*.ipynb notebooks in {', '.join(items)}")
+    return paths
+
+
+def _exercises_build(args: argparse.Namespace) -> int:
+    from .exercises import build_learner_copy
+
+    out = Path(args.out)
+    total = 0
+    for path in _notebook_paths(args.notebooks):
+        n = build_learner_copy(path, out / path.name)
+        total += n
+        print(f"{out / path.name}: {n} exercises")
+    print(f"{total} exercises in {out}")
+    return 0
+
+
+def _exercises_check(args: argparse.Namespace) -> int:
+    from .exercises import check_notebooks
+
+    results = check_notebooks(_notebook_paths(args.paths))
+    width = max((len(k) for k in results), default=10)
+    for exercise_id, outcome in results.items():
+        mark = "passed" if outcome == "passed" else f"FAILED ({outcome})"
+        print(f"{exercise_id:{width}s}  {mark}")
+    failed = sum(outcome != "passed" for outcome in results.values())
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed or not results else 0
+
+
+def _add_exercises(sub) -> None:
+    ex = sub.add_parser("exercises", help="coursework: learner copies and their checks")
+    ex_sub = ex.add_subparsers(dest="action", required=True)
+    build = ex_sub.add_parser("build", help="write learner copies of notebooks")
+    build.add_argument("notebooks", nargs="*", default=["notebooks"],
+                       help="notebooks or folders (default: notebooks)")
+    build.add_argument("--out", required=True, help="folder for the learner copies")
+    build.set_defaults(func=_exercises_build)
+    check = ex_sub.add_parser("check", help="execute notebooks and report every exercise")
+    check.add_argument("paths", nargs="+", help="notebooks or folders")
+    check.set_defaults(func=_exercises_check)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ganlab", description="GAN-theory course helpers.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="versions, device, budget").set_defaults(func=_info)
     _add_train(sub)
+    _add_exercises(sub)
     run = sub.add_parser(
         "run-notebooks",
         help="re-execute notebooks in place (quick budget, CPU) so their outputs are the "

@@ -1,0 +1,329 @@
+"""Checked exercises: ``check(exercise_id, obj)`` and the learner copies of the notebooks.
+
+Used by every notebook's exercise cells and by ``ganlab exercises build|check``.
+
+In an instructor notebook an exercise cell holds the solution between the lines
+``### BEGIN SOLUTION`` and ``### END SOLUTION`` (nbgrader's markers); the next cell calls
+``ganlab.exercises.check("<notebook>.<name>", obj)``. A checker runs the learner's object on
+several inputs, edge cases included, against reference behaviour from ``ganlab`` itself
+(or SciPy), prints one line when everything holds, and otherwise raises ``ExerciseError``
+saying which input and which property failed and what came back -- never the answer.
+
+``build_learner_copy`` replaces each solution by ``raise NotImplementedError(...)`` and
+clears all outputs; ``check_notebooks`` executes learner copies and reports each exercise.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+__all__ = ["BEGIN", "END", "ExerciseError", "KNOWN", "build_learner_copy", "check",
+           "check_notebooks"]
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+STUB = 'raise NotImplementedError("Exercise: replace this line with your solution")'
+
+
+class ExerciseError(AssertionError):
+    """The learner's answer does not behave as the exercise asks."""
+
+
+def _require(ok: bool, what: str, expected: str, got) -> None:
+    if not ok:
+        raise ExerciseError(f"{what}: expected {expected}; got {got}")
+
+
+def _f64(*values):
+    return [torch.tensor(v, dtype=torch.float64) for v in values]
+
+
+def _random_pair(seed: int, n: int = 8):
+    g = torch.Generator().manual_seed(seed)
+    p = torch.rand(n, generator=g, dtype=torch.float64) + 0.05
+    q = torch.rand(n, generator=g, dtype=torch.float64) + 0.05
+    return p / p.sum(), q / q.sum()
+
+
+def _close(got, want, tol) -> bool:
+    try:
+        got = torch.as_tensor(got, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError):
+        return False
+    return got.shape == torch.as_tensor(want).shape and bool(
+        torch.allclose(got, torch.as_tensor(want, dtype=torch.float64), atol=tol, rtol=0))
+
+
+# ---------------------------------------------------------------- 00 ------------------------
+def _to_unit_range(fn: Callable) -> int:
+    x = torch.tensor([-1.0, 0.0, 1.0, 0.5])
+    got = fn(x)
+    _require(_close(got, (x + 1) / 2, 1e-6), "to_unit_range([-1, 0, 1, 0.5])",
+             "the map that sends -1 to 0 and 1 to 1, linearly", got)
+    return 1
+
+
+# ---------------------------------------------------------------- 01 ------------------------
+def _optimal_discriminator(fn: Callable) -> int:
+    from .toy import Mixture1D
+
+    x = torch.linspace(-5, 5, 201, dtype=torch.float64)
+    p, q = Mixture1D((-1.5, 1.5), (0.4, 0.4)).pdf(x), Mixture1D((0.5,), (1.0,)).pdf(x)
+    got = fn(p, q)
+    ok = _close(got, p / (p + q), 1e-9)
+    if not ok and _close(got, q / (p + q), 1e-9):
+        raise ExerciseError("optimal_discriminator(p_data, p_G): your D is large where p_G "
+                            "dominates; D(x) is the probability that x is *real*")
+    _require(ok, "optimal_discriminator(p_data, p_G) on two 1-D densities",
+             "D*(x) maximising p_data log D + p_G log(1 - D) at every x",
+             f"a tensor whose value at x = 0 is {float(torch.as_tensor(got)[100]):.4f}")
+    for a, b, want, where in ((0.0, 0.0, 0.5, "where both densities are 0"),
+                              (2.0, 0.0, 1.0, "where only the data has mass"),
+                              (0.0, 3.0, 0.0, "where only the generator has mass")):
+        value = float(torch.as_tensor(fn(*_f64([a], [b]))).flatten()[0])
+        _require(math.isclose(value, want, abs_tol=1e-12), f"optimal_discriminator({a}, {b})",
+                 f"the value the exercise asks for {where}", value)
+    return 4
+
+
+def _jensen_shannon(fn: Callable) -> int:
+    from scipy.spatial.distance import jensenshannon
+
+    for seed in range(3):
+        p, q = _random_pair(seed)
+        got = float(fn(p, q))
+        _require(math.isclose(got, jensenshannon(p, q) ** 2, abs_tol=1e-10),
+                 f"jensen_shannon on random distributions (seed {seed})",
+                 "the 1/2-normalised JSD in nats (scipy's jensenshannon squared)", got)
+    half = torch.tensor([0.5, 0.5, 0.0, 0.0], dtype=torch.float64)
+    got = float(fn(half, half.flip(0)))
+    _require(math.isclose(got, math.log(2), abs_tol=1e-10), "jensen_shannon on disjoint supports",
+             "the maximum of the JSD (mind 0 log 0 = 0)", got)
+    got = float(fn(half, half))
+    _require(abs(got) < 1e-12, "jensen_shannon(p, p)", "0", got)
+    return 5
+
+
+def _nonsaturating_loss(fn: Callable) -> int:
+    s = torch.tensor([-3.0, 0.0, 2.5])
+    got = fn(s)
+    _require(_close(got, torch.nn.functional.softplus(-s).mean(), 1e-5),
+             "nonsaturating_loss([-3, 0, 2.5])", "the mean of -log sigmoid(s)", got)
+    got = fn(torch.tensor([-1000.0]))
+    _require(bool(torch.isfinite(torch.as_tensor(got))) and abs(float(got) - 1000) < 1e-3,
+             "nonsaturating_loss([-1000])", "a finite value (write it with softplus)", got)
+    s = torch.tensor([-8.0], requires_grad=True)
+    fn(s).backward()
+    _require(s.grad is not None and abs(s.grad.item() + 1) < 1e-3,
+             "d nonsaturating_loss / d s at s = -8", "a gradient near -1 (no saturation)",
+             None if s.grad is None else s.grad.item())
+    return 3
+
+
+# ---------------------------------------------------------------- 02 ------------------------
+def _reverse_kl_conjugate(fn: Callable) -> int:
+    t = torch.tensor([-3.0, -1.0, -0.2], dtype=torch.float64)
+    u = torch.linspace(1e-4, 50, 500_001, dtype=torch.float64)
+    numerical = (u[:, None] * t[None, :] + torch.log(u)[:, None]).max(dim=0).values
+    got = fn(t)
+    _require(_close(got, numerical, 1e-6), "reverse_kl_conjugate(t) at t = -3, -1, -0.2",
+             "sup over u > 0 of (u t + log u)", got)
+    return 3
+
+
+def _pearson_chi2(fn: Callable) -> int:
+    from .divergences import f_divergence
+
+    for seed in range(3):
+        p, q = _random_pair(seed, 7)
+        got = float(fn(p, q))
+        _require(math.isclose(got, f_divergence(p, q, "pearson"), abs_tol=1e-12),
+                 f"pearson_chi2 on random distributions (seed {seed})",
+                 "sum_i q_i (p_i/q_i - 1)^2", got)
+    got = float(fn(q, q))
+    _require(got == 0.0, "pearson_chi2(q, q)", "0", got)
+    return 4
+
+
+def _fgan_objective(fn: Callable) -> int:
+    from . import divergences, losses
+
+    g = torch.Generator().manual_seed(0)
+    v_r, v_f = torch.randn(64, generator=g), torch.randn(64, generator=g)
+    for name in ("kl", "pearson", "jensen-shannon", "reverse-kl"):
+        want = -losses.get(f"fgan-{name}").discriminator(v_r, v_f)
+        got = fn(v_r, v_f, divergences.get(name))
+        _require(_close(got, want, 1e-5), f"fgan_objective with the {name} row",
+                 "mean g_f(V(real)) - mean f*(g_f(V(fake)))", got)
+    return 4
+
+
+# ---------------------------------------------------------------- 03 ------------------------
+def _constraint_matrix(fn: Callable) -> int:
+    from .transport import plan_constraints
+
+    for n, m in ((1, 1), (2, 3), (4, 2)):
+        A = np.asarray(fn(n, m))
+        _require(A.shape == (n + m, n * m), f"constraint_matrix({n}, {m}) shape",
+                 f"{(n + m, n * m)}", A.shape)
+        _require(np.array_equal(A, plan_constraints(n, m).toarray()),
+                 f"constraint_matrix({n}, {m})", "rows 0..n-1 summing the rows of the plan "
+                 "(flattened row by row), rows n..n+m-1 summing its columns",
+                 f"row sums {A.sum(axis=1).tolist()}")
+    return 6
+
+
+def _plan_cost(fn: Callable) -> int:
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(5, 2)), rng.normal(size=(4, 2))
+    plan = rng.random((5, 4))
+    want = float(np.sum(plan * np.linalg.norm(x[:, None] - y[None], axis=-1)))
+    got = fn(plan, x, y)
+    _require(math.isclose(float(got), want, rel_tol=1e-9), "plan_cost on a random plan",
+             "sum_ij plan_ij * ||x_i - y_j|| (Euclidean, not squared)", got)
+    got = fn(np.eye(3) / 3, np.zeros((3, 2)), np.zeros((3, 2)))
+    _require(float(got) == 0.0, "plan_cost with all points equal", "0", got)
+    return 2
+
+
+def _w1_sorted(fn: Callable) -> int:
+    from .transport import wasserstein1
+
+    for seed in range(3):
+        r = np.random.default_rng(seed)
+        u, v = r.normal(size=100), r.exponential(size=100)
+        got = float(fn(u, v))
+        _require(math.isclose(got, wasserstein1(u, v), rel_tol=1e-9),
+                 f"w1_sorted on two samples of 100 (seed {seed})",
+                 "the exact W1 between the samples", got)
+    return 3
+
+
+# ---------------------------------------------------------------- 04 ------------------------
+def _clip(fn: Callable) -> int:
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+    with torch.no_grad():
+        for p in net.parameters():
+            p.mul_(50)
+    before = [p.detach().clone() for p in net.parameters()]
+    fn(net, 0.05)
+    for p, b in zip(net.parameters(), before, strict=True):
+        _require(bool(p.abs().max() <= 0.05 + 1e-12), "clip_(net, 0.05)",
+                 "every parameter in [-0.05, 0.05]", f"a largest |value| of {p.abs().max():.3g}")
+        _require(torch.equal(p.detach(), b.clamp(-0.05, 0.05)), "clip_(net, 0.05)",
+                 "values already inside [-c, c] left unchanged", "some changed")
+    return 2
+
+
+def _wgan_losses(fn: Callable) -> int:
+    from .losses import get
+
+    w = get("wasserstein")
+    g = torch.Generator().manual_seed(0)
+    real, fake = torch.randn(32, generator=g), torch.randn(32, generator=g) + 1
+    d_loss, g_loss = fn(real, fake)
+    _require(_close(d_loss, w.discriminator(real, fake), 1e-6), "wgan_losses: critic loss",
+             "the quantity the critic minimises (no logs, no sigmoid)", d_loss)
+    _require(_close(g_loss, w.generator(fake), 1e-6), "wgan_losses: generator loss",
+             "the quantity the generator minimises", g_loss)
+    return 2
+
+
+_CHECKERS: dict[str, Callable[[Callable], int]] = {
+    "00.to_unit_range": _to_unit_range,
+    "01.optimal_discriminator": _optimal_discriminator,
+    "01.jensen_shannon": _jensen_shannon,
+    "01.nonsaturating_loss": _nonsaturating_loss,
+    "02.reverse_kl_conjugate": _reverse_kl_conjugate,
+    "02.pearson_chi2": _pearson_chi2,
+    "02.fgan_objective": _fgan_objective,
+    "03.constraint_matrix": _constraint_matrix,
+    "03.plan_cost": _plan_cost,
+    "03.w1_sorted": _w1_sorted,
+    "04.clip": _clip,
+    "04.wgan_losses": _wgan_losses,
+}
+KNOWN = tuple(_CHECKERS)
+
+
+def check(exercise_id: str, obj) -> None:
+    """Test the learner's ``obj`` for exercise ``exercise_id``; print one line if it passes.
+
+    Raises ExerciseError (what is wrong, not the answer) when it does not, and ValueError for
+    an unknown id. A NotImplementedError from an unfinished exercise passes through.
+    """
+    if exercise_id not in _CHECKERS:
+        raise ValueError(f"unknown exercise {exercise_id!r}; known: {', '.join(KNOWN)}")
+    if not callable(obj):
+        raise ExerciseError(f"{exercise_id}: expected a function, got {type(obj).__name__}")
+    n_checks = _CHECKERS[exercise_id](obj)
+    print(f"{exercise_id}: passed ({n_checks} checks)")
+
+
+# ------------------------------------------------------- learner copies ---------------------
+_CHECK_CALL = re.compile(r"""exercises\.check\(\s*["']([^"']+)["']""")
+
+
+def _strip_solutions(source: str) -> str:
+    out, inside = [], False
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped == BEGIN:
+            inside = True
+            out.append(line[: len(line) - len(line.lstrip())] + STUB)
+        elif stripped == END:
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ValueError(f"a cell opens {BEGIN!r} without {END!r}")
+    return "\n".join(out)
+
+
+def build_learner_copy(src: Path, dst: Path) -> int:
+    """Write the learner copy of notebook ``src`` to ``dst``; return the number of exercises."""
+    import nbformat
+
+    nb = nbformat.read(src, as_version=4)
+    n = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        if BEGIN in cell.source:
+            cell.source = _strip_solutions(cell.source)
+            n += 1
+        cell.outputs = []
+        cell.execution_count = None
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, dst)
+    return n
+
+
+def check_notebooks(paths: list[Path], *, timeout: int = 900) -> dict[str, str]:
+    """Execute notebooks; return {exercise id: "passed" or the error's name} per check cell.
+
+    A cell that fails without checking an exercise is reported too, as
+    ``"<notebook> cell <n>"``: a learner copy should fail only at its exercises.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    results: dict[str, str] = {}
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        for number, cell in enumerate(nb.cells):
+            ids = _CHECK_CALL.findall(cell.source) if cell.cell_type == "code" else []
+            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            for exercise_id in ids:
+                results[exercise_id] = errors[0]["ename"] if errors else "passed"
+            if errors and not ids:
+                results[f"{path.name} cell {number}"] = errors[0]["ename"]
+    return results

@@ -1,0 +1,170 @@
+"""Exercise checkers, learner copies and the coursework check."""
+
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from ganlab import exercises
+from ganlab.cli import main
+from ganlab.exercises import BEGIN, END, ExerciseError, build_learner_copy, check, check_notebooks
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def _clip(module, c):
+    with torch.no_grad():
+        for p in module.parameters():
+            p.clamp_(-c, c)
+
+
+RIGHT = {
+    "00.to_unit_range": lambda x: (x + 1) / 2,
+    "01.optimal_discriminator": lambda p, q: torch.where(p + q > 0, p / (p + q).clamp_min(1e-300),
+                                                         0.5),
+    "01.jensen_shannon": lambda p, q: 0.5 * (torch.special.xlogy(p, 2 * p / (p + q)).nansum()
+                                             + torch.special.xlogy(q, 2 * q / (p + q)).nansum()),
+    "01.nonsaturating_loss": lambda s: F.softplus(-s).mean(),
+    "02.reverse_kl_conjugate": lambda t: -1 - torch.log(-t),
+    "02.pearson_chi2": lambda p, q: float(((p - q) ** 2 / q).sum()),
+    "02.fgan_objective": lambda r, f, d: d.activation(r).mean() - d.f_star(d.activation(f)).mean(),
+    "03.constraint_matrix": lambda n, m: np.vstack([np.kron(np.eye(n), np.ones((1, m))),
+                                                    np.kron(np.ones((1, n)), np.eye(m))]),
+    "03.plan_cost": lambda g, x, y: float((g * np.linalg.norm(x[:, None] - y[None], axis=-1))
+                                          .sum()),
+    "03.w1_sorted": lambda x, y: float(np.abs(np.sort(x) - np.sort(y)).mean()),
+    "04.clip": _clip,
+    "04.wgan_losses": lambda r, f: (f.mean() - r.mean(), -f.mean()),
+}
+
+WRONG = {
+    "00.to_unit_range": lambda x: x / 2,
+    "01.optimal_discriminator": lambda p, q: q / (p + q),
+    "01.jensen_shannon": lambda p, q: (p * torch.log(p / q)).nansum(),
+    "01.nonsaturating_loss": lambda s: -torch.log(torch.sigmoid(s)).mean(),
+    "02.reverse_kl_conjugate": lambda t: torch.exp(t - 1),
+    "02.pearson_chi2": lambda p, q: float(((p - q) ** 2 / p).sum()),
+    "02.fgan_objective": lambda r, f, d: d.activation(r).mean() - d.activation(f).mean(),
+    "03.constraint_matrix": lambda n, m: np.ones((n + m, n * m)),
+    "03.plan_cost": lambda g, x, y: float((g * ((x[:, None] - y[None]) ** 2).sum(-1)).sum()),
+    "03.w1_sorted": lambda x, y: float(np.abs(x - y).mean()),
+    "04.clip": lambda module, c: None,
+    "04.wgan_losses": lambda r, f: (r.mean() - f.mean(), f.mean()),
+}
+
+
+def test_every_checker_has_a_right_and_a_wrong_case():
+    assert set(RIGHT) == set(WRONG) == set(exercises.KNOWN)
+
+
+@pytest.mark.parametrize("exercise_id", exercises.KNOWN)
+def test_right_answers_pass(exercise_id, capsys):
+    check(exercise_id, RIGHT[exercise_id])
+    assert capsys.readouterr().out.startswith(f"{exercise_id}: passed")
+
+
+@pytest.mark.parametrize("exercise_id", exercises.KNOWN)
+def test_wrong_answers_fail_with_a_message(exercise_id):
+    with pytest.raises(ExerciseError) as info:
+        check(exercise_id, WRONG[exercise_id])
+    assert "expected" in str(info.value) or "probability" in str(info.value)
+
+
+def test_swapped_discriminator_gets_a_useful_hint():
+    with pytest.raises(ExerciseError, match="probability that x is \\*real\\*"):
+        check("01.optimal_discriminator", WRONG["01.optimal_discriminator"])
+
+
+def test_unknown_id_lists_known_and_non_callables_are_rejected():
+    with pytest.raises(ValueError, match="unknown exercise '09.x'; known: 00.to_unit_range"):
+        check("09.x", len)
+    with pytest.raises(ExerciseError, match="expected a function"):
+        check("00.to_unit_range", 3)
+
+
+def test_unfinished_exercise_raises_not_implemented():
+    def stub(x):
+        raise NotImplementedError
+    with pytest.raises(NotImplementedError):
+        check("00.to_unit_range", stub)
+
+
+def _solutions(nb):
+    """The text between the markers in every cell (what must never reach a learner)."""
+    found = []
+    for cell in nb.cells:
+        lines = cell.source.splitlines()
+        if cell.cell_type == "code" and BEGIN in cell.source:
+            i = next(k for k, line in enumerate(lines) if line.strip() == BEGIN)
+            j = next(k for k, line in enumerate(lines) if line.strip() == END)
+            found.append("\n".join(lines[i + 1:j]).strip())
+    return found
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.name)
+def test_learner_copy_hides_solutions_and_keeps_the_rest(path, tmp_path):
+    nb = nbformat.read(path, as_version=4)
+    n = build_learner_copy(path, tmp_path / path.name)
+    learner = nbformat.read(tmp_path / path.name, as_version=4)
+    solutions = _solutions(nb)
+    assert n == len(solutions) >= (1 if path.name.startswith("00") else 2)
+    everything = "\n".join(c.source for c in learner.cells)
+    exercise_cells = [after.source for before, after in zip(nb.cells, learner.cells, strict=True)
+                      if before.cell_type == "code" and BEGIN in before.source]
+    for solution, cell in zip(solutions, exercise_cells, strict=True):
+        assert solution not in everything
+        for line in solution.splitlines():
+            assert line.strip() not in cell, f"solution line leaked: {line.strip()!r}"
+    assert len(learner.cells) == len(nb.cells)
+    for before, after in zip(nb.cells, learner.cells, strict=True):
+        if before.cell_type == "code" and BEGIN in before.source:
+            assert "raise NotImplementedError" in after.source
+            assert BEGIN not in after.source
+        else:
+            assert after.source == before.source
+        if after.cell_type == "code":
+            assert after.outputs == [] and after.execution_count is None
+    # building again (from the learner copy, or from the same source) changes nothing
+    build_learner_copy(tmp_path / path.name, tmp_path / "again" / path.name)
+    build_learner_copy(path, tmp_path / "twice" / path.name)
+    copy = (tmp_path / path.name).read_text()
+    assert (tmp_path / "again" / path.name).read_text() == copy
+    assert (tmp_path / "twice" / path.name).read_text() == copy
+
+
+def test_unterminated_solution_is_an_error(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(f"def f():\n    {BEGIN}\n    return 1\n")]
+    nbformat.write(nb, tmp_path / "00_bad.ipynb")
+    with pytest.raises(ValueError, match="without"):
+        build_learner_copy(tmp_path / "00_bad.ipynb", tmp_path / "out.ipynb")
+
+
+def test_learner_copy_fails_exactly_at_the_exercises(tmp_path, capsys):
+    # one execution: the CLI check of a learner copy of notebook 00 (the fastest notebook)
+    source = NOTEBOOKS / "00_start_here.ipynb"
+    assert main(["exercises", "build", str(source), "--out", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main(["exercises", "check", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    # the only failing cell is the exercise's check, with NotImplementedError
+    assert "00.to_unit_range  FAILED (NotImplementedError)" in out
+    assert "0 passed, 1 failed" in out and " cell " not in out
+
+
+def test_check_notebooks_reports_failures_outside_exercises(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    probe = 'import ganlab\nganlab.exercises.check("00.to_unit_range", lambda x: x)'
+    nb.cells = [nbformat.v4.new_code_cell("1 / 0"), nbformat.v4.new_code_cell(probe)]
+    nbformat.write(nb, tmp_path / "00_probe.ipynb")
+    results = check_notebooks([tmp_path / "00_probe.ipynb"])
+    assert results == {"00_probe.ipynb cell 0": "ZeroDivisionError",
+                       "00.to_unit_range": "ExerciseError"}
+
+
+def test_instructor_notebook_passes_its_checks(capsys):
+    assert main(["exercises", "check", str(NOTEBOOKS / "00_start_here.ipynb")]) == 0
+    assert "1 passed, 0 failed" in capsys.readouterr().out

@@ -221,8 +221,9 @@ def fit(
     clip: clamp every critic parameter to [-clip, clip] after each critic update.
     generator: the CPU generator for all sampling (real batches and noise); default seed 0.
     metrics: ``name -> fn(G, D)`` evaluated on log steps, stored in ``History.extra``.
-    snapshot: ``fn(G, D)`` stored every ``snapshot_every`` steps (and at the last step);
-        by default G's output on 64 fixed noise vectors, on the CPU.
+    snapshot: ``fn(G, D)``, called without gradients and stored every ``snapshot_every``
+        steps (and at the last step); by default G's output on 64 fixed noise vectors, on
+        the CPU.
     checkpoint: file to save to every ``checkpoint_every`` steps (default 10 x log_every)
         and at the end; with ``resume`` an existing file is loaded and training continues.
     """
@@ -242,8 +243,7 @@ def fit(
         fixed = noise(64, torch.Generator().manual_seed(2**31 - 1))
 
         def snapshot(G, D):
-            with torch.no_grad():
-                return G(fixed.to(device)).cpu()
+            return G(fixed.to(device)).cpu()
 
     history, start = History(), 0
     path = Path(checkpoint) if checkpoint is not None else None
@@ -267,7 +267,8 @@ def fit(
             _log(history, step, d_loss, pen, g_loss, time.perf_counter() - wall0, metrics, G, D)
             bar.set_postfix(d=f"{history.d_loss[-1]:.3f}", g=f"{history.g_loss[-1]:.3f}")
         if snapshot_every and (step % snapshot_every == 0 or last):
-            history.snapshots.append((step, snapshot(G, D)))
+            with torch.no_grad():
+                history.snapshots.append((step, snapshot(G, D)))
         if path is not None and (step % checkpoint_every == 0 or last):
             watch.check()
             _save_atomic(_state(step, G, D, opt_g, opt_d, gen, history), path)

@@ -28,6 +28,21 @@ def test_stored_after_a_clean_run(path):
     assert any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), "no outputs stored"
 
 
+NBVAL_MARKERS = {"NBVAL_IGNORE_OUTPUT", "NBVAL_CHECK_OUTPUT", "NBVAL_RAISES_EXCEPTION",
+                 "NBVAL_SKIP"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_nbval_markers_are_exact(path):
+    # nbval only honours a comment line that is exactly the marker: "# NBVAL_IGNORE_OUTPUT
+    # (why)" on one line is silently ignored, and the cell's output is compared after all.
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        for line in cell.source.splitlines():
+            if cell.cell_type == "code" and "NBVAL" in line and line.lstrip().startswith("#"):
+                assert line.lstrip("#").strip() in NBVAL_MARKERS, line
+
+
 def _nb(*sources, counts=None):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]

@@ -1,4 +1,7 @@
-"""Train the reference generators that notebook 05 loads (the quick budget cannot train them live).
+"""Train reference toy generators for notebook 05 (WGAN-GP): too slow to train live.
+
+Status: notebook 05 is not written yet and no outputs of this script are shipped; the numbers
+it printed so far are in the closing note of issue 7 (they do not reach that issue's targets).
 
 For each toy set (8gaussians, 25gaussians) and each method -- non-saturating GAN, WGAN with
 weight clipping, WGAN-GP -- train the same MLP generator/critic pair with ``ganlab.train.fit``
@@ -7,7 +10,7 @@ sha256 lines for ``data/MANIFEST`` and the mode coverage of 2,500 samples.
 
     python scripts/train_reference.py [--steps 6000] [--threads 1]
 
-Settings (also in notebook 05): MLP width 64, depth 3, z_dim 2, batch 256. Non-saturating:
+Settings: MLP width 64, depth 3, z_dim 2, batch 256. Non-saturating:
 Adam 1e-3, betas (0.5, 0.999), 1 critic step. WGAN: RMSProp 5e-4 (ten times the paper's
 image setting, for a 2-D toy), clip 0.01, 5 critic steps. WGAN-GP: Adam 1e-3,
 betas (0.5, 0.9), lambda 10, 5 critic steps. Seed 0. CPU, float32.

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .colab import SETUP_CELL
 
-__all__ = ["course_notebooks", "execution_problems", "run_notebook"]
+__all__ = ["course_notebooks", "execution_problems", "run_all", "run_notebook"]
 
 
 def course_notebooks(folder: str | os.PathLike = "notebooks") -> list[Path]:

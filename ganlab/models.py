@@ -22,6 +22,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from ._checks import positive_int
+
 __all__ = ["ACTIVATIONS", "IMAGE_SHAPES", "DCCritic", "DCGenerator", "MLP", "Gaussian"]
 
 ACTIVATIONS = {
@@ -38,11 +40,6 @@ LayerWrapper = Callable[[nn.Module], nn.Module]
 
 def _identity(layer: nn.Module) -> nn.Module:
     return layer
-
-
-def _positive(name: str, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
 def _activation(name: str) -> nn.Module:
@@ -67,7 +64,7 @@ class Gaussian(nn.Module):
 
     def __init__(self, mean: float = 0.0, std: float = 1.0, *, dim: int = 1):
         super().__init__()
-        _positive("dim", dim)
+        positive_int("dim", dim)
         if not std > 0:
             raise ValueError(f"std must be positive, got {std!r}")
         self.mean = nn.Parameter(torch.full((dim,), float(mean)))
@@ -94,7 +91,7 @@ class MLP(nn.Module):
         super().__init__()
         for name, value in (("in_features", in_features), ("out_features", out_features),
                             ("width", width)):
-            _positive(name, value)
+            positive_int(name, value)
         if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
             raise ValueError(f"depth must be a non-negative int, got {depth!r}")
         wrap = layer_wrapper or _identity
@@ -123,8 +120,8 @@ class DCGenerator(nn.Module):
     def __init__(self, z_dim: int = 64, *, image_shape=(1, 28, 28), width: int = 64,
                  batch_norm: bool = True):
         super().__init__()
-        _positive("z_dim", z_dim)
-        _positive("width", width)
+        positive_int("z_dim", z_dim)
+        positive_int("width", width)
         channels, side, _ = _image_shape(image_shape)
         n_up = 2 if side == 28 else 3
         self.start = (4 * width, side >> n_up, side >> n_up)
@@ -160,7 +157,7 @@ class DCCritic(nn.Module):
     def __init__(self, *, image_shape=(1, 28, 28), width: int = 64, batch_norm: bool = False,
                  layer_wrapper: LayerWrapper | None = None):
         super().__init__()
-        _positive("width", width)
+        positive_int("width", width)
         channels, side, _ = _image_shape(image_shape)
         wrap = layer_wrapper or _identity
         n_down = 2 if side == 28 else 3

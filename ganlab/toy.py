@@ -25,14 +25,11 @@ from dataclasses import dataclass
 
 import torch
 
+from ._checks import positive_int
+
 __all__ = ["NAMES", "Mixture1D", "modes", "sample"]
 
 NAMES = ("8gaussians", "25gaussians", "swissroll", "ring")
-
-
-def _check_n(n: int) -> None:
-    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
-        raise ValueError(f"n must be a positive int, got {n!r}")
 
 
 @dataclass(frozen=True)
@@ -83,7 +80,7 @@ class Mixture1D:
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """n draws as a (n, 1) float tensor: pick a component by weight, then draw from it."""
-        _check_n(n)
+        positive_int("n", n)
         w = torch.tensor(self.weights)
         k = torch.multinomial(w, n, replacement=True, generator=generator)
         mu, sigma = torch.tensor(self.means)[k], torch.tensor(self.stds)[k]
@@ -124,7 +121,7 @@ def modes(name: str) -> tuple[torch.Tensor, float]:
 def sample(name: str, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
     """n points of toy set ``name`` as a (n, 2) float32 tensor (uniform over its modes)."""
     _check_name(name)
-    _check_n(n)
+    positive_int("n", n)
     if name == "swissroll":
         t = 1.5 * math.pi * (1 + 2 * torch.rand(n, generator=generator, dtype=torch.float64))
         roll = torch.stack([t * t.cos(), t * t.sin()], dim=1)

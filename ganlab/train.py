@@ -32,6 +32,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ._checks import positive_int
 from .losses import GANLoss, get
 from .regularizers import clip_weights_, gradient_penalty, r1_penalty
 
@@ -147,8 +148,7 @@ def _save_atomic(state: dict, path: Path) -> None:
 def _check_args(steps, n_critic, batch_size, log_every, clip, penalty_weight):
     for name, value in (("steps", steps), ("n_critic", n_critic), ("batch_size", batch_size),
                         ("log_every", log_every)):
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+        positive_int(name, value)
     if clip is not None and not clip > 0:
         raise ValueError(f"clip must be a positive number or None, got {clip!r}")
     if not penalty_weight >= 0:

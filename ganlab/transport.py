@@ -37,6 +37,8 @@ import ot
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
+from ._checks import positive_int
+
 __all__ = ["MASS_RTOL", "emd", "emd_linprog", "plan_constraints", "wasserstein1"]
 
 MASS_RTOL = 1e-6  # relative tolerance on sum(a) == sum(b)
@@ -99,8 +101,7 @@ def plan_constraints(n: int, m: int) -> sp.csr_matrix:
     sums gamma_1j..gamma_nj (the mass arriving at y_j, must equal b_j).
     """
     for name, value in (("n", n), ("m", m)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+        positive_int(name, value, integer_types=(int, np.integer))
     rows_out = sp.kron(sp.identity(n), np.ones((1, m)))  # (n, n*m): sum over j
     cols_in = sp.kron(np.ones((1, n)), sp.identity(m))   # (m, n*m): sum over i
     return sp.vstack([rows_out, cols_in]).tocsr()

@@ -312,13 +312,13 @@ def check_notebooks(paths: list[Path], *, timeout: int = 900) -> dict[str, str]:
     ``"<notebook> cell <n>"``: a learner copy should fail only at its exercises.
     """
     import nbformat
-    from nbclient import NotebookClient
+
+    from .notebooks import execute
 
     results: dict[str, str] = {}
     for path in paths:
         nb = nbformat.read(path, as_version=4)
-        NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        execute(nb, path.parent, timeout=timeout, allow_errors=True)
         for number, cell in enumerate(nb.cells):
             ids = _CHECK_CALL.findall(cell.source) if cell.cell_type == "code" else []
             errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]

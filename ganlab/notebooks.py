@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .colab import SETUP_CELL
 
-__all__ = ["course_notebooks", "execution_problems", "run_all", "run_notebook"]
+__all__ = ["course_notebooks", "execute", "execution_problems", "run_all", "run_notebook"]
 
 
 def course_notebooks(folder: str | os.PathLike = "notebooks") -> list[Path]:
@@ -48,10 +48,17 @@ def execution_problems(nb) -> list[str]:
     return problems
 
 
+def execute(nb, folder: Path, *, timeout: int = 600, allow_errors: bool = False) -> None:
+    """Run every cell of notebook ``nb`` (an nbformat node) in a fresh kernel, in ``folder``."""
+    from nbclient import NotebookClient
+
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
+                   resources={"metadata": {"path": str(folder)}}).execute()
+
+
 def run_notebook(path: Path, *, timeout: int = 600) -> float:
     """Re-execute ``path`` in place under the quick budget on the CPU; return seconds taken."""
     import nbformat
-    from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
@@ -61,8 +68,7 @@ def run_notebook(path: Path, *, timeout: int = 600) -> float:
     os.environ.update(GANLAB_BUDGET="quick", GANLAB_DEVICE="cpu")
     try:
         start = time.perf_counter()
-        NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        execute(nb, path.parent, timeout=timeout)
         seconds = time.perf_counter() - start
     finally:
         for key, value in env_before.items():

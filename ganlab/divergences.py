@@ -35,7 +35,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -197,8 +196,8 @@ def f_divergence(p, q, name: str, *, dx: float = 1.0) -> float:
     where p = 0 < q it is q * f(0) (infinite for reverse KL and Neyman).
     """
     div = get(name)
-    p = torch.as_tensor(np.asarray(p) if not torch.is_tensor(p) else p, dtype=torch.float64)
-    q = torch.as_tensor(np.asarray(q) if not torch.is_tensor(q) else q, dtype=torch.float64)
+    p = torch.as_tensor(p, dtype=torch.float64)
+    q = torch.as_tensor(q, dtype=torch.float64)
     if p.shape != q.shape:
         raise ValueError(f"p and q must have the same shape, got {tuple(p.shape)} and "
                          f"{tuple(q.shape)}")

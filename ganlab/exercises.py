@@ -106,7 +106,7 @@ def _jensen_shannon(fn: Callable) -> int:
              "the maximum of the JSD (mind 0 log 0 = 0)", got)
     got = float(fn(half, half))
     _require(abs(got) < 1e-12, "jensen_shannon(p, p)", "0", got)
-    return 5
+    return 7
 
 
 def _nonsaturating_loss(fn: Callable) -> int:
@@ -235,6 +235,57 @@ def _wgan_losses(fn: Callable) -> int:
     return 2
 
 
+
+# ---------------------------------------------------------------- 05 ------------------------
+def _interpolates(fn: Callable) -> int:
+    g = torch.Generator().manual_seed(0)
+    for shape in ((64, 3), (64, 1, 5, 5)):
+        real, fake = torch.randn(shape, generator=g), torch.randn(shape, generator=g) + 2
+        x = fn(real, fake, torch.Generator().manual_seed(1))
+        where = f"interpolates on batches of shape {shape}"
+        _require(isinstance(x, torch.Tensor) and x.shape == real.shape, where,
+                 "a tensor of the same shape", getattr(x, "shape", type(x).__name__))
+        d, t = (real - fake).flatten(1), (x - fake).flatten(1)
+        eps = (t * d).sum(1) / (d * d).sum(1)  # the best eps per sample
+        _require(_close(t, eps[:, None] * d, 1e-5), where,
+                 "each sample on the segment fake -> real, one eps for all its coordinates",
+                 "points off their segments")
+        _require(bool((eps >= -1e-6).all() and (eps <= 1 + 1e-6).all()), where,
+                 "eps in [0, 1]", f"eps from {eps.min():.3f} to {eps.max():.3f}")
+        _require(bool(eps.std() > 0.1), where, "a different eps ~ U[0, 1] for each sample",
+                 f"eps with standard deviation {eps.std():.3f}")
+    return 8
+
+
+def _gradient_penalty(fn: Callable) -> int:
+    real = torch.randn(32, 1, 2, 2, generator=torch.Generator().manual_seed(0))
+    fake = torch.randn(32, 1, 2, 2, generator=torch.Generator().manual_seed(1)) + 1
+    for norm in (2.0, 0.5):
+        critic = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 1, bias=False))
+        with torch.no_grad():
+            critic[1].weight.fill_(norm / 2)  # ||w|| = norm over the 4 pixels
+        got = fn(critic, real, fake)
+        where = f"gradient_penalty for D(x) = w.x on 1x2x2 images, ||w|| = {norm}"
+        _require(_close(got, (norm - 1) ** 2, 1e-5), where,
+                 "(||w|| - 1)^2: the norm over all pixels, two-sided", got)
+        _require(getattr(got, "requires_grad", False), where + ", backpropagated",
+                 "a result that keeps its graph (create_graph=True)", "no graph")
+        got.backward()
+        want = 2 * (norm - 1) * critic[1].weight.detach() / norm
+        _require(critic[1].weight.grad is not None and _close(critic[1].weight.grad, want, 1e-5),
+                 where + ", backpropagated", "the penalty's gradient to reach the weights "
+                 "(keep the graph: create_graph=True)", critic[1].weight.grad)
+
+    class Norm(torch.nn.Module):
+        def forward(self, x):
+            return x.flatten(1).norm(dim=1)
+
+    got = fn(Norm(), real, fake)
+    _require(_close(got, 0.0, 1e-5), "gradient_penalty for D(x) = ||x||", "0 (unit gradient)",
+             got)
+    return 7
+
+
 _CHECKERS: dict[str, Callable[[Callable], int]] = {
     "00.to_unit_range": _to_unit_range,
     "01.optimal_discriminator": _optimal_discriminator,
@@ -248,6 +299,8 @@ _CHECKERS: dict[str, Callable[[Callable], int]] = {
     "03.w1_sorted": _w1_sorted,
     "04.clip": _clip,
     "04.wgan_losses": _wgan_losses,
+    "05.interpolates": _interpolates,
+    "05.gradient_penalty": _gradient_penalty,
 }
 KNOWN = tuple(_CHECKERS)
 

@@ -5,8 +5,9 @@ sigmoid at the end (the losses in ``ganlab.losses`` apply it where the objective
 and a Wasserstein critic must not have one).
 
 Critics take ``layer_wrapper``: a function applied to every weight layer as it is built,
-e.g. ``torch.nn.utils.parametrizations.spectral_norm`` (notebook 06), so a normalisation
-that wraps layers is applied in one place.
+e.g. ``torch.nn.utils.parametrizations.spectral_norm``, so a normalisation that wraps
+layers is applied in one place; ``sn=True`` applies the course's own
+``ganlab.spectral.spectral_norm`` (notebook 06).
 
 References: Radford, Metz, Chintala, "Unsupervised Representation Learning with Deep
 Convolutional GANs" (DCGAN), ICLR 2016, arXiv:1511.06434 -- strided convolutions,
@@ -40,6 +41,17 @@ LayerWrapper = Callable[[nn.Module], nn.Module]
 
 def _identity(layer: nn.Module) -> nn.Module:
     return layer
+
+
+def _wrapper(layer_wrapper: LayerWrapper | None, sn: bool) -> LayerWrapper:
+    """``sn=True`` is shorthand for ``layer_wrapper=ganlab.spectral.spectral_norm``."""
+    if sn and layer_wrapper is not None:
+        raise ValueError("give either sn=True or a layer_wrapper, not both")
+    if sn:
+        from .spectral import spectral_norm
+
+        return spectral_norm
+    return layer_wrapper or _identity
 
 
 def _activation(name: str) -> nn.Module:
@@ -87,14 +99,14 @@ class MLP(nn.Module):
 
     def __init__(self, in_features: int, out_features: int = 1, *, width: int = 128,
                  depth: int = 3, activation: str = "relu", squeeze: bool | None = None,
-                 layer_wrapper: LayerWrapper | None = None):
+                 layer_wrapper: LayerWrapper | None = None, sn: bool = False):
         super().__init__()
         for name, value in (("in_features", in_features), ("out_features", out_features),
                             ("width", width)):
             positive_int(name, value)
         if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
             raise ValueError(f"depth must be a non-negative int, got {depth!r}")
-        wrap = layer_wrapper or _identity
+        wrap = _wrapper(layer_wrapper, sn)
         layers: list[nn.Module] = []
         size = in_features
         for _ in range(depth):
@@ -155,11 +167,11 @@ class DCCritic(nn.Module):
     """
 
     def __init__(self, *, image_shape=(1, 28, 28), width: int = 64, batch_norm: bool = False,
-                 layer_wrapper: LayerWrapper | None = None):
+                 layer_wrapper: LayerWrapper | None = None, sn: bool = False):
         super().__init__()
         positive_int("width", width)
         channels, side, _ = _image_shape(image_shape)
-        wrap = layer_wrapper or _identity
+        wrap = _wrapper(layer_wrapper, sn)
         n_down = 2 if side == 28 else 3
         layers: list[nn.Module] = []
         c_in, c_out = channels, width

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from ganlab import exercises
 from ganlab.cli import main
 from ganlab.exercises import BEGIN, END, ExerciseError, build_learner_copy, check, check_notebooks
+from ganlab.regularizers import gradient_penalty
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -19,6 +20,11 @@ def _clip(module, c):
     with torch.no_grad():
         for p in module.parameters():
             p.clamp_(-c, c)
+
+
+def _interpolates(real, fake, generator=None):
+    eps = torch.rand((len(real),) + (1,) * (real.dim() - 1), generator=generator)
+    return eps * real + (1 - eps) * fake
 
 
 RIGHT = {
@@ -38,6 +44,8 @@ RIGHT = {
     "03.w1_sorted": lambda x, y: float(np.abs(np.sort(x) - np.sort(y)).mean()),
     "04.clip": _clip,
     "04.wgan_losses": lambda r, f: (f.mean() - r.mean(), -f.mean()),
+    "05.interpolates": _interpolates,
+    "05.gradient_penalty": gradient_penalty,
 }
 
 WRONG = {
@@ -53,7 +61,17 @@ WRONG = {
     "03.w1_sorted": lambda x, y: float(np.abs(x - y).mean()),
     "04.clip": lambda module, c: None,
     "04.wgan_losses": lambda r, f: (r.mean() - f.mean(), f.mean()),
+    "05.interpolates": lambda r, f, g=None: (e := torch.rand(1, generator=g)) * r + (1 - e) * f,
+    "05.gradient_penalty": lambda c, r, f: gradient_penalty(c, r, f, one_sided=True),
 }
+
+
+def test_gradient_penalty_without_its_graph_is_named():
+    def detached(critic, real, fake):
+        return gradient_penalty(critic, real, fake).detach()
+
+    with pytest.raises(ExerciseError, match="create_graph"):
+        check("05.gradient_penalty", detached)
 
 
 def test_every_checker_has_a_right_and_a_wrong_case():

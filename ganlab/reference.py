@@ -1,0 +1,92 @@
+"""Reference toy runs for the mode-coverage tables: one recipe per method, trained once, shipped.
+
+Used by notebook 05 and ``scripts/train_reference.py``. Counting modes fairly needs long
+runs (tens of thousands of critic steps), too slow for a notebook on two CPU cores. So the
+generators of the table are trained once by the script with the recipes below and shipped in
+``data/reference/`` (sha256 in ``data/MANIFEST``, loaded with ``weights_only=True``); under
+the ``full`` budget the notebook retrains them live with the same code.
+
+Every method trains the same pair -- an MLP generator (2-D noise -> 2-D point) and an MLP
+critic, width ``WIDTH``, depth ``DEPTH``, ReLU -- on fresh batches of ``BATCH`` points, then
+divides the learning rates by 10 for the last ``FINISH`` fraction of the steps (a common
+way to let the samples settle; the same schedule for every method).
+
+* ``nonsaturating`` -- Goodfellow et al. 2014 with the -log D generator loss; Adam.
+* ``wgan-clip`` -- Arjovsky et al. 2017: RMSProp, clip c = 0.01, 5 critic steps.
+* ``wgan-gp`` -- Gulrajani et al. 2017: Adam, betas (0.5, 0.9), lambda = 10, 5 critic steps.
+
+Learning rates are larger than the papers' image settings (2-D toys need far fewer steps).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from . import toy
+from .data import verify
+from .models import MLP
+from .train import fit
+
+__all__ = ["BATCH", "DEPTH", "FINISH", "METHODS", "SETS", "STEPS", "WIDTH", "Z_DIM", "filename",
+           "load", "make_pair", "train"]
+
+WIDTH, DEPTH, Z_DIM, BATCH, FINISH = 128, 3, 2, 256, 0.25
+SETS = ("8gaussians", "25gaussians")
+STEPS = 8000
+METHODS: dict[str, dict] = {
+    "nonsaturating": dict(loss="nonsaturating", n_critic=1, optimizer="adam", lr=1e-3,
+                          betas=(0.5, 0.999)),
+    "wgan-clip": dict(loss="wasserstein", clip=0.01, n_critic=5, optimizer="rmsprop", lr=5e-4),
+    "wgan-gp": dict(loss="wasserstein", penalty="gp", penalty_weight=10.0, n_critic=5,
+                    optimizer="adam", lr=1e-3, betas=(0.5, 0.9)),
+}
+
+
+def _check(toy_set: str, method: str) -> None:
+    if toy_set not in SETS:
+        raise ValueError(f"toy_set must be one of {', '.join(SETS)}, got {toy_set!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+
+
+def filename(toy_set: str, method: str) -> str:
+    """Path of the shipped generator inside ``data/``: ``reference/<set>_<method>.pt``."""
+    _check(toy_set, method)
+    return f"reference/{toy_set}_{method}.pt"
+
+
+def make_pair(seed: int = 0) -> tuple[MLP, MLP]:
+    """A fresh (generator, critic) pair with the reference architecture."""
+    torch.manual_seed(seed)
+    return MLP(Z_DIM, 2, width=WIDTH, depth=DEPTH), MLP(2, 1, width=WIDTH, depth=DEPTH)
+
+
+def train(toy_set: str, method: str, *, steps: int = STEPS, seed: int = 0,
+          progress: bool = False) -> MLP:
+    """Train the reference generator for ``toy_set`` with ``method``; return it (eval mode)."""
+    _check(toy_set, method)
+    recipe = dict(METHODS[method])
+    G, D = make_pair(seed)
+    make = torch.optim.Adam if recipe.pop("optimizer") == "adam" else torch.optim.RMSprop
+    lr = recipe.pop("lr")
+    extra = {"betas": recipe.pop("betas")} if "betas" in recipe else {}
+    optimizers = make(G.parameters(), lr, **extra), make(D.parameters(), lr, **extra)
+    gen = torch.Generator().manual_seed(seed)
+    finish = int(steps * FINISH)
+    for phase_steps, scale in ((steps - finish, 1.0), (finish, 0.1)):
+        for opt in optimizers:
+            for group in opt.param_groups:
+                group["lr"] = lr * scale
+        if phase_steps:
+            fit(G, D, lambda n, g: toy.sample(toy_set, n, g), z_dim=Z_DIM, steps=phase_steps,
+                batch_size=BATCH, optimizers=optimizers, generator=gen, progress=progress,
+                log_every=500, **recipe)
+    return G.eval()
+
+
+def load(toy_set: str, method: str) -> MLP:
+    """The shipped reference generator (sha256-checked, ``weights_only``), in eval mode."""
+    path = verify(filename(toy_set, method))
+    G, _ = make_pair()
+    G.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return G.eval()

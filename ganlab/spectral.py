@@ -1,0 +1,212 @@
+"""Spectral normalization: power iteration, the SN parametrization, and what to monitor.
+
+Used by notebook 06 and by ``models`` (``sn=True``).
+
+* ``power_iteration(W, u, n_iter)`` -- the top singular value sigma(W) of a 2-D weight by
+  alternating v <- W^T u / ||W^T u||, u <- W v / ||W v||; sigma ~ u^T W v.
+* ``spectral_norm(module)`` -- our own parametrization W_SN = W / sigma(W) with a persistent
+  u: one power-iteration step per training forward, none in eval (Miyato et al. 2018,
+  Algorithm 1). Convolution weights are reshaped to (out_channels, in_channels * k * k).
+* ``singular_values(model, k)`` -- top-k singular values of every layer's (raw) weight: the
+  sigma_0 that Brock et al. (BigGAN, 2019, sec. 4.1) watch during training.
+* ``lipschitz_upper_bound(model)`` -- a certified bound on the Lipschitz constant of a
+  sequential network with 1-Lipschitz activations: the product of its layers' operator norms.
+
+References: Miyato, Kataoka, Koyama, Yoshida, "Spectral Normalization for Generative
+Adversarial Networks", ICLR 2018 (arXiv:1802.05957); Brock, Donahue, Simonyan, "Large Scale
+GAN Training for High Fidelity Natural Image Synthesis", ICLR 2019 (arXiv:1809.11096).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils import parametrize
+
+from ._checks import positive_int
+
+__all__ = ["SpectralNorm", "lipschitz_upper_bound", "power_iteration", "singular_values",
+           "spectral_norm"]
+
+_EPS = 1e-12
+_WEIGHT_LAYERS = (nn.Linear, nn.modules.conv._ConvNd)
+
+
+def power_iteration(W: torch.Tensor, u: torch.Tensor | None = None, n_iter: int = 1, *,
+                    generator: torch.Generator | None = None
+                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Estimate the largest singular value of the 2-D matrix ``W`` (m, n).
+
+    Starting from ``u`` (m,) (default: a random unit vector), repeat ``n_iter`` times
+    v <- W^T u / ||W^T u||, u <- W v / ||W v||; then v <- W^T u / ||W^T u|| once more and
+    sigma = u^T W v = ||W^T u||. Since u is a unit vector, sigma <= sigma_max(W) always, and
+    it converges to sigma_max at a rate set by (sigma_2 / sigma_1)^2 per iteration.
+    Returns (sigma, u, v); u and v carry no graph, sigma is differentiable in W through
+    u^T W v (u, v held fixed, as in Miyato et al.).
+    """
+    if W.dim() != 2:
+        raise ValueError(f"W must be a 2-D matrix, got shape {tuple(W.shape)}")
+    if n_iter < 0 or int(n_iter) != n_iter:
+        raise ValueError(f"n_iter must be a non-negative integer, got {n_iter!r}")
+    if u is None:
+        u = torch.randn(W.shape[0], generator=generator, dtype=torch.float32)
+        u = u.to(W.device, W.dtype)
+    elif u.shape != (W.shape[0],):
+        raise ValueError(f"u must have shape ({W.shape[0]},) for W of shape {tuple(W.shape)}, "
+                         f"got {tuple(u.shape)}")
+    with torch.no_grad():
+        u = F.normalize(u.detach(), dim=0, eps=_EPS)
+        for _ in range(int(n_iter)):
+            v = F.normalize(W.detach().T @ u, dim=0, eps=_EPS)
+            u = F.normalize(W.detach() @ v, dim=0, eps=_EPS)
+        v = F.normalize(W.detach().T @ u, dim=0, eps=_EPS)
+    sigma = u @ W @ v
+    return sigma, u, v
+
+
+def _matrix(weight: torch.Tensor, dim: int) -> torch.Tensor:
+    """(out, in, *k) -> (out, in * prod(k)); ``dim`` names the output axis (1 for transposed)."""
+    if dim != 0:
+        weight = weight.movedim(dim, 0)
+    return weight.flatten(1)
+
+
+class SpectralNorm(nn.Module):
+    """Parametrization W -> W / sigma(W) with a persistent left singular vector estimate ``u``.
+
+    In training mode each forward does ``n_power_iterations`` steps of ``power_iteration``
+    from the stored ``u`` and stores the new one; in eval mode it reuses ``u`` unchanged
+    (one extra half-step gives v). ``u`` is a buffer, so it is saved in the state dict.
+    """
+
+    def __init__(self, weight: torch.Tensor, *, n_power_iterations: int = 1, dim: int = 0,
+                 warmup: int = 15):
+        super().__init__()
+        self.n_power_iterations, self.dim = n_power_iterations, dim
+        matrix = _matrix(weight.detach(), dim)
+        _, u, _ = power_iteration(matrix, n_iter=warmup)
+        self.register_buffer("u", u)
+
+    def forward(self, weight: torch.Tensor) -> torch.Tensor:
+        n_iter = self.n_power_iterations if self.training else 0
+        sigma, u, _ = power_iteration(_matrix(weight, self.dim), self.u, n_iter)
+        if self.training:
+            self.u.copy_(u)
+        return weight / sigma
+
+
+def spectral_norm(module: nn.Module, *, n_power_iterations: int = 1) -> nn.Module:
+    """Register ``SpectralNorm`` on ``module.weight`` (Linear, Conv*, ConvTranspose*); return it.
+
+    The raw weight stays trainable as ``module.parametrizations.weight.original``;
+    ``module.weight`` is the normalised W / sigma(W). Usable as ``models``' ``layer_wrapper``.
+    """
+    positive_int("n_power_iterations", n_power_iterations)
+    weight = getattr(module, "weight", None)
+    if not isinstance(weight, torch.Tensor) or weight.dim() < 2:
+        raise ValueError(f"spectral_norm needs a module with a weight of 2 or more dimensions "
+                         f"(Linear, Conv); got {type(module).__name__}")
+    dim = 1 if isinstance(module, nn.modules.conv._ConvTransposeNd) else 0
+    parametrize.register_parametrization(
+        module, "weight", SpectralNorm(weight, n_power_iterations=n_power_iterations, dim=dim))
+    return module
+
+
+def _raw_weight(module: nn.Module) -> torch.Tensor:
+    if parametrize.is_parametrized(module, "weight"):
+        return module.parametrizations.weight.original
+    return module.weight
+
+
+def singular_values(model: nn.Module, k: int = 3) -> dict[str, torch.Tensor]:
+    """Top-``k`` singular values (descending) of every Linear/Conv layer's raw weight matrix.
+
+    For a spectrally normalised layer this is the weight *before* division by sigma (what
+    BigGAN monitors: its sigma_0 grows, and in D spikes before collapse). Keys are module
+    names as in ``model.named_modules()``.
+    """
+    positive_int("k", k)
+    out = {}
+    for name, module in model.named_modules():
+        if isinstance(module, _WEIGHT_LAYERS):
+            dim = 1 if isinstance(module, nn.modules.conv._ConvTransposeNd) else 0
+            values = torch.linalg.svdvals(_matrix(_raw_weight(module).detach(), dim))
+            out[name] = values[:k].cpu()
+    if not out:
+        raise ValueError(f"{type(model).__name__} has no Linear or Conv layer")
+    return out
+
+
+_ONE_LIPSCHITZ = (nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.ELU, nn.Flatten, nn.Identity,
+                  nn.Dropout)
+
+
+def _effective_weight(module: nn.Module) -> torch.Tensor:
+    """The weight the layer uses (normalised under SN), without advancing its power iteration."""
+    if not parametrize.is_parametrized(module, "weight"):
+        return module.weight.detach()
+    norm = module.parametrizations.weight[0]
+    was_training = norm.training
+    norm.eval()
+    try:
+        return module.weight.detach()
+    finally:
+        norm.train(was_training)
+
+
+def _layer_norm(module: nn.Module) -> float:
+    """Operator norm bound of one layer (exact for Linear, certified for Conv)."""
+    weight = _effective_weight(module)
+    if isinstance(module, nn.Linear):
+        return torch.linalg.svdvals(weight)[0].item()
+    if module.groups != 1 or any(d != 1 for d in module.dilation):
+        raise ValueError(f"{module}: only groups=1, dilation=1 convolutions are supported")
+    # y = W_mat @ unfold(x); each input pixel appears in at most prod(ceil(k / s)) columns
+    # of unfold(x), so ||unfold(x)|| <= sqrt(that) ||x|| (zero padding only removes terms).
+    overlap = math.prod(math.ceil(k / s) for k, s in zip(module.kernel_size, module.stride,
+                                                         strict=True))
+    return math.sqrt(overlap) * torch.linalg.svdvals(_matrix(weight, 0))[0].item()
+
+
+def _layers(module: nn.Module):
+    """Leaf layers in order, treating a (parametrized) Linear/Conv as one leaf."""
+    if isinstance(module, _WEIGHT_LAYERS) or not any(True for _ in module.children()):
+        yield module
+        return
+    for child in module.children():
+        yield from _layers(child)
+
+
+def lipschitz_upper_bound(model: nn.Module) -> float:
+    """Product of the layers' operator norms: a certified bound on Lip(model) (Euclidean norms).
+
+    Valid for a *sequential* composition of Linear and Conv layers (normalised weights are
+    used where ``spectral_norm`` is registered) and 1-Lipschitz activations (ReLU,
+    LeakyReLU with slope <= 1, tanh, sigmoid, ELU). Any other layer (batch norm, attention,
+    a transposed convolution, an unknown module) raises ValueError.
+
+    How loose it is: for Linear layers each factor is exact, but the product ignores how
+    the layers' singular directions and the activations interact, so it usually exceeds
+    the largest gradient norm by a large factor in deep nets. For a convolution the factor
+    is sqrt(prod ceil(k/s)) * ||W reshaped to (out, in*k*k)||: certified, but up to that
+    square-root factor above the convolution's true norm. (SN-GAN divides by the reshaped
+    matrix's norm only, so an SN convolution is *not* guaranteed 1-Lipschitz.)
+    """
+    bound, seen = 1.0, False
+    for layer in _layers(model):
+        if isinstance(layer, nn.modules.conv._ConvTransposeNd):
+            raise ValueError(f"lipschitz_upper_bound does not support {type(layer).__name__}")
+        if isinstance(layer, _WEIGHT_LAYERS):
+            bound *= _layer_norm(layer)
+            seen = True
+        elif isinstance(layer, nn.LeakyReLU) and abs(layer.negative_slope) > 1:
+            raise ValueError(f"{layer} is not 1-Lipschitz")
+        elif not isinstance(layer, _ONE_LIPSCHITZ):
+            raise ValueError(f"lipschitz_upper_bound cannot bound {type(layer).__name__} "
+                             "(only Linear/Conv layers and 1-Lipschitz activations)")
+    if not seen:
+        raise ValueError(f"{type(model).__name__} has no Linear or Conv layer")
+    return bound

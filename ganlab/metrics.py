@@ -8,6 +8,11 @@ Used by notebooks 04-07.
 * ``activation_gradient_norms`` -- ||d sum D(x) / d h_l|| at the input h_l of every linear
   layer of an MLP critic: the quantity whose explosion or vanishing with depth under weight
   clipping Gulrajani et al. 2017 show in Fig. 1(b).
+* ``mnist_frechet`` -- a sample-quality score for MNIST in the manner of FID (Heusel et al.
+  2017): the Frechet distance between Gaussians fitted to the 64-d penultimate features of
+  ``MnistFeatureNet``, a small classifier trained by ``scripts/train_mnist_classifier.py`` on
+  the shipped digits (weights in ``data/mnist_classifier.pt``). Lower is better; the numbers
+  are comparable only with each other, not with published FIDs (Inception features).
 
 ``mode_coverage(samples, centres, std, n_std=3)`` follows the protocol of VEEGAN
 (Srivastava et al. 2017, sec. 5.1) and PacGAN (Lin et al. 2018, sec. 5): a sample is
@@ -27,7 +32,11 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["ModeCoverage", "activation_gradient_norms", "mode_coverage", "w1_tracking"]
+__all__ = ["CLASSIFIER_FILE", "MnistFeatureNet", "ModeCoverage", "activation_gradient_norms",
+           "frechet_distance", "mnist_feature_net", "mnist_frechet", "mode_coverage",
+           "w1_tracking"]
+
+CLASSIFIER_FILE = "mnist_classifier.pt"
 
 
 @dataclass(frozen=True)
@@ -106,3 +115,73 @@ def activation_gradient_norms(mlp: torch.nn.Module, x: torch.Tensor) -> list[flo
         h = layer(h)
     h.sum().backward(inputs=inputs)  # gradients for the activations only, not the weights
     return [hidden.grad.flatten(1).norm(dim=1).mean().item() for hidden in inputs]
+
+
+# --------------------------------------------------------------- Frechet score on MNIST ------
+class MnistFeatureNet(torch.nn.Module):
+    """A small MNIST classifier: two conv blocks, a 64-unit feature layer, 10 logits.
+
+    (N, 1, 28, 28) in [-1, 1] -> ``features`` (N, 64) -> ``forward`` logits (N, 10).
+    """
+
+    def __init__(self):
+        super().__init__()
+        nn = torch.nn
+        self.body = nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),   # 16 x 14 x 14
+            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # 32 x 7 x 7
+            nn.Flatten(), nn.Linear(32 * 7 * 7, 64), nn.ReLU())
+        self.head = nn.Linear(64, 10)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(x))
+
+
+def mnist_feature_net() -> MnistFeatureNet:
+    """The shipped classifier (sha256-checked, loaded with ``weights_only=True``), eval mode."""
+    from .data import verify
+
+    net = MnistFeatureNet()
+    net.load_state_dict(torch.load(verify(CLASSIFIER_FILE), map_location="cpu",
+                                   weights_only=True))
+    return net.eval()
+
+
+def frechet_distance(mu1, cov1, mu2, cov2) -> float:
+    """||mu1 - mu2||^2 + Tr(C1 + C2 - 2 (C1 C2)^(1/2)): the squared 2-Wasserstein distance
+    between N(mu1, C1) and N(mu2, C2) (Dowson & Landau 1982; FID, Heusel et al. 2017)."""
+    import numpy as np
+
+    mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
+    cov1, cov2 = np.asarray(cov1, np.float64), np.asarray(cov2, np.float64)
+    if mu1.shape != mu2.shape or cov1.shape != cov2.shape or cov1.shape != mu1.shape * 2:
+        raise ValueError(f"means must be (d,) and covariances (d, d) alike, got {mu1.shape}, "
+                         f"{cov1.shape}, {mu2.shape}, {cov2.shape}")
+    # Tr (C1 C2)^(1/2) = Tr (C1^(1/2) C2 C1^(1/2))^(1/2): symmetric PSD, so eigh is stable
+    # even when features with zero variance make the covariances singular.
+    values, vectors = np.linalg.eigh(cov1)
+    root1 = (vectors * np.sqrt(values.clip(min=0))) @ vectors.T
+    cross = np.sqrt(np.linalg.eigvalsh(root1 @ cov2 @ root1).clip(min=0)).sum()
+    return float(((mu1 - mu2) ** 2).sum() + np.trace(cov1) + np.trace(cov2) - 2 * cross)
+
+
+def mnist_frechet(images_a: torch.Tensor, images_b: torch.Tensor, *,
+                  net: MnistFeatureNet | None = None, batch_size: int = 500) -> float:
+    """Frechet distance between two sets of MNIST-shaped images (N, 1, 28, 28) in [-1, 1],
+    on ``MnistFeatureNet`` features. Use at least a few hundred images per set (the
+    covariance is 64 x 64); compare scores computed with the same sample sizes."""
+    net = net or mnist_feature_net()
+    stats = []
+    for images in (images_a, images_b):
+        images = torch.as_tensor(images)
+        if images.dim() != 4 or tuple(images.shape[1:]) != (1, 28, 28) or len(images) < 2:
+            raise ValueError(f"images must be (N >= 2, 1, 28, 28), got {tuple(images.shape)}")
+        device = next(net.parameters()).device
+        with torch.no_grad():
+            feats = torch.cat([net.features(chunk.to(device, torch.float32)).double().cpu()
+                               for chunk in images.split(batch_size)])
+        stats += [feats.mean(0).numpy(), torch.cov(feats.T).numpy()]
+    return frechet_distance(stats[0], stats[1], stats[2], stats[3])

@@ -76,3 +76,46 @@ def test_w1_tracking_metrics():
         assert metrics["critic estimate"](G, D) == pytest.approx(expected)
     with pytest.raises(ValueError, match="2-D batches"):
         w1_tracking(torch.zeros(3), z)
+
+
+# ------------------------------------------------------------------ Frechet score ------------
+def test_frechet_distance_closed_form_for_diagonal_gaussians():
+    import numpy as np
+
+    from ganlab.metrics import frechet_distance
+
+    mu1, mu2 = np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 0.0])
+    s1, s2 = np.array([1.0, 2.0, 0.5]), np.array([2.0, 2.0, 1.5])
+    want = ((mu1 - mu2) ** 2).sum() + ((s1 - s2) ** 2).sum()
+    got = frechet_distance(mu1, np.diag(s1**2), mu2, np.diag(s2**2))
+    assert abs(got - want) < 1e-9
+    assert abs(frechet_distance(mu1, np.diag(s1**2), mu1, np.diag(s1**2))) < 1e-9
+    with pytest.raises(ValueError, match="covariances"):
+        frechet_distance(mu1, np.eye(2), mu2, np.eye(2))
+
+
+def test_mnist_frechet_real_vs_real_far_below_real_vs_noise():
+    from ganlab.data import mnist
+    from ganlab.metrics import mnist_feature_net, mnist_frechet
+
+    images, labels = mnist("shipped").tensors
+    net = mnist_feature_net()
+    a, b = images[0::2][:1000], images[1::2][:1000]
+    noise = torch.rand(1000, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    real_real, real_noise = mnist_frechet(a, b, net=net), mnist_frechet(a, noise, net=net)
+    assert real_real < 0.05 * real_noise
+    # one digit class only (a mode-collapsed generator) scores far worse than all classes
+    ones = images[labels == 1][:400]
+    assert mnist_frechet(a[:400], ones, net=net) > 10 * mnist_frechet(a[:400], b[:400], net=net)
+    with pytest.raises(ValueError, match="images must be"):
+        mnist_frechet(a, torch.zeros(10, 28, 28), net=net)
+
+
+def test_shipped_classifier_classifies():
+    from ganlab.data import mnist
+    from ganlab.metrics import mnist_feature_net
+
+    images, labels = mnist("shipped").tensors
+    with torch.no_grad():
+        accuracy = (mnist_feature_net()(images[:1000]).argmax(1) == labels[:1000]).float().mean()
+    assert accuracy > 0.9

@@ -286,6 +286,48 @@ def _gradient_penalty(fn: Callable) -> int:
     return 7
 
 
+
+# ---------------------------------------------------------------- 06 ------------------------
+def _power_step(fn: Callable) -> int:
+    from .spectral import power_iteration
+
+    g = torch.Generator().manual_seed(0)
+    W = torch.randn(6, 9, generator=g, dtype=torch.float64)
+    u = torch.nn.functional.normalize(torch.randn(6, generator=g, dtype=torch.float64), dim=0)
+    got = fn(W, u)
+    _require(isinstance(got, tuple) and len(got) == 3, "power_step(W, u)", "(sigma, u_new, v)",
+             type(got).__name__)
+    sigma, u_new, v = got
+    v_want = torch.nn.functional.normalize(W.T @ u, dim=0)
+    u_want = torch.nn.functional.normalize(W @ v_want, dim=0)
+    _require(_close(v, v_want, 1e-9), "power_step(W, u): v", "W^T u normalised to length 1", v)
+    _require(_close(u_new, u_want, 1e-9), "power_step(W, u): u_new",
+             "W v normalised to length 1", u_new)
+    _require(_close(sigma, u_want @ W @ v_want, 1e-9), "power_step(W, u): sigma",
+             "u_new^T W v", sigma)
+    top = torch.linalg.svdvals(W)[0].item()
+    for _ in range(100):
+        sigma, u, _v = fn(W, u)
+    _require(abs(float(sigma) - top) < 1e-6 * top, "100 power steps",
+             "the top singular value (torch.linalg.svdvals)", float(sigma))
+    _require(_close(power_iteration(W, u, 0)[0], top, 1e-6), "100 power steps: u",
+             "the top left singular vector", u)
+    return 5
+
+
+def _spectral_bound(fn: Callable) -> int:
+    g = torch.Generator().manual_seed(0)
+    weights = [torch.randn(8, 3, generator=g), 3 * torch.randn(8, 8, generator=g),
+               torch.randn(1, 8, generator=g)]
+    want = math.prod(torch.linalg.svdvals(w.double())[0].item() for w in weights)
+    got = fn(weights)
+    _require(_close(got, want, 1e-4 * want), "spectral_bound of three layers",
+             "the product of the top singular values", got)
+    _require(_close(fn([torch.eye(4)]), 1.0, 1e-6), "spectral_bound([identity])", "1",
+             fn([torch.eye(4)]))
+    return 2
+
+
 _CHECKERS: dict[str, Callable[[Callable], int]] = {
     "00.to_unit_range": _to_unit_range,
     "01.optimal_discriminator": _optimal_discriminator,
@@ -301,6 +343,8 @@ _CHECKERS: dict[str, Callable[[Callable], int]] = {
     "04.wgan_losses": _wgan_losses,
     "05.interpolates": _interpolates,
     "05.gradient_penalty": _gradient_penalty,
+    "06.power_step": _power_step,
+    "06.spectral_bound": _spectral_bound,
 }
 KNOWN = tuple(_CHECKERS)
 

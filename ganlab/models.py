@@ -7,7 +7,9 @@ and a Wasserstein critic must not have one).
 Critics take ``layer_wrapper``: a function applied to every weight layer as it is built,
 e.g. ``torch.nn.utils.parametrizations.spectral_norm``, so a normalisation that wraps
 layers is applied in one place; ``sn=True`` applies the course's own
-``ganlab.spectral.spectral_norm`` (notebook 06).
+``ganlab.spectral.spectral_norm`` (notebook 06). ``minibatch_discrimination=(B, C)`` puts a
+``ganlab.tricks.MinibatchDiscrimination`` layer before the critic's last linear layer, and
+``features(x)`` returns the last hidden layer (for feature matching; notebook 07).
 
 References: Radford, Metz, Chintala, "Unsupervised Representation Learning with Deep
 Convolutional GANs" (DCGAN), ICLR 2016, arXiv:1511.06434 -- strided convolutions,
@@ -52,6 +54,15 @@ def _wrapper(layer_wrapper: LayerWrapper | None, sn: bool) -> LayerWrapper:
 
         return spectral_norm
     return layer_wrapper or _identity
+
+
+def _minibatch_discrimination(in_features: int, spec) -> nn.Module:
+    """``minibatch_discrimination=(B, C)``: a ``tricks.MinibatchDiscrimination`` layer."""
+    from .tricks import MinibatchDiscrimination
+
+    if not (isinstance(spec, tuple) and len(spec) == 2):
+        raise ValueError(f"minibatch_discrimination must be a (B, C) tuple, got {spec!r}")
+    return MinibatchDiscrimination(in_features, *spec)
 
 
 def _activation(name: str) -> nn.Module:
@@ -99,7 +110,8 @@ class MLP(nn.Module):
 
     def __init__(self, in_features: int, out_features: int = 1, *, width: int = 128,
                  depth: int = 3, activation: str = "relu", squeeze: bool | None = None,
-                 layer_wrapper: LayerWrapper | None = None, sn: bool = False):
+                 layer_wrapper: LayerWrapper | None = None, sn: bool = False,
+                 minibatch_discrimination: tuple[int, int] | None = None):
         super().__init__()
         for name, value in (("in_features", in_features), ("out_features", out_features),
                             ("width", width)):
@@ -112,9 +124,17 @@ class MLP(nn.Module):
         for _ in range(depth):
             layers += [wrap(nn.Linear(size, width)), _activation(activation)]
             size = width
+        self._n_hidden = len(layers)
+        if minibatch_discrimination is not None:
+            layers.append(_minibatch_discrimination(size, minibatch_discrimination))
+            size += minibatch_discrimination[0]
         layers.append(wrap(nn.Linear(size, out_features)))
         self.net = nn.Sequential(*layers)
         self.squeeze = (out_features == 1) if squeeze is None else squeeze
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last hidden layer's activations (N, width): for feature matching."""
+        return self.net[: self._n_hidden](x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.net(x)
@@ -167,7 +187,8 @@ class DCCritic(nn.Module):
     """
 
     def __init__(self, *, image_shape=(1, 28, 28), width: int = 64, batch_norm: bool = False,
-                 layer_wrapper: LayerWrapper | None = None, sn: bool = False):
+                 layer_wrapper: LayerWrapper | None = None, sn: bool = False,
+                 minibatch_discrimination: tuple[int, int] | None = None):
         super().__init__()
         positive_int("width", width)
         channels, side, _ = _image_shape(image_shape)
@@ -182,7 +203,15 @@ class DCCritic(nn.Module):
             layers.append(nn.LeakyReLU(0.2))
             c_in, c_out = c_out, c_out * 2
         self.features = nn.Sequential(*layers, nn.Flatten())  # (N, c, s, s) -> (N, c*s*s)
-        self.score = wrap(nn.Linear(c_in * (side >> n_down) ** 2, 1))
+        size = c_in * (side >> n_down) ** 2
+        self.mbd = None
+        if minibatch_discrimination is not None:
+            self.mbd = _minibatch_discrimination(size, minibatch_discrimination)
+            size += minibatch_discrimination[0]
+        self.score = wrap(nn.Linear(size, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.score(self.features(x)).squeeze(-1)
+        h = self.features(x)
+        if self.mbd is not None:
+            h = self.mbd(h)
+        return self.score(h).squeeze(-1)

@@ -195,6 +195,9 @@ def fit(
     penalty: str | Penalty | None = None,
     penalty_weight: float = 10.0,
     clip: float | None = None,
+    generator_objective: Callable[[nn.Module, Tensor, Tensor], Tensor] | None = None,
+    d_extra: Callable[[], Tensor] | None = None,
+    g_extra: Callable[[], Tensor] | None = None,
     device: torch.device | str | None = None,
     generator: torch.Generator | None = None,
     log_every: int = 10,
@@ -219,6 +222,10 @@ def fit(
         ``penalty(D, real, fake) -> scalar``, added to the critic's loss times
         ``penalty_weight`` (lambda).
     clip: clamp every critic parameter to [-clip, clip] after each critic update.
+    generator_objective: ``fn(D, real, fake) -> scalar`` replacing ``loss.generator(D(fake))``
+        as G's loss, with a fresh real batch (e.g. ``tricks.feature_matching_objective``).
+    d_extra, g_extra: zero-argument callables whose scalar result is added to the critic's /
+        generator's loss at every update (e.g. ``tricks.HistoricalAveraging(...).penalty``).
     generator: the CPU generator for all sampling (real batches and noise); default seed 0.
     metrics: ``name -> fn(G, D)`` evaluated on log steps, stored in ``History.extra``.
     snapshot: ``fn(G, D)``, called without gradients and stored every ``snapshot_every``
@@ -252,7 +259,8 @@ def fit(
     checkpoint_every = checkpoint_every or 10 * log_every
     watch = _NonFiniteWatch(device)
     parts = _Parts(G, D, loss, noise, sample_real, gen, device, batch_size, n_critic,
-                   opt_g, opt_d, _penalty(penalty), penalty_weight, clip)
+                   opt_g, opt_d, _penalty(penalty), penalty_weight, clip, generator_objective,
+                   d_extra, g_extra)
     wall0 = time.perf_counter() - (history.wall[-1] if history.wall else 0.0)
     bar = tqdm(range(start + 1, steps + 1), initial=start, total=steps, disable=not progress,
                desc=f"{loss.name}", unit="step", leave=True)
@@ -294,6 +302,9 @@ class _Parts:
     penalty: Penalty | None
     penalty_weight: float
     clip: float | None
+    generator_objective: Callable[[nn.Module, Tensor, Tensor], Tensor] | None
+    d_extra: Callable[[], Tensor] | None
+    g_extra: Callable[[], Tensor] | None
 
     def z(self) -> Tensor:
         return self.noise(self.batch_size, self.gen).to(self.device, non_blocking=True)
@@ -307,6 +318,8 @@ class _Parts:
         if self.penalty is not None:
             pen = self.penalty(self.D, real, fake)
             d_loss = d_loss + self.penalty_weight * pen
+        if self.d_extra is not None:
+            d_loss = d_loss + self.d_extra()
         self.opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         self.opt_d.step()
@@ -316,7 +329,14 @@ class _Parts:
 
     def generator_step(self) -> Tensor:
         self.D.requires_grad_(False)  # G's step needs gradients through D, not for D
-        g_loss = self.loss.generator(self.D(self.G(self.z())))
+        fake = self.G(self.z())
+        if self.generator_objective is None:
+            g_loss = self.loss.generator(self.D(fake))
+        else:
+            real = self.sample_real(self.batch_size, self.gen)
+            g_loss = self.generator_objective(self.D, real, fake)
+        if self.g_extra is not None:
+            g_loss = g_loss + self.g_extra()
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()

@@ -27,6 +27,12 @@ def _interpolates(real, fake, generator=None):
     return eps * real + (1 - eps) * fake
 
 
+def _power_step(W, u):
+    v = F.normalize(W.T @ u, dim=0)
+    u_new = F.normalize(W @ v, dim=0)
+    return u_new @ W @ v, u_new, v
+
+
 RIGHT = {
     "00.to_unit_range": lambda x: (x + 1) / 2,
     "01.optimal_discriminator": lambda p, q: torch.where(p + q > 0, p / (p + q).clamp_min(1e-300),
@@ -46,6 +52,8 @@ RIGHT = {
     "04.wgan_losses": lambda r, f: (f.mean() - r.mean(), -f.mean()),
     "05.interpolates": _interpolates,
     "05.gradient_penalty": gradient_penalty,
+    "06.power_step": _power_step,
+    "06.spectral_bound": lambda ws: float(np.prod([torch.linalg.svdvals(w)[0] for w in ws])),
 }
 
 WRONG = {
@@ -63,6 +71,8 @@ WRONG = {
     "04.wgan_losses": lambda r, f: (r.mean() - f.mean(), f.mean()),
     "05.interpolates": lambda r, f, g=None: (e := torch.rand(1, generator=g)) * r + (1 - e) * f,
     "05.gradient_penalty": lambda c, r, f: gradient_penalty(c, r, f, one_sided=True),
+    "06.power_step": lambda W, u: (torch.linalg.norm(W, 2), u, W.T @ u),
+    "06.spectral_bound": lambda ws: float(np.prod([torch.linalg.norm(w) for w in ws])),
 }
 
 

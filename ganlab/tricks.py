@@ -1,0 +1,227 @@
+"""The Improved-GAN training tricks (Salimans et al. 2016), plus BigGAN's truncated noise.
+
+Used by notebook 07. Each trick plugs into ``ganlab.models`` / ``ganlab.train.fit`` without
+copying the training loop:
+
+* ``feature_matching_loss(real_features, fake_features)`` = ||E f(x) - E f(G(z))||^2 on an
+  intermediate critic layer f (sec. 3.1); ``feature_matching_objective`` is the ready-made
+  ``fit(generator_objective=...)`` for critics with a ``features`` method (MLP, DCCritic).
+* ``MinibatchDiscrimination(A, B, C)`` (sec. 3.2): M_i = f(x_i) T reshaped to (B, C);
+  c_b(x_i, x_j) = exp(-||M_{i,b} - M_{j,b}||_1); o(x_i)_b = sum_j c_b(x_i, x_j), concatenated
+  to f(x_i). The critic can then see how similar a sample is to the rest of its batch.
+  ``models.MLP`` / ``DCCritic`` take ``minibatch_discrimination=(B, C)``.
+* ``smooth_labels(loss, real_target)`` (sec. 3.4, one-sided): the critic's targets for real
+  samples become e.g. 0.9; fake targets stay 0.
+* ``HistoricalAveraging(module)`` (sec. 3.3): adds ||theta - (1/t) sum_i theta_i||^2 to a
+  player's cost; pass ``weight * ha.penalty`` style callables as ``fit(d_extra=..., g_extra=...)``.
+* ``VirtualBatchNorm(num_features)`` (sec. 3.5): normalise each sample with statistics of a
+  fixed reference batch (plus the sample itself), so a sample's output does not depend on the
+  other samples in its batch; ``WithReferenceBatch(G, z_ref)`` runs the reference pass.
+* ``truncated_noise(n, dim, threshold)`` (Brock et al. 2019, sec. 3.1): standard normal noise
+  with every entry of magnitude above ``threshold`` resampled.
+
+References: Salimans, Goodfellow, Zaremba, Cheung, Radford, Chen, "Improved Techniques for
+Training GANs", NeurIPS 2016 (arXiv:1606.03498); Brock, Donahue, Simonyan, "Large Scale GAN
+Training for High Fidelity Natural Image Synthesis", ICLR 2019 (arXiv:1809.11096).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._checks import positive_int
+from .losses import GANLoss, get
+
+__all__ = ["HistoricalAveraging", "MinibatchDiscrimination", "VirtualBatchNorm",
+           "WithReferenceBatch", "feature_matching_loss", "feature_matching_objective",
+           "smooth_labels", "truncated_noise"]
+
+Tensor = torch.Tensor
+
+
+# ------------------------------------------------------------------ feature matching --------
+def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tensor:
+    """||mean(real_features) - mean(fake_features)||^2 over the batch axis.
+
+    The real features are detached: the loss trains the generator only.
+    """
+    if real_features.shape[1:] != fake_features.shape[1:]:
+        raise ValueError(f"real_features and fake_features must have the same feature shape, "
+                         f"got {tuple(real_features.shape)} and {tuple(fake_features.shape)}")
+    diff = real_features.detach().flatten(1).mean(0) - fake_features.flatten(1).mean(0)
+    return diff.pow(2).sum()
+
+
+def feature_matching_objective(D: nn.Module, real: Tensor, fake: Tensor) -> Tensor:
+    """``fit(generator_objective=...)``: feature matching on ``D.features`` (last hidden layer)."""
+    if not hasattr(D, "features"):
+        raise TypeError(f"feature matching needs a critic with a `features` method "
+                        f"(ganlab.models.MLP, DCCritic); got {type(D).__name__}")
+    return feature_matching_loss(D.features(real), D.features(fake))
+
+
+# ------------------------------------------------------------ minibatch discrimination ------
+class MinibatchDiscrimination(nn.Module):
+    """(N, A) features -> (N, A + B): the features followed by B batch-similarity statistics.
+
+    T has shape (A, B * C) (the paper's A x B x C tensor); o(x_i)_b sums exp(-L1 distance)
+    over all j in the batch, the sample itself included (it contributes exp(0) = 1).
+    """
+
+    def __init__(self, in_features: int, B: int = 100, C: int = 5, *, init_std: float = 0.1):
+        super().__init__()
+        for name, value in (("in_features", in_features), ("B", B), ("C", C)):
+            positive_int(name, value)
+        self.B, self.C = B, C
+        self.T = nn.Parameter(init_std * torch.randn(in_features, B * C))
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.dim() != 2 or x.shape[1] != self.T.shape[0]:
+            raise ValueError(f"expected (N, {self.T.shape[0]}) features, got {tuple(x.shape)}")
+        M = (x @ self.T).view(-1, self.B, self.C)              # (N, B, C)
+        l1 = (M.unsqueeze(0) - M.unsqueeze(1)).abs().sum(-1)  # (N, N, B): ||M_i,b - M_j,b||_1
+        o = torch.exp(-l1).sum(1)                              # (N, B)
+        return torch.cat([x, o], dim=1)
+
+
+# ------------------------------------------------------------------ label smoothing ---------
+def smooth_labels(loss: str | GANLoss = "nonsaturating", real_target: float = 0.9) -> GANLoss:
+    """The BCE loss with one-sided label smoothing: the critic's target for real samples is
+    ``real_target`` (not 1); fake targets stay 0 and the generator's loss is unchanged.
+
+    D's loss = real_target * softplus(-s_real) + (1 - real_target) * softplus(s_real)
+    + softplus(s_fake) (binary cross-entropy of sigmoid(s) against the targets).
+    """
+    base = get(loss)
+    if base.name not in ("minimax", "nonsaturating"):
+        raise ValueError(f"label smoothing applies to the BCE losses 'minimax' and "
+                         f"'nonsaturating', got {base.name!r}")
+    if not 0.5 < real_target <= 1:
+        raise ValueError(f"real_target must be in (0.5, 1], got {real_target!r}")
+
+    def d_loss(real: Tensor, fake: Tensor) -> Tensor:
+        return (real_target * F.softplus(-real) + (1 - real_target) * F.softplus(real)).mean() \
+            + F.softplus(fake).mean()
+
+    return GANLoss(f"{base.name}-smooth{real_target:g}", d_loss, base.g_loss,
+                   f"{base.description}; one-sided label smoothing, real target {real_target}")
+
+
+# --------------------------------------------------------------- historical averaging -------
+class HistoricalAveraging:
+    """||theta - (1/t) sum_{i<=t} theta_i||^2 over all parameters of ``module``.
+
+    Each call of ``penalty()`` records the current parameters as theta_t and returns the
+    penalty with the running mean held fixed (no gradient through the mean), so it is 0 at
+    the first call and pulls theta back towards the mean of its own past.
+    """
+
+    def __init__(self, module: nn.Module):
+        self.params = [p for p in module.parameters() if p.requires_grad]
+        if not self.params:
+            raise ValueError(f"{type(module).__name__} has no trainable parameters")
+        self.sums = [torch.zeros_like(p, memory_format=torch.preserve_format)
+                     for p in self.params]
+        self.t = 0
+
+    def penalty(self) -> Tensor:
+        self.t += 1
+        total = self.params[0].new_zeros(())
+        for p, s in zip(self.params, self.sums, strict=True):
+            s.add_(p.detach())
+            total = total + (p - s / self.t).pow(2).sum()
+        return total
+
+
+# ------------------------------------------------------------------ virtual batch norm ------
+class VirtualBatchNorm(nn.Module):
+    """Batch norm with statistics from a fixed reference batch, mixed with the sample itself.
+
+    For features (N, C) or (N, C, H, W): mean_i = (n mu_ref + x_i) / (n + 1), likewise the
+    second moment (per channel; spatial positions are averaged), then
+    y_i = gamma (x_i - mean_i) / sqrt(var_i + eps) + beta. Reference statistics come from
+    the last forward made inside ``recording()`` (``WithReferenceBatch`` does this); they keep
+    their graph within that step, as in the paper's implementation.
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5):
+        super().__init__()
+        positive_int("num_features", num_features)
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(num_features))
+        self.bias = nn.Parameter(torch.zeros(num_features))
+        self._recording = False
+        self._reference: tuple[Tensor, Tensor, int] | None = None
+
+    @staticmethod
+    def _moments(x: Tensor) -> tuple[Tensor, Tensor]:
+        """Per-sample channel means of x and x^2: (N, C) each."""
+        flat = x.flatten(2) if x.dim() > 2 else x.unsqueeze(2)
+        return flat.mean(2), flat.pow(2).mean(2)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.dim() not in (2, 4) or x.shape[1] != self.weight.shape[0]:
+            raise ValueError(f"expected (N, {self.weight.shape[0]}) or "
+                             f"(N, {self.weight.shape[0]}, H, W), got {tuple(x.shape)}")
+        m1, m2 = self._moments(x)
+        if self._recording:
+            self._reference = (m1.mean(0), m2.mean(0), x.shape[0])
+        if self._reference is None:
+            raise RuntimeError("VirtualBatchNorm has no reference statistics yet: run the "
+                               "reference batch first (WithReferenceBatch, or inside recording())")
+        ref1, ref2, n = self._reference
+        mean = (n * ref1 + m1) / (n + 1)  # (N, C)
+        var = ((n * ref2 + m2) / (n + 1) - mean.pow(2)).clamp(min=0)
+        shape = (x.shape[0], x.shape[1]) + (1,) * (x.dim() - 2)
+        normed = (x - mean.view(shape)) / torch.sqrt(var.view(shape) + self.eps)
+        affine = (1, x.shape[1]) + (1,) * (x.dim() - 2)
+        return normed * self.weight.view(affine) + self.bias.view(affine)
+
+    @contextlib.contextmanager
+    def recording(self):
+        """Inside, forwards set the reference statistics."""
+        self._recording = True
+        try:
+            yield self
+        finally:
+            self._recording = False
+
+
+class WithReferenceBatch(nn.Module):
+    """Wrap a network containing ``VirtualBatchNorm`` layers: each forward first runs the fixed
+    reference input ``reference`` through it (recording statistics), then the actual input."""
+
+    def __init__(self, net: nn.Module, reference: Tensor):
+        super().__init__()
+        self.net = net
+        self.register_buffer("reference", reference.detach().clone())
+        self.vbn = [m for m in net.modules() if isinstance(m, VirtualBatchNorm)]
+        if not self.vbn:
+            raise ValueError(f"{type(net).__name__} has no VirtualBatchNorm layer")
+
+    def forward(self, x: Tensor) -> Tensor:
+        with contextlib.ExitStack() as stack:
+            for layer in self.vbn:
+                stack.enter_context(layer.recording())
+            self.net(self.reference)
+        return self.net(x)
+
+
+# ------------------------------------------------------------------ truncated noise ---------
+def truncated_noise(n: int, dim: int, threshold: float,
+                    generator: torch.Generator | None = None) -> Tensor:
+    """(n, dim) standard normal noise with every |z| > threshold redrawn until inside."""
+    positive_int("n", n)
+    positive_int("dim", dim)
+    if not threshold > 0:
+        raise ValueError(f"threshold must be positive, got {threshold!r}")
+    z = torch.randn(n, dim, generator=generator)
+    outside = z.abs() > threshold
+    while outside.any():
+        z[outside] = torch.randn(int(outside.sum()), generator=generator)
+        outside = z.abs() > threshold
+    return z

@@ -1,0 +1,171 @@
+"""The Improved-GAN tricks and truncated noise."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ganlab import losses, toy
+from ganlab.models import MLP, DCCritic
+from ganlab.train import fit
+from ganlab.tricks import (
+    HistoricalAveraging,
+    MinibatchDiscrimination,
+    VirtualBatchNorm,
+    WithReferenceBatch,
+    feature_matching_loss,
+    feature_matching_objective,
+    smooth_labels,
+    truncated_noise,
+)
+
+
+def test_minibatch_features_identical_for_identical_samples_and_shapes():
+    torch.manual_seed(0)
+    mbd = MinibatchDiscrimination(8, B=100, C=5)
+    same = torch.randn(1, 8).repeat(6, 1)
+    out = mbd(same)
+    assert out.shape == (6, 108)
+    assert torch.allclose(out, out[:1].expand_as(out))
+    # identical batch: every distance is 0, so each o_b = batch size
+    assert torch.allclose(out[:, 8:], torch.full((6, 100), 6.0))
+    distinct = mbd(torch.randn(6, 8))
+    assert not torch.allclose(distinct[0, 8:], distinct[1, 8:])
+    assert (distinct[:, 8:] >= 1.0).all() and (distinct[:, 8:] < 6.0).all()
+
+
+def test_minibatch_matches_the_formula():
+    torch.manual_seed(1)
+    mbd = MinibatchDiscrimination(3, B=4, C=2)
+    x = torch.randn(5, 3)
+    M = (x @ mbd.T).view(5, 4, 2)
+    want = torch.stack([sum(torch.exp(-(M[i] - M[j]).abs().sum(-1)) for j in range(5))
+                        for i in range(5)])
+    assert torch.allclose(mbd(x)[:, 3:], want, atol=1e-6)
+    with pytest.raises(ValueError, match="expected"):
+        mbd(torch.randn(5, 4))
+    with pytest.raises(ValueError, match="B must"):
+        MinibatchDiscrimination(3, B=0)
+
+
+def test_models_take_minibatch_discrimination():
+    D = MLP(2, 1, width=16, minibatch_discrimination=(10, 3))
+    assert D(torch.randn(7, 2)).shape == (7,)
+    assert D.features(torch.randn(7, 2)).shape == (7, 16)
+    C = DCCritic(width=8, minibatch_discrimination=(10, 3))
+    assert C(torch.randn(4, 1, 28, 28)).shape == (4,)
+    with pytest.raises(ValueError, match="minibatch_discrimination"):
+        MLP(2, 1, minibatch_discrimination=10)
+
+
+def test_feature_matching_zero_when_features_match_and_trains_only_g():
+    f = torch.randn(10, 4)
+    assert feature_matching_loss(f, f.flip(0)).item() < 1e-12   # same mean, any order
+    real = torch.randn(10, 4, requires_grad=True)
+    fake = torch.randn(10, 4, requires_grad=True)
+    loss = feature_matching_loss(real, fake)
+    assert abs(loss.item() - ((real.mean(0) - fake.mean(0)) ** 2).sum().item()) < 1e-6
+    loss.backward()
+    assert real.grad is None and fake.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="feature shape"):
+        feature_matching_loss(torch.zeros(3, 4), torch.zeros(3, 5))
+
+
+def test_feature_matching_objective_gradient_reaches_generator_not_critic():
+    torch.manual_seed(0)
+    G, D = MLP(2, 2, width=8), MLP(2, 1, width=8)
+    loss = feature_matching_objective(D, torch.randn(16, 2), G(torch.randn(16, 2)))
+    loss.backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in G.parameters())
+    with pytest.raises(TypeError, match="features"):
+        feature_matching_objective(nn.Linear(2, 1), torch.zeros(2, 2), torch.zeros(2, 2))
+
+
+def test_smoothing_leaves_fake_targets_alone():
+    smooth, base = smooth_labels("nonsaturating", 0.9), losses.get("nonsaturating")
+    real, fake = torch.randn(50), torch.randn(50, requires_grad=True)
+    g_smooth = torch.autograd.grad(smooth.discriminator(real, fake), fake)[0]
+    g_base = torch.autograd.grad(base.discriminator(real, fake), fake)[0]
+    assert torch.equal(g_smooth, g_base)
+    want = F.binary_cross_entropy_with_logits(real, torch.full_like(real, 0.9))
+    got = smooth.discriminator(real, fake) - F.softplus(fake).mean()
+    assert abs(got.item() - want.item()) < 1e-6
+    # the smoothed optimum: sigmoid(s) = 0.9 on real data
+    s = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([s], lr=1.0)
+    for _ in range(500):
+        opt.zero_grad()
+        smooth.discriminator(s, torch.full((1,), -30.0)).backward()
+        opt.step()
+    assert abs(torch.sigmoid(s).item() - 0.9) < 1e-3
+    assert smooth.generator(fake).item() == base.generator(fake).item()
+    with pytest.raises(ValueError, match="BCE"):
+        smooth_labels("wasserstein")
+    with pytest.raises(ValueError, match="real_target"):
+        smooth_labels("nonsaturating", 0.3)
+
+
+def test_historical_averaging_zero_first_then_pulls_to_mean():
+    layer = nn.Linear(3, 1)
+    ha = HistoricalAveraging(layer)
+    assert ha.penalty().item() == 0.0
+    with torch.no_grad():
+        layer.weight.add_(1.0)
+    pen = ha.penalty()  # mean of the two records is halfway: each weight is 0.5 from it
+    assert abs(pen.item() - 3 * 0.25) < 1e-6
+    pen.backward()
+    # the gradient points away from the mean, so a descent step moves back towards it
+    assert torch.allclose(layer.weight.grad, torch.full((1, 3), 1.0))
+    with pytest.raises(ValueError, match="no trainable"):
+        HistoricalAveraging(nn.ReLU())
+
+
+def test_virtual_batch_norm_sample_output_independent_of_batch():
+    torch.manual_seed(0)
+    vbn = VirtualBatchNorm(4)
+    net = WithReferenceBatch(nn.Sequential(nn.Linear(3, 4), vbn), torch.randn(32, 3))
+    x = torch.randn(10, 3)
+    alone = net(x[:1])
+    with_others = net(x)[:1]
+    with_other_others = net(torch.cat([x[:1], 5 * torch.randn(20, 3)]))[:1]
+    assert torch.allclose(alone, with_others, atol=1e-6)
+    assert torch.allclose(alone, with_other_others, atol=1e-6)
+    # reference batch outputs are (nearly) normalised: its own stats dominate
+    ref_out = net(net.reference)
+    assert ref_out.mean(0).abs().max() < 0.1 and (ref_out.std(0) - 1).abs().max() < 0.1
+
+
+def test_virtual_batch_norm_images_and_errors():
+    vbn = VirtualBatchNorm(2)
+    with pytest.raises(RuntimeError, match="reference"):
+        vbn(torch.randn(3, 2))
+    with vbn.recording():
+        vbn(torch.randn(8, 2, 5, 5))
+    assert vbn(torch.randn(3, 2, 5, 5)).shape == (3, 2, 5, 5)
+    with pytest.raises(ValueError, match="expected"):
+        vbn(torch.randn(3, 3))
+    with pytest.raises(ValueError, match="VirtualBatchNorm"):
+        WithReferenceBatch(nn.Linear(2, 2), torch.zeros(1, 2))
+
+
+def test_truncated_noise_within_threshold():
+    z = truncated_noise(5000, 4, 0.5, torch.Generator().manual_seed(0))
+    assert z.shape == (5000, 4) and z.abs().max() <= 0.5
+    assert z.std() > 0.2  # still spread over the interval
+    for bad in (dict(n=0, dim=2, threshold=1.0), dict(n=2, dim=2, threshold=0.0)):
+        with pytest.raises(ValueError):
+            truncated_noise(**bad)
+
+
+def test_fit_hooks_combine_tricks_with_any_loss():
+    torch.manual_seed(0)
+    G, D = MLP(2, 2, width=16), MLP(2, 1, width=16, minibatch_discrimination=(8, 3))
+    ha_d, ha_g = HistoricalAveraging(D), HistoricalAveraging(G)
+    history = fit(G, D, lambda n, g: toy.sample("8gaussians", n, g), z_dim=2, steps=20,
+                  batch_size=32, loss=smooth_labels("nonsaturating", 0.9),
+                  generator_objective=feature_matching_objective,
+                  d_extra=lambda: 0.1 * ha_d.penalty(), g_extra=lambda: 0.1 * ha_g.penalty(),
+                  progress=False, log_every=5)
+    assert len(history.steps) == 4 and ha_d.t == 20 and ha_g.t == 20
+    # feature matching: G's logged loss is a squared distance, not the -log D loss
+    assert all(v >= 0 for v in history.g_loss)

@@ -328,6 +328,45 @@ def _spectral_bound(fn: Callable) -> int:
     return 2
 
 
+
+# ---------------------------------------------------------------- 07 ------------------------
+def _feature_matching(fn: Callable) -> int:
+    g = torch.Generator().manual_seed(0)
+    real = torch.randn(20, 3, 2, generator=g, requires_grad=True)
+    fake = torch.randn(20, 3, 2, generator=g, requires_grad=True)
+    got = fn(real, fake)
+    want = ((real.detach().flatten(1).mean(0) - fake.detach().flatten(1).mean(0)) ** 2).sum()
+    _require(_close(got, want, 1e-6), "feature_matching on (20, 3, 2) features",
+             "the squared distance between the mean feature vectors", got)
+    _require(_close(fn(real, real.flip(0)), 0.0, 1e-6), "feature_matching(f, f shuffled)",
+             "0 (same mean)", fn(real, real.flip(0)))
+    got.backward()
+    _require(real.grad is None or bool((real.grad == 0).all()), "feature_matching: gradients",
+             "none into the real features (detach them)", "a gradient")
+    _require(fake.grad is not None and bool(fake.grad.abs().sum() > 0),
+             "feature_matching: gradients", "a gradient into the generated features", "none")
+    return 4
+
+
+def _truncated_noise(fn: Callable) -> int:
+    z = fn(4000, 3, 0.7, torch.Generator().manual_seed(0))
+    _require(isinstance(z, torch.Tensor) and z.shape == (4000, 3),
+             "truncated_noise(4000, 3, 0.7)", "a (4000, 3) tensor", getattr(z, "shape", z))
+    _require(bool(z.abs().max() <= 0.7), "truncated_noise(4000, 3, 0.7)",
+             "every |z| <= 0.7", f"a largest |z| of {z.abs().max():.3f}")
+    # a normal truncated to [-a, a] has variance 1 - 2a phi(a) / (2 Phi(a) - 1)
+    a = 0.7
+    phi = math.exp(-a * a / 2) / math.sqrt(2 * math.pi)
+    var = 1 - 2 * a * phi / math.erf(a / math.sqrt(2))
+    _require(abs(z.var().item() - var) < 0.01, "truncated_noise(4000, 3, 0.7)",
+             f"the variance of a truncated normal ({var:.3f}): redraw, do not clamp or rescale",
+             f"{z.var().item():.3f}")
+    again = fn(4000, 3, 0.7, torch.Generator().manual_seed(0))
+    _require(torch.equal(z, again), "truncated_noise with the same generator seed",
+             "the same draws (use `generator` for every draw)", "different draws")
+    return 4
+
+
 _CHECKERS: dict[str, Callable[[Callable], int]] = {
     "00.to_unit_range": _to_unit_range,
     "01.optimal_discriminator": _optimal_discriminator,
@@ -345,6 +384,8 @@ _CHECKERS: dict[str, Callable[[Callable], int]] = {
     "05.gradient_penalty": _gradient_penalty,
     "06.power_step": _power_step,
     "06.spectral_bound": _spectral_bound,
+    "07.feature_matching": _feature_matching,
+    "07.truncated_noise": _truncated_noise,
 }
 KNOWN = tuple(_CHECKERS)
 

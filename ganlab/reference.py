@@ -8,8 +8,10 @@ the ``full`` budget the notebook retrains them live with the same code.
 
 Every method trains the same pair -- an MLP generator (2-D noise -> 2-D point) and an MLP
 critic, width ``WIDTH``, depth ``DEPTH``, ReLU -- on fresh batches of ``BATCH`` points, then
-divides the learning rates by 10 for the last ``FINISH`` fraction of the steps (a common
-way to let the samples settle; the same schedule for every method).
+divides the learning rates by 10 for the last ``FINISH`` fraction of the steps (half): the
+samples settle into sharp modes (on 8 Gaussians, WGAN-GP went from 21% to 85-94% high-quality
+samples over seeds 0 and 1 when this phase grew from a quarter to half of 8,000 steps). The
+same schedule for every method.
 
 * ``nonsaturating`` -- Goodfellow et al. 2014 with the -log D generator loss; Adam.
 * ``wgan-clip`` -- Arjovsky et al. 2017: RMSProp, clip c = 0.01, 5 critic steps.
@@ -30,7 +32,7 @@ from .train import fit
 __all__ = ["BATCH", "DEPTH", "FINISH", "METHODS", "SETS", "STEPS", "WIDTH", "Z_DIM", "filename",
            "load", "make_pair", "train"]
 
-WIDTH, DEPTH, Z_DIM, BATCH, FINISH = 128, 3, 2, 256, 0.25
+WIDTH, DEPTH, Z_DIM, BATCH, FINISH = 128, 3, 2, 256, 0.5
 SETS = ("8gaussians", "25gaussians")
 STEPS = 8000
 METHODS: dict[str, dict] = {

@@ -12,6 +12,7 @@ from ganlab import exercises
 from ganlab.cli import main
 from ganlab.exercises import BEGIN, END, ExerciseError, build_learner_copy, check, check_notebooks
 from ganlab.regularizers import gradient_penalty
+from ganlab.tricks import feature_matching_loss, truncated_noise
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -54,6 +55,8 @@ RIGHT = {
     "05.gradient_penalty": gradient_penalty,
     "06.power_step": _power_step,
     "06.spectral_bound": lambda ws: float(np.prod([torch.linalg.svdvals(w)[0] for w in ws])),
+    "07.feature_matching": feature_matching_loss,
+    "07.truncated_noise": truncated_noise,
 }
 
 WRONG = {
@@ -73,6 +76,8 @@ WRONG = {
     "05.gradient_penalty": lambda c, r, f: gradient_penalty(c, r, f, one_sided=True),
     "06.power_step": lambda W, u: (torch.linalg.norm(W, 2), u, W.T @ u),
     "06.spectral_bound": lambda ws: float(np.prod([torch.linalg.norm(w) for w in ws])),
+    "07.feature_matching": lambda r, f: ((r.flatten(1).mean(0) - f.flatten(1).mean(0)) ** 2).sum(),
+    "07.truncated_noise": lambda n, d, t, g=None: torch.randn(n, d, generator=g).clamp(-t, t),
 }
 
 

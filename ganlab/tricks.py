@@ -82,9 +82,9 @@ class MinibatchDiscrimination(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         if x.dim() != 2 or x.shape[1] != self.T.shape[0]:
             raise ValueError(f"expected (N, {self.T.shape[0]}) features, got {tuple(x.shape)}")
-        M = (x @ self.T).view(-1, self.B, self.C)              # (N, B, C)
-        l1 = (M.unsqueeze(0) - M.unsqueeze(1)).abs().sum(-1)  # (N, N, B): ||M_i,b - M_j,b||_1
-        o = torch.exp(-l1).sum(1)                              # (N, B)
+        M = (x @ self.T).view(-1, self.B, self.C).transpose(0, 1)  # (B, N, C)
+        l1 = torch.cdist(M, M, p=1)              # (B, N, N): ||M_i,b - M_j,b||_1
+        o = torch.exp(-l1).sum(2).T              # (N, B): o(x_i)_b = sum_j c_b(x_i, x_j)
         return torch.cat([x, o], dim=1)
 
 

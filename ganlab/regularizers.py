@@ -11,11 +11,14 @@ Used by notebooks 04-06 and by ``ganlab.train.fit`` (``clip=``, ``penalty=``).
   caller). One-sided variant: E[max(0, ||grad D(x_hat)|| - 1)^2] (same paper, appendix).
 * ``r1_penalty(critic, real)`` -- E[||grad D(x)||^2] on real data (Mescheder et al. 2018,
   eq. 9; BigGAN uses (gamma/2) times it).
+* ``orthogonal_penalty(module)`` -- BigGAN's ||W W^T * (1 - I)||_F^2 summed over layers
+  (Brock et al. 2019, sec. 3.1): decorrelates filters without fixing their norms.
 
 References: Arjovsky, Chintala, Bottou, arXiv:1701.07875. Gulrajani et al., "Improved
 Training of Wasserstein GANs", NeurIPS 2017, arXiv:1704.00028. Mescheder, Geiger,
 Nowozin, "Which Training Methods for GANs do actually Converge?", ICML 2018,
-arXiv:1801.04406.
+arXiv:1801.04406. Brock, Donahue, Simonyan, "Large Scale GAN Training for High Fidelity
+Natural Image Synthesis", ICLR 2019, arXiv:1809.11096.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["clip_weights_", "gradient_penalty", "r1_penalty"]
+__all__ = ["clip_weights_", "gradient_penalty", "orthogonal_penalty", "r1_penalty"]
 
 
 def clip_weights_(module: nn.Module, c: float) -> nn.Module:
@@ -69,3 +72,25 @@ def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, 
 def r1_penalty(critic: nn.Module, real: torch.Tensor) -> torch.Tensor:
     """E[||grad_x D(x)||^2] over real samples (a scalar with its graph)."""
     return _input_gradient_norms(critic, real).pow(2).mean()
+
+
+def orthogonal_penalty(module: nn.Module) -> torch.Tensor:
+    """Sum over weight layers of ||W W^T * (1 - I)||_F^2, W reshaped to (out, -1) so that
+    W W^T is the Gram matrix of the filters (the paper's W^T W, with filters as columns).
+
+    BigGAN's relaxed orthogonal regularisation: it penalises only the correlations between
+    different filters and leaves their norms free (Brock et al. 2019, sec. 3.1; multiply by
+    beta = 1e-4 as in the paper).
+    """
+    total = None
+    for layer in module.modules():
+        weight = getattr(layer, "weight", None)
+        if isinstance(weight, torch.Tensor) and weight.dim() >= 2:
+            W = weight.flatten(1)              # (out, in * k * k)
+            gram = W @ W.T                     # filter correlations (out, out)
+            off = gram - torch.diag_embed(torch.diagonal(gram))
+            term = off.pow(2).sum()
+            total = term if total is None else total + term
+    if total is None:
+        raise ValueError(f"{type(module).__name__} has no weight matrix to regularise")
+    return total

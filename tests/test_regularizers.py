@@ -86,3 +86,22 @@ def test_clip_bounds_every_parameter():
     for bad in (0, -0.1, None):
         with pytest.raises(ValueError, match="c must be a positive number"):
             clip_weights_(net, bad)
+
+
+def test_orthogonal_penalty_closed_forms(device):
+    from ganlab.regularizers import orthogonal_penalty
+
+    layer = torch.nn.Linear(3, 3, bias=False).to(device)
+    with torch.no_grad():
+        q, _ = torch.linalg.qr(torch.randn(3, 3))
+        layer.weight.copy_(5 * q)  # orthogonal filters of any norm: no penalty
+    assert orthogonal_penalty(layer).item() < 1e-8
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor([[1.0, 2.0, 0.0], [1.0, 2.0, 0.0], [0.0, 0.0, 1.0]]))
+    # rows 0 and 1 are equal with |a|^2 = 5: two off-diagonal entries of 5 -> 2 * 25
+    penalty = orthogonal_penalty(torch.nn.Sequential(layer, torch.nn.ReLU()))
+    assert abs(penalty.item() - 50.0) < 1e-5
+    penalty.backward()
+    assert layer.weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="no weight"):
+        orthogonal_penalty(torch.nn.ReLU())

@@ -158,3 +158,15 @@ def test_singular_values_match_svdvals_and_use_the_raw_weight():
     assert torch.allclose(values["net.0"], torch.linalg.svdvals(raw)[:2])
     with pytest.raises(ValueError, match="k must"):
         singular_values(model, k=0)
+
+
+def test_spectral_norm_runs_on_every_device(device):
+    torch.manual_seed(0)
+    layer = spectral_norm(nn.Conv2d(2, 4, 3)).to(device)
+    out = layer(torch.randn(3, 2, 8, 8, device=device))
+    assert out.device.type == device.type
+    sigma, u, v = power_iteration(torch.randn(5, 7, device=device), n_iter=3)
+    assert sigma.device.type == u.device.type == v.device.type == device.type
+    model = MLP(2, 1, width=8, sn=True).to(device)
+    assert lipschitz_upper_bound(model) < 1.1
+    assert all(v.device.type == "cpu" for v in singular_values(model).values())

@@ -169,3 +169,17 @@ def test_fit_hooks_combine_tricks_with_any_loss():
     assert len(history.steps) == 4 and ha_d.t == 20 and ha_g.t == 20
     # feature matching: G's logged loss is a squared distance, not the -log D loss
     assert all(v >= 0 for v in history.g_loss)
+
+
+def test_tricks_run_on_every_device(device):
+    torch.manual_seed(0)
+    mbd = MinibatchDiscrimination(4, B=6, C=3).to(device)
+    assert mbd(torch.randn(5, 4, device=device)).shape == (5, 10)
+    net = WithReferenceBatch(nn.Sequential(nn.Linear(2, 3), VirtualBatchNorm(3)),
+                             torch.randn(8, 2)).to(device)
+    assert net(torch.randn(4, 2, device=device)).device.type == device.type
+    layer = nn.Linear(2, 2).to(device)
+    ha = HistoricalAveraging(layer)
+    assert ha.penalty().device.type == device.type
+    real, fake = torch.randn(6, 3, device=device), torch.randn(6, 3, device=device)
+    assert feature_matching_loss(real, fake).device.type == device.type

@@ -41,3 +41,11 @@ def test_bad_names_are_refused(tmp_path, monkeypatch):
     (tmp_path / "MANIFEST").write_text("")
     with pytest.raises(ChecksumError, match="not listed"):
         reference.load("8gaussians", "wgan-gp")
+
+
+def test_shipped_mnist_generator_loads_and_makes_images():
+    G = reference.load_mnist()
+    assert not G.training
+    with torch.no_grad():
+        x = G(torch.randn(4, 64))
+    assert x.shape == (4, 1, 28, 28) and x.abs().max() <= 1

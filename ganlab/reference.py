@@ -79,17 +79,21 @@ def train(toy_set: str, method: str, *, steps: int = STEPS, seed: int = 0,
     lr = recipe.pop("lr")
     extra = {"betas": recipe.pop("betas")} if "betas" in recipe else {}
     optimizers = make(G.parameters(), lr, **extra), make(D.parameters(), lr, **extra)
-    gen = torch.Generator().manual_seed(seed)
-    finish = int(steps * FINISH)
+    _fit_with_lr_drop(G, D, lambda n, g: toy.sample(toy_set, n, g), optimizers, lr, steps,
+                      int(steps * FINISH), z_dim=Z_DIM, batch_size=BATCH,
+                      generator=torch.Generator().manual_seed(seed), progress=progress,
+                      log_every=500, **recipe)
+    return G.eval()
+
+
+def _fit_with_lr_drop(G, D, data, optimizers, lr: float, steps: int, finish: int, **fit_kwargs):
+    """``fit`` for ``steps - finish`` steps at ``lr``, then ``finish`` steps at lr / 10."""
     for phase_steps, scale in ((steps - finish, 1.0), (finish, 0.1)):
         for opt in optimizers:
             for group in opt.param_groups:
                 group["lr"] = lr * scale
         if phase_steps:
-            fit(G, D, lambda n, g: toy.sample(toy_set, n, g), z_dim=Z_DIM, steps=phase_steps,
-                batch_size=BATCH, optimizers=optimizers, generator=gen, progress=progress,
-                log_every=500, **recipe)
-    return G.eval()
+            fit(G, D, data, steps=phase_steps, optimizers=optimizers, **fit_kwargs)
 
 
 def load(toy_set: str, method: str) -> MLP:
@@ -113,15 +117,10 @@ def train_mnist(*, steps: int = MNIST_STEPS, seed: int = 0, source: str = "shipp
     lr = 5e-4
     optimizers = (torch.optim.Adam(G.parameters(), lr, betas=(0.0, 0.9)),
                   torch.optim.Adam(D.parameters(), lr, betas=(0.0, 0.9)))
-    digits, gen = mnist(source), torch.Generator().manual_seed(seed)
-    for phase_steps, scale in ((steps - steps // 2, 1.0), (steps // 2, 0.1)):
-        for opt in optimizers:
-            for group in opt.param_groups:
-                group["lr"] = lr * scale
-        if phase_steps:
-            fit(G, D, digits, loss="wasserstein", penalty="gp", n_critic=5, z_dim=MNIST_Z_DIM,
-                batch_size=64, steps=phase_steps, optimizers=optimizers, generator=gen,
-                progress=progress, log_every=100)
+    _fit_with_lr_drop(G, D, mnist(source), optimizers, lr, steps, steps // 2,
+                      loss="wasserstein", penalty="gp", n_critic=5, z_dim=MNIST_Z_DIM,
+                      batch_size=64, generator=torch.Generator().manual_seed(seed),
+                      progress=progress, log_every=100)
     return G.eval()
 
 

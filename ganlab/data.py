@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
-__all__ = ["SOURCES", "ChecksumError", "data_dir", "mnist", "verify"]
+__all__ = ["SOURCES", "ChecksumError", "data_dir", "load_state_dict", "mnist", "verify"]
 
 SOURCES = ("auto", "shipped", "torchvision")
 SHIPPED_MNIST = "mnist_5k.npz"
@@ -72,6 +72,12 @@ def verify(name: str, folder: Path | None = None) -> Path:
             f"says {expected[:12]}...; {restore}"
         )
     return path
+
+
+def load_state_dict(name: str) -> dict:
+    """A shipped ``state_dict`` file (sha256-checked by ``verify``), read on the CPU with
+    ``torch.load(weights_only=True)``: shipped weights never run pickled code."""
+    return torch.load(verify(name), map_location="cpu", weights_only=True)
 
 
 def _to_dataset(images: torch.Tensor, labels: torch.Tensor) -> TensorDataset:

@@ -142,11 +142,10 @@ class MnistFeatureNet(torch.nn.Module):
 
 def mnist_feature_net() -> MnistFeatureNet:
     """The shipped classifier (sha256-checked, loaded with ``weights_only=True``), eval mode."""
-    from .data import verify
+    from .data import load_state_dict
 
     net = MnistFeatureNet()
-    net.load_state_dict(torch.load(verify(CLASSIFIER_FILE), map_location="cpu",
-                                   weights_only=True))
+    net.load_state_dict(load_state_dict(CLASSIFIER_FILE))
     return net.eval()
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 import torch
 
 from . import toy
-from .data import verify
+from .data import load_state_dict
 from .models import MLP, DCCritic, DCGenerator
 from .train import fit
 
@@ -98,9 +98,8 @@ def _fit_with_lr_drop(G, D, data, optimizers, lr: float, steps: int, finish: int
 
 def load(toy_set: str, method: str) -> MLP:
     """The shipped reference generator (sha256-checked, ``weights_only``), in eval mode."""
-    path = verify(filename(toy_set, method))
     G, _ = make_pair()
-    G.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    G.load_state_dict(load_state_dict(filename(toy_set, method)))
     return G.eval()
 
 
@@ -127,5 +126,5 @@ def train_mnist(*, steps: int = MNIST_STEPS, seed: int = 0, source: str = "shipp
 def load_mnist() -> DCGenerator:
     """The shipped MNIST WGAN-GP generator (sha256-checked, ``weights_only``), in eval mode."""
     G = DCGenerator(MNIST_Z_DIM, width=MNIST_WIDTH)
-    G.load_state_dict(torch.load(verify(MNIST_FILE), map_location="cpu", weights_only=True))
+    G.load_state_dict(load_state_dict(MNIST_FILE))
     return G.eval()

@@ -67,6 +67,11 @@ def power_iteration(W: torch.Tensor, u: torch.Tensor | None = None, n_iter: int 
     return sigma, u, v
 
 
+def _output_dim(module: nn.Module) -> int:
+    """The weight axis of output channels: 1 for transposed convolutions, else 0."""
+    return 1 if isinstance(module, nn.modules.conv._ConvTransposeNd) else 0
+
+
 def _matrix(weight: torch.Tensor, dim: int) -> torch.Tensor:
     """(out, in, *k) -> (out, in * prod(k)); ``dim`` names the output axis (1 for transposed)."""
     if dim != 0:
@@ -109,9 +114,9 @@ def spectral_norm(module: nn.Module, *, n_power_iterations: int = 1) -> nn.Modul
     if not isinstance(weight, torch.Tensor) or weight.dim() < 2:
         raise ValueError(f"spectral_norm needs a module with a weight of 2 or more dimensions "
                          f"(Linear, Conv); got {type(module).__name__}")
-    dim = 1 if isinstance(module, nn.modules.conv._ConvTransposeNd) else 0
     parametrize.register_parametrization(
-        module, "weight", SpectralNorm(weight, n_power_iterations=n_power_iterations, dim=dim))
+        module, "weight",
+        SpectralNorm(weight, n_power_iterations=n_power_iterations, dim=_output_dim(module)))
     return module
 
 
@@ -132,8 +137,8 @@ def singular_values(model: nn.Module, k: int = 3) -> dict[str, torch.Tensor]:
     out = {}
     for name, module in model.named_modules():
         if isinstance(module, _WEIGHT_LAYERS):
-            dim = 1 if isinstance(module, nn.modules.conv._ConvTransposeNd) else 0
-            values = torch.linalg.svdvals(_matrix(_raw_weight(module).detach(), dim))
+            values = torch.linalg.svdvals(_matrix(_raw_weight(module).detach(),
+                                                  _output_dim(module)))
             out[name] = values[:k].cpu()
     if not out:
         raise ValueError(f"{type(model).__name__} has no Linear or Conv layer")

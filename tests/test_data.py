@@ -90,3 +90,18 @@ def _write_idx(path, tensor):
     dims = tensor.shape
     header = bytes([0, 0, 0x08, len(dims)]) + b"".join(d.to_bytes(4, "big") for d in dims)
     path.write_bytes(header + tensor.contiguous().numpy().tobytes())
+
+
+def test_load_state_dict_checks_the_file(tmp_path, monkeypatch):
+    import hashlib
+
+    from ganlab.data import ChecksumError, load_state_dict
+
+    path = tmp_path / "w.pt"
+    torch.save({"w": torch.ones(2)}, path)
+    (tmp_path / "MANIFEST").write_text(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  w.pt\n")
+    monkeypatch.setenv("GANLAB_DATA", str(tmp_path))
+    assert torch.equal(load_state_dict("w.pt")["w"], torch.ones(2))
+    torch.save({"w": torch.zeros(2)}, path)
+    with pytest.raises(ChecksumError, match="corrupt"):
+        load_state_dict("w.pt")

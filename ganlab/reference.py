@@ -1,130 +1,373 @@
-"""Reference toy runs for the mode-coverage tables: one recipe per method, trained once, shipped.
+"""Reference runs: one recipe per (data set, method), trained to convergence once, shipped.
 
-Used by notebook 05 and ``scripts/train_reference.py``. Counting modes fairly needs long
-runs (tens of thousands of critic steps), too slow for a notebook on two CPU cores. So the
-generators of the table are trained once by the script with the recipes below and shipped in
-``data/reference/`` (sha256 in ``data/MANIFEST``, loaded with ``weights_only=True``); under
-the ``full`` budget the notebook retrains them live with the same code.
+A comparison counts only at convergence, and converging takes tens of thousands of critic
+updates -- far more than a notebook may spend on two CPU cores. So every run that a lesson
+compares is a *recipe* here, trained for 3 seeds by ``scripts/train_reference.py`` (in
+parallel, resumable, on any device), and shipped in ``data/reference/<recipe>_s<seed>.pt``
+(the generator and the critic, sha256 in ``data/MANIFEST``, loaded with
+``weights_only=True``). ``data/reference/runs.json`` records each run's provenance: recipe,
+seed, steps, wall time, device, torch version and its final metrics. The notebooks load the
+shipped runs under the ``quick`` budget and retrain them with :func:`train` under ``full``.
 
-Every method trains the same pair -- an MLP generator (2-D noise -> 2-D point) and an MLP
-critic, width ``WIDTH``, depth ``DEPTH``, ReLU -- on fresh batches of ``BATCH`` points, then
-divides the learning rates by 10 for the last ``FINISH`` fraction of the steps (half): the
-samples settle into sharp modes (on 8 Gaussians, WGAN-GP went from 21% to 85-94% high-quality
-samples over seeds 0 and 1 when this phase grew from a quarter to half of 8,000 steps). The
-same schedule for every method.
+Toy recipes (``<set>_<method>``, sets 8gaussians, 25gaussians, swissroll): the same pair for
+every method -- MLP generator (2-D noise -> 2-D point) and MLP critic, width 128, depth 3,
+ReLU -- on fresh batches of 256 points for 8,000 generator steps, with the learning rates
+divided by 10 for the second half (the samples settle into sharp modes; on 8 Gaussians
+WGAN-GP went from 21% to 85-94% high-quality samples when this phase grew from a quarter to
+half of the steps). Learning rates are larger than the papers' image settings: the 2-D toys
+need far fewer steps.
 
-* ``nonsaturating`` -- Goodfellow et al. 2014 with the -log D generator loss; Adam.
+* ``nonsaturating`` -- Goodfellow et al. 2014 with the -log D generator loss; Adam,
+  betas (0.5, 0.999) (DCGAN's).
 * ``wgan-clip`` -- Arjovsky et al. 2017: RMSProp, clip c = 0.01, 5 critic steps.
-* ``wgan-gp`` -- Gulrajani et al. 2017: Adam, betas (0.5, 0.9), lambda = 10, 5 critic steps.
+* ``wgan-gp`` -- Gulrajani et al. 2017 as their toy script ``gan_toy.py`` runs it: Adam,
+  betas (0.5, 0.9), 5 critic steps and **lambda = 0.1**. A 2-D critic whose differences
+  are of order 1 is dominated by a lambda = 10 penalty: the critic spends its capacity on
+  keeping ||grad|| = 1 everywhere on the interpolates instead of separating 25 small
+  modes (25 Gaussians: 12/25 modes at lambda = 10, 25/25 at 0.1). Image critics
+  (thousands of inputs) keep the paper's lambda = 10.
+* ``wgan-gp-lambda1``, ``wgan-gp-lambda10`` -- the same with lambda = 1 and 10 (25 Gaussians
+  only): notebook 05's lambda sweep.
+* ``sngan`` (25 Gaussians, notebook 06) -- Miyato et al. 2018: spectral norm on every critic
+  layer, hinge loss, 1 critic step, Adam betas (0.5, 0.999), 40,000 generator steps: the
+  same 40,000 critic updates as the 5-step methods' 8,000 generator steps.
+* ``nonsaturating-<trick>`` (25 Gaussians and the ring, notebook 07) -- the non-saturating
+  recipe with one of Salimans et al.'s tricks, or ``all`` of them: FM (feature matching),
+  MBD (minibatch discrimination, B = 8, C = 4), LS (one-sided label smoothing, 0.9), HA
+  (historical averaging, weight 1e-3; its running mean is not checkpointed, so a resumed HA
+  run is not bit-for-bit a straight one), VBN (virtual batch norm in G, a 128-point
+  reference batch). ``ring_nonsaturating`` is the ring's baseline.
 
-Learning rates are larger than the papers' image settings (2-D toys need far fewer steps).
+MNIST recipes (``mnist_<method>``): DCGAN pairs (``DCGenerator`` / ``DCCritic``, 64-d noise)
+on the shipped 5,000 digits, batch 64, lr / 10 for the second half.
 
-MNIST (notebook 05's sample grid): ``train_mnist`` trains a WGAN-GP DCGAN pair
-(``DCGenerator`` / ``DCCritic``, width ``MNIST_WIDTH``, 64-d noise) on the shipped digits --
-Adam, betas (0, 0.9), lambda = 10, 5 critic steps, batch 64, lr 5e-4 then 5e-5 for the second
-half -- and ``load_mnist`` returns the shipped generator.
+* ``mnist_wgan-gp`` -- width 32, Adam 5e-4, betas (0, 0.9), lambda = 10, 5 critic steps,
+  2,000 steps (notebook 05's reference grid).
+* ``mnist_nonsaturating`` -- width 64, Adam 2e-4, betas (0.5, 0.999) (Radford et al. 2016),
+  12,000 steps: the course's most legible MNIST generator (``metrics.mnist_legibility``).
+* ``mnist_<method>-5k`` (notebook 06's comparison, 3 seeds, width 32) -- every method gets
+  the same 5,000 critic updates: ``wgan-clip`` (RMSProp 5e-4, c = 0.01, 5 critic steps,
+  1,000 generator steps), ``wgan-gp`` (Adam 5e-4, betas (0, 0.9), lambda = 10, 5 critic
+  steps, 1,000 generator steps), ``sngan`` (SN critic, hinge, Adam 2e-4, betas (0.5, 0.999),
+  1 critic step, 5,000 generator steps) and ``nonsaturating`` (DCGAN, same Adam, 5,000
+  generator steps). The papers' rates for clipping (5e-5) and WGAN-GP (1e-4) are raised:
+  at 1,000 generator steps they barely move the generator.
 """
 
 from __future__ import annotations
 
+import fnmatch
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
 import torch
 
 from . import toy
-from .data import load_state_dict
+from .data import data_dir, load_state_dict
 from .models import MLP, DCCritic, DCGenerator
 from .train import fit
 
-__all__ = ["BATCH", "DEPTH", "FINISH", "METHODS", "MNIST_FILE", "MNIST_STEPS", "MNIST_WIDTH",
-           "SETS", "STEPS", "WIDTH", "Z_DIM", "filename", "load", "load_mnist", "make_pair",
-           "train", "train_mnist"]
+__all__ = ["RECIPES", "RUNS_FILE", "SEEDS", "TRICKS", "Recipe", "evaluate", "filename", "load",
+           "make_pair", "obtain", "recipe", "runs", "select", "train"]
 
-WIDTH, DEPTH, Z_DIM, BATCH, FINISH = 128, 3, 2, 256, 0.5
-SETS = ("8gaussians", "25gaussians")
-STEPS = 8000
-METHODS: dict[str, dict] = {
-    "nonsaturating": dict(loss="nonsaturating", n_critic=1, optimizer="adam", lr=1e-3,
-                          betas=(0.5, 0.999)),
-    "wgan-clip": dict(loss="wasserstein", clip=0.01, n_critic=5, optimizer="rmsprop", lr=5e-4),
-    "wgan-gp": dict(loss="wasserstein", penalty="gp", penalty_weight=10.0, n_critic=5,
-                    optimizer="adam", lr=1e-3, betas=(0.5, 0.9)),
+SEEDS = (0, 1, 2)
+RUNS_FILE = "reference/runs.json"
+TOY_SETS = ("8gaussians", "25gaussians", "swissroll")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How one reference run is trained.
+
+    data: a toy set name (``ganlab.toy``) or ``"mnist"`` (the shipped digits).
+    options: ``fit`` keyword arguments (loss, n_critic, penalty, penalty_weight, clip).
+    optimizer, lr, betas: the optimiser of both players; the rate drops to lr / 10 for the
+        last ``finish`` fraction of ``steps``.
+    width, depth, z_dim: the networks (toy: ``MLP`` pair; MNIST: ``DCGenerator`` /
+        ``DCCritic``, depth unused).
+    """
+
+    name: str
+    data: str
+    options: dict
+    optimizer: str
+    lr: float
+    steps: int
+    betas: tuple[float, float] | None = None
+    batch_size: int = 256
+    width: int = 128
+    depth: int = 3
+    z_dim: int = 2
+    finish: float = 0.5
+    notebook: str = "05"
+    seeds: tuple[int, ...] = field(default=SEEDS)
+    tricks: tuple[str, ...] = ()
+    sn: bool = False
+
+    def describe(self) -> dict:
+        """The recipe as plain JSON values (what ``runs.json`` records)."""
+        return {"data": self.data, **self.options, "optimizer": self.optimizer,
+                "lr": self.lr, "betas": list(self.betas) if self.betas else None,
+                "steps": self.steps, "batch_size": self.batch_size, "width": self.width,
+                "depth": self.depth, "z_dim": self.z_dim, "lr_drop_fraction": self.finish,
+                "tricks": list(self.tricks), "spectral_norm": self.sn}
+
+
+_ADAM_DCGAN = dict(optimizer="adam", betas=(0.5, 0.999))
+_TOY_METHODS = {
+    "nonsaturating": dict(options=dict(loss="nonsaturating", n_critic=1), lr=1e-3,
+                          **_ADAM_DCGAN),
+    "wgan-clip": dict(options=dict(loss="wasserstein", clip=0.01, n_critic=5),
+                      optimizer="rmsprop", lr=5e-4),
+    "wgan-gp": dict(options=dict(loss="wasserstein", penalty="gp", penalty_weight=0.1,
+                                 n_critic=5), optimizer="adam", lr=1e-3, betas=(0.5, 0.9)),
 }
 
 
-def _check(toy_set: str, method: str) -> None:
-    if toy_set not in SETS:
-        raise ValueError(f"toy_set must be one of {', '.join(SETS)}, got {toy_set!r}")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+def _toy_recipes() -> dict[str, Recipe]:
+    out = {}
+    for toy_set in TOY_SETS:
+        for method, kw in _TOY_METHODS.items():
+            out[f"{toy_set}_{method}"] = Recipe(f"{toy_set}_{method}", toy_set, steps=8000, **kw)
+    gp = _TOY_METHODS["wgan-gp"]
+    for lam in (1, 10):
+        name = f"25gaussians_wgan-gp-lambda{lam}"
+        out[name] = Recipe(name, "25gaussians", steps=8000, optimizer="adam", lr=gp["lr"],
+                           betas=gp["betas"], options={**gp["options"], "penalty_weight": lam})
+    return out
 
 
-def filename(toy_set: str, method: str) -> str:
-    """Path of the shipped generator inside ``data/``: ``reference/<set>_<method>.pt``."""
-    _check(toy_set, method)
-    return f"reference/{toy_set}_{method}.pt"
+TRICKS = ("FM", "MBD", "LS", "HA", "VBN")
 
 
-def make_pair(seed: int = 0) -> tuple[MLP, MLP]:
-    """A fresh (generator, critic) pair with the reference architecture."""
+def _comparison_recipes() -> dict[str, Recipe]:
+    ns = _TOY_METHODS["nonsaturating"]
+    out = {"ring_nonsaturating": Recipe("ring_nonsaturating", "ring", steps=8000,
+                                        notebook="07", **ns),
+           "25gaussians_sngan": Recipe(
+               "25gaussians_sngan", "25gaussians", dict(loss="hinge", n_critic=1),
+               optimizer="adam", lr=1e-3, betas=(0.5, 0.999), steps=40000, sn=True,
+               notebook="06")}
+    for toy_set in ("25gaussians", "ring"):
+        for trick in (*TRICKS, "all"):
+            name = f"{toy_set}_nonsaturating-{trick}"
+            out[name] = Recipe(name, toy_set, steps=8000, notebook="07",
+                               tricks=TRICKS if trick == "all" else (trick,), **ns)
+    return out
+
+
+def _mnist_comparison() -> dict[str, Recipe]:
+    methods = {
+        "wgan-clip": dict(options=dict(loss="wasserstein", clip=0.01, n_critic=5),
+                          optimizer="rmsprop", lr=5e-4),
+        "wgan-gp": dict(options=dict(loss="wasserstein", penalty="gp", penalty_weight=10.0,
+                                     n_critic=5), optimizer="adam", lr=5e-4, betas=(0.0, 0.9)),
+        "sngan": dict(options=dict(loss="hinge", n_critic=1), sn=True, lr=2e-4, **_ADAM_DCGAN),
+        "nonsaturating": dict(options=dict(loss="nonsaturating", n_critic=1), lr=2e-4,
+                              **_ADAM_DCGAN),
+    }
+    return {f"mnist_{m}-5k": Recipe(f"mnist_{m}-5k", "mnist",
+                                    steps=5000 // kw["options"]["n_critic"], batch_size=64,
+                                    width=32, z_dim=64, notebook="06", **kw)
+            for m, kw in methods.items()}
+
+
+RECIPES: dict[str, Recipe] = {
+    **_toy_recipes(),
+    **_comparison_recipes(),
+    "mnist_wgan-gp": Recipe(
+        "mnist_wgan-gp", "mnist", dict(loss="wasserstein", penalty="gp", penalty_weight=10.0,
+                                       n_critic=5),
+        optimizer="adam", lr=5e-4, betas=(0.0, 0.9), steps=2000, batch_size=64, width=32,
+        z_dim=64, seeds=(0,)),
+    "mnist_nonsaturating": Recipe(
+        "mnist_nonsaturating", "mnist", dict(loss="nonsaturating", n_critic=1), lr=2e-4,
+        steps=12000, batch_size=64, width=64, z_dim=64, seeds=(0,), **_ADAM_DCGAN),
+    **_mnist_comparison(),
+}
+
+
+def recipe(name: str) -> Recipe:
+    """The recipe called ``name`` (ValueError listing the known names otherwise)."""
+    if name not in RECIPES:
+        raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, got {name!r}")
+    return RECIPES[name]
+
+
+def select(patterns: list[str] | None = None) -> list[Recipe]:
+    """Recipes whose names match any of the shell-style ``patterns`` (all when None)."""
+    if not patterns:
+        return list(RECIPES.values())
+    chosen = [r for r in RECIPES.values() if any(fnmatch.fnmatch(r.name, p) for p in patterns)]
+    if not chosen:
+        raise ValueError(f"no recipe matches {patterns}; known: {', '.join(RECIPES)}")
+    return chosen
+
+
+def filename(name: str, seed: int = 0) -> str:
+    """Path of a shipped run inside ``data/``: ``reference/<recipe>_s<seed>.pt``."""
+    if seed not in recipe(name).seeds:
+        raise ValueError(f"seed must be one of {recipe(name).seeds} for {name}, got {seed!r}")
+    return f"reference/{name}_s{seed}.pt"
+
+
+def make_pair(name: str, seed: int = 0):
+    """A fresh (generator, critic) pair with the recipe's architecture, initialised by ``seed``."""
+    r = recipe(name)
     torch.manual_seed(seed)
-    return MLP(Z_DIM, 2, width=WIDTH, depth=DEPTH), MLP(2, 1, width=WIDTH, depth=DEPTH)
+    if r.data == "mnist":
+        return DCGenerator(r.z_dim, width=r.width), DCCritic(width=r.width, sn=r.sn)
+    if "VBN" in r.tricks:
+        G = _vbn_generator(r, seed)
+    else:
+        G = MLP(r.z_dim, 2, width=r.width, depth=r.depth)
+    mbd = (8, 4) if "MBD" in r.tricks else None
+    return G, MLP(2, 1, width=r.width, depth=r.depth, sn=r.sn, minibatch_discrimination=mbd)
 
 
-def train(toy_set: str, method: str, *, steps: int = STEPS, seed: int = 0,
-          progress: bool = False) -> MLP:
-    """Train the reference generator for ``toy_set`` with ``method``; return it (eval mode)."""
-    _check(toy_set, method)
-    recipe = dict(METHODS[method])
-    G, D = make_pair(seed)
-    make = torch.optim.Adam if recipe.pop("optimizer") == "adam" else torch.optim.RMSprop
-    lr = recipe.pop("lr")
-    extra = {"betas": recipe.pop("betas")} if "betas" in recipe else {}
-    optimizers = make(G.parameters(), lr, **extra), make(D.parameters(), lr, **extra)
-    _fit_with_lr_drop(G, D, lambda n, g: toy.sample(toy_set, n, g), optimizers, lr, steps,
-                      int(steps * FINISH), z_dim=Z_DIM, batch_size=BATCH,
-                      generator=torch.Generator().manual_seed(seed), progress=progress,
-                      log_every=500, **recipe)
-    return G.eval()
+def _vbn_generator(r: Recipe, seed: int):
+    from torch import nn
+
+    from .tricks import VirtualBatchNorm, WithReferenceBatch
+
+    layers, size = [], r.z_dim
+    for _ in range(r.depth):
+        layers += [nn.Linear(size, r.width), VirtualBatchNorm(r.width), nn.ReLU()]
+        size = r.width
+    reference_z = torch.randn(128, r.z_dim, generator=torch.Generator().manual_seed(seed + 100))
+    return WithReferenceBatch(nn.Sequential(*layers, nn.Linear(size, 2)), reference_z)
 
 
-def _fit_with_lr_drop(G, D, data, optimizers, lr: float, steps: int, finish: int, **fit_kwargs):
-    """``fit`` for ``steps - finish`` steps at ``lr``, then ``finish`` steps at lr / 10."""
-    for phase_steps, scale in ((steps - finish, 1.0), (finish, 0.1)):
-        for opt in optimizers:
-            for group in opt.param_groups:
-                group["lr"] = lr * scale
+def _trick_options(r: Recipe, G, D) -> dict:
+    """``fit`` keyword arguments for the recipe's Improved-GAN tricks (notebook 07)."""
+    from . import tricks
+
+    options = dict(r.options)
+    if "LS" in r.tricks:
+        options["loss"] = tricks.smooth_labels(options["loss"], 0.9)
+    if "FM" in r.tricks:
+        options["generator_objective"] = tricks.feature_matching_objective
+    if "HA" in r.tricks:
+        ha_g, ha_d = tricks.HistoricalAveraging(G), tricks.HistoricalAveraging(D)
+        options["g_extra"] = lambda: 1e-3 * ha_g.penalty()
+        options["d_extra"] = lambda: 1e-3 * ha_d.penalty()
+    return options
+
+
+def _data(r: Recipe, source: str):
+    if r.data == "mnist":
+        from .data import mnist
+
+        return mnist(source)
+    return lambda n, g: toy.sample(r.data, n, g)
+
+
+def _set_lr(optimizers, lr: float) -> None:
+    for opt in optimizers:
+        for group in opt.param_groups:
+            group["lr"] = lr
+
+
+def train(name: str, seed: int = 0, *, steps: int | None = None, device=None,
+          checkpoint_dir: str | Path | None = None, mnist_source: str = "shipped",
+          progress: bool = False):
+    """Train recipe ``name`` with ``seed``; return (G, D) in eval mode, on the CPU.
+
+    ``steps`` overrides the recipe's length (tests, quick looks). With ``checkpoint_dir``
+    each phase checkpoints there and a rerun resumes where it stopped (``fit``'s resume):
+    the result is bit-for-bit that of an uninterrupted run on the CPU.
+    """
+    r = recipe(name)
+    steps = r.steps if steps is None else steps
+    G, D = make_pair(name, seed)
+    G.to(device or "cpu")
+    D.to(device or "cpu")
+    make = {"adam": torch.optim.Adam, "rmsprop": torch.optim.RMSprop}[r.optimizer]
+    extra = {"betas": r.betas} if r.betas else {}
+    optimizers = make(G.parameters(), r.lr, **extra), make(D.parameters(), r.lr, **extra)
+    options = _trick_options(r, G, D)
+    finish = int(steps * r.finish)
+    data, gen = _data(r, mnist_source), torch.Generator().manual_seed(seed)
+    folder = Path(checkpoint_dir) if checkpoint_dir is not None else None
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+    for phase, (phase_steps, scale) in enumerate(((steps - finish, 1.0), (finish, 0.1))):
+        _set_lr(optimizers, r.lr * scale)  # a resumed phase reloads the same rate
         if phase_steps:
-            fit(G, D, data, steps=phase_steps, optimizers=optimizers, **fit_kwargs)
+            ckpt = folder / f"{name}_s{seed}.phase{phase}.pt" if folder is not None else None
+            fit(G, D, data, steps=phase_steps, optimizers=optimizers, z_dim=r.z_dim,
+                batch_size=r.batch_size, generator=gen, device=device, progress=progress,
+                log_every=100, checkpoint=ckpt, **options)
+    return G.cpu().eval(), D.cpu().eval()
 
 
-def load(toy_set: str, method: str) -> MLP:
-    """The shipped reference generator (sha256-checked, ``weights_only``), in eval mode."""
-    G, _ = make_pair()
-    G.load_state_dict(load_state_dict(filename(toy_set, method)))
-    return G.eval()
+def load(name: str, seed: int = 0, *, critic: bool = False):
+    """The shipped generator of recipe ``name`` and ``seed`` (sha256-checked,
+    ``weights_only``), in eval mode; ``critic=True`` returns (G, D)."""
+    G, D = make_pair(name, seed)
+    state = load_state_dict(filename(name, seed))
+    G.load_state_dict(state["G"])
+    D.load_state_dict(state["D"])
+    return (G.eval(), D.eval()) if critic else G.eval()
 
 
-MNIST_FILE, MNIST_WIDTH, MNIST_STEPS, MNIST_Z_DIM = "reference/mnist_wgan-gp.pt", 32, 2000, 64
+def obtain(name: str, seed: int = 0, *, critic: bool = False):
+    """What a notebook uses: the shipped run under the ``quick`` budget; under ``full``, the
+    recipe retrained live (``train`` on ``runtime.device()``, full MNIST when it can be had)."""
+    from . import runtime
+
+    if runtime.budget() == "full":
+        G, D = train(name, seed, device=runtime.device(), mnist_source="auto")
+        return (G, D) if critic else G
+    return load(name, seed, critic=critic)
 
 
-def train_mnist(*, steps: int = MNIST_STEPS, seed: int = 0, source: str = "shipped",
-                progress: bool = False) -> DCGenerator:
-    """Train the reference MNIST WGAN-GP generator (see the module docstring); eval mode."""
-    from .data import mnist
-
-    torch.manual_seed(seed)
-    G, D = DCGenerator(MNIST_Z_DIM, width=MNIST_WIDTH), DCCritic(width=MNIST_WIDTH)
-    lr = 5e-4
-    optimizers = (torch.optim.Adam(G.parameters(), lr, betas=(0.0, 0.9)),
-                  torch.optim.Adam(D.parameters(), lr, betas=(0.0, 0.9)))
-    _fit_with_lr_drop(G, D, mnist(source), optimizers, lr, steps, steps // 2,
-                      loss="wasserstein", penalty="gp", n_critic=5, z_dim=MNIST_Z_DIM,
-                      batch_size=64, generator=torch.Generator().manual_seed(seed),
-                      progress=progress, log_every=100)
-    return G.eval()
+def runs() -> dict:
+    """Provenance of the shipped runs (``data/reference/runs.json``): ``{recipe: {seed: {...}}}``
+    with recipe, steps, wall seconds, device, torch version and final metrics."""
+    path = data_dir() / RUNS_FILE
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
-def load_mnist() -> DCGenerator:
-    """The shipped MNIST WGAN-GP generator (sha256-checked, ``weights_only``), in eval mode."""
-    G = DCGenerator(MNIST_Z_DIM, width=MNIST_WIDTH)
-    G.load_state_dict(load_state_dict(MNIST_FILE))
-    return G.eval()
+def evaluate(name: str, G, *, n: int = 2500, n_w1: int = 1000) -> dict:
+    """The metrics recorded for a run (fixed noise and data seeds, so reruns agree).
+
+    Gaussian toys: modes and high-quality fraction of ``n`` samples (3 std, VEEGAN's
+    protocol). Every toy: exact W1 (POT) between ``n_w1`` samples and ``n_w1`` data points,
+    beside the W1 between two independent data samples of that size (the floor).
+    MNIST: Frechet score and legibility of 2,000 samples against the shipped digits.
+    """
+    from . import metrics
+
+    r = recipe(name)
+    G = G.cpu().eval()
+    z = torch.randn(n, r.z_dim, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        x = G(z)
+    if r.data == "mnist":
+        from .data import mnist
+
+        real = mnist("shipped").tensors[0]  # sorted by class: take a fixed random half
+        real = real[torch.randperm(len(real), generator=torch.Generator().manual_seed(3))[:2000]]
+        return {"frechet": metrics.mnist_frechet(x[:2000], real),
+                **metrics.mnist_legibility(x[:2000]).as_dict()}
+    from .transport import wasserstein1
+
+    out = {}
+    if r.data in ("8gaussians", "25gaussians", "ring"):
+        cov = metrics.mode_coverage(x, *toy.modes(r.data))
+        out.update(modes=cov.modes, n_modes=cov.n_modes, high_quality=cov.high_quality)
+    real = toy.sample(r.data, 2 * n_w1, torch.Generator().manual_seed(2))
+    out["w1"] = wasserstein1(x[:n_w1], real[:n_w1])
+    out["w1_real_vs_real"] = wasserstein1(real[n_w1:], real[:n_w1])
+    return out
+
+
+def provenance(name: str, seed: int, steps: int, wall: float, device, threads: int,
+               metrics: dict) -> dict:
+    """One ``runs.json`` entry."""
+    return {"recipe": recipe(name).describe(), "seed": seed, "steps": steps,
+            "wall_seconds": round(wall, 1), "device": str(device), "threads": threads,
+            "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"), "metrics": metrics}

@@ -1,61 +1,158 @@
-"""Train the reference generators of notebook 05 (ganlab.reference): toy sets and MNIST.
+"""Train the reference runs that notebooks 05-07 load (the recipes of ganlab.reference).
 
-For each toy set and method, trains ``ganlab.reference.train(set, method)`` on the CPU and
-saves the generator's state dict to ``data/reference/<set>_<method>.pt``. Prints the lines for
-``data/MANIFEST`` (sha256, file) with the mode coverage of 2,500 samples and the time taken.
+Each (recipe, seed) is trained by ``ganlab.reference.train`` in its own process (``--jobs``
+at a time, ``--threads`` torch threads each: one per core is fastest on a CPU), checkpointed
+under ``--work`` so that an interrupted run resumes where it stopped, evaluated with
+``ganlab.reference.evaluate``, and written to ``data/reference/<recipe>_s<seed>.pt`` (G and D
+state dicts). Its sha256 goes into ``data/MANIFEST`` and its provenance (recipe, seed,
+steps, wall time, device, torch version, metrics) into ``data/reference/runs.json``.
+Runs already recorded there are skipped unless ``--force``.
 
-    python scripts/train_reference.py [--sets 8gaussians 25gaussians] [--methods ...]
-                                      [--steps 8000] [--threads 1]
-    python scripts/train_reference.py --mnist --threads 2    # the MNIST WGAN-GP generator
+    python scripts/train_reference.py --list
+    python scripts/train_reference.py --jobs 2                       # everything, 2 cores
+    python scripts/train_reference.py --only '25gaussians_*' --seeds 0
+    python scripts/train_reference.py --only mnist_nonsaturating --jobs 1 --threads 2
+    python scripts/train_reference.py --device cuda --jobs 1         # on a GPU
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
+import multiprocessing
+import re
+import sys
 import time
+from pathlib import Path
 
 import torch
+from tqdm.auto import tqdm
 
-from ganlab import reference, toy
+from ganlab import reference
 from ganlab.data import data_dir
-from ganlab.metrics import mode_coverage
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=reference.STEPS)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--sets", nargs="+", default=list(reference.SETS))
-    parser.add_argument("--methods", nargs="+", default=list(reference.METHODS))
-    parser.add_argument("--mnist", action="store_true",
-                        help="train only the MNIST WGAN-GP generator (reference.train_mnist)")
-    args = parser.parse_args()
+def _parse(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0].replace("\n", " "),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n\n".join(__doc__.split("\n\n")[1:]))
+    parser.add_argument("--only", nargs="+", metavar="PATTERN",
+                        help="recipes to train, shell-style patterns (default: all)")
+    parser.add_argument("--seeds", nargs="+", type=int,
+                        help="seeds to train (default: each recipe's own, usually 0 1 2)")
+    parser.add_argument("--jobs", type=int, default=2, help="runs in parallel (default 2)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps")
+    parser.add_argument("--steps", type=int,
+                        help="override every recipe's length (for a quick look; such runs "
+                             "are written under --work, never to data/)")
+    parser.add_argument("--work", default="runs/reference",
+                        help="folder for checkpoints (default runs/reference)")
+    parser.add_argument("--force", action="store_true", help="retrain recorded runs too")
+    parser.add_argument("--list", action="store_true", help="list the recipes and stop")
+    args = parser.parse_args(argv)
+    for name in ("jobs", "threads"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1")
+    if args.steps is not None and args.steps < 1:
+        parser.error("--steps must be at least 1")
+    try:
+        args.recipes = reference.select(args.only)
+    except ValueError as err:
+        parser.error(str(err))
+    return args
+
+
+def _jobs(args) -> list[tuple[str, int]]:
+    done = reference.runs()
+    jobs = []
+    for r in args.recipes:
+        for seed in (args.seeds if args.seeds is not None else r.seeds):
+            if seed not in r.seeds:
+                continue
+            recorded = str(seed) in done.get(r.name, {})
+            if args.force or args.steps is not None or not recorded:
+                jobs.append((r.name, seed))
+    return jobs
+
+
+def _run(job: tuple[str, int, argparse.Namespace]) -> tuple[str, int, dict, str | None]:
+    name, seed, args = job
     torch.set_num_threads(args.threads)
-    (data_dir() / "reference").mkdir(parents=True, exist_ok=True)
-    if args.mnist:
-        start = time.perf_counter()
-        G = reference.train_mnist(progress=True)
-        path = data_dir() / reference.MNIST_FILE
-        torch.save(G.state_dict(), path)
-        print(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {reference.MNIST_FILE}   # "
-              f"{reference.MNIST_STEPS} steps, {time.perf_counter() - start:.0f} s", flush=True)
-        return
-    for toy_set in args.sets:
-        centres, std = toy.modes(toy_set)
-        for method in args.methods:
-            start = time.perf_counter()
-            G = reference.train(toy_set, method, steps=args.steps)
-            with torch.no_grad():
-                x = G(torch.randn(2500, reference.Z_DIM,
-                                  generator=torch.Generator().manual_seed(1)))
-            name = reference.filename(toy_set, method)
-            path = data_dir() / name
-            torch.save(G.state_dict(), path)
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            print(f"{digest}  {name}   # {mode_coverage(x, centres, std)}, {args.steps} steps, "
-                  f"{time.perf_counter() - start:.0f} s", flush=True)
+    start = time.perf_counter()
+    work = Path(args.work) / (f"steps{args.steps}" if args.steps else "")
+    G, D = reference.train(name, seed, steps=args.steps, device=args.device,
+                           checkpoint_dir=work)
+    wall = time.perf_counter() - start
+    metrics = reference.evaluate(name, G)
+    steps = args.steps or reference.recipe(name).steps
+    entry = reference.provenance(name, seed, steps, wall, args.device, args.threads, metrics)
+    if args.steps is not None:  # a quick look: keep it out of data/
+        torch.save({"G": G.state_dict(), "D": D.state_dict()}, work / f"{name}_s{seed}.pt")
+        return name, seed, entry, None
+    path = data_dir() / reference.filename(name, seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"G": G.state_dict(), "D": D.state_dict()}, path)
+    return name, seed, entry, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def update_manifest(manifest: Path, file: str, digest: str) -> None:
+    """Set ``file``'s sha256 line in ``manifest`` (replace it, or add it after the last
+    ``reference/`` line)."""
+    lines = manifest.read_text().splitlines()
+    line = f"{digest}  {file}"
+    pattern = re.compile(rf"^[0-9a-f]{{64}}\s+{re.escape(file)}\s*$")
+    for i, old in enumerate(lines):
+        if pattern.match(old):
+            lines[i] = line
+            break
+    else:
+        ref = [i for i, old in enumerate(lines) if re.match(r"^[0-9a-f]{64}\s+reference/", old)]
+        lines.insert(ref[-1] + 1 if ref else len(lines), line)
+    manifest.write_text("\n".join(lines) + "\n")
+
+
+def _record(name: str, seed: int, entry: dict, digest: str) -> None:
+    runs_path = data_dir() / reference.RUNS_FILE
+    runs = reference.runs()
+    runs.setdefault(name, {})[str(seed)] = {**entry, "sha256": digest}
+    ordered = {k: dict(sorted(v.items())) for k, v in sorted(runs.items())}
+    runs_path.write_text(json.dumps(ordered, indent=1) + "\n")
+    update_manifest(data_dir() / "MANIFEST", reference.filename(name, seed), digest)
+
+
+def _summary(metrics: dict) -> str:
+    return ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+                     for k, v in metrics.items() if not isinstance(v, list))
+
+
+def main(argv=None) -> int:
+    args = _parse(argv)
+    jobs = _jobs(args)
+    if args.list:
+        for r in args.recipes:
+            print(f"{r.name:34s} notebook {r.notebook}  seeds {list(r.seeds)}  {r.describe()}")
+        return 0
+    if not jobs:
+        print("nothing to train: every selected run is recorded in "
+              f"{reference.RUNS_FILE} (use --force to retrain)")
+        return 0
+    print(f"{len(jobs)} runs, {args.jobs} at a time, {args.threads} thread(s) each, "
+          f"on {args.device}", flush=True)
+    context = multiprocessing.get_context("spawn")  # no forked torch thread pools
+    with context.Pool(min(args.jobs, len(jobs)), maxtasksperchild=1) as pool, \
+            tqdm(total=len(jobs), unit="run", file=sys.stdout) as bar:
+        for name, seed, entry, digest in pool.imap_unordered(
+                _run, [(n, s, args) for n, s in jobs]):
+            if digest is not None:
+                _record(name, seed, entry, digest)
+            bar.write(f"{name} seed {seed}: {entry['wall_seconds']:.0f} s, "
+                      f"{_summary(entry['metrics'])}")
+            bar.update()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -119,3 +119,41 @@ def test_shipped_classifier_classifies():
     with torch.no_grad():
         accuracy = (mnist_feature_net()(images[:1000]).argmax(1) == labels[:1000]).float().mean()
     assert accuracy > 0.9
+
+
+def _digits(n=2000):
+    """``n`` shipped digits drawn at random (the file is sorted by class) and their labels."""
+    from ganlab.data import mnist
+
+    images, labels = mnist("shipped").tensors
+    idx = torch.randperm(len(images), generator=torch.Generator().manual_seed(0))[:n]
+    return images[idx], labels[idx]
+
+
+def test_legibility_of_real_digits_noise_and_one_class():
+    from ganlab.metrics import mnist_legibility
+
+    images, labels = _digits()
+    real = mnist_legibility(images)
+    assert real.confident > 0.85 and real.smallest_share > 0.07
+    assert abs(float(real.shares.sum()) - 1) < 1e-12
+    sevens = mnist_legibility(images[labels == 7])
+    assert sevens.confident > 0.85 and sevens.smallest_share == 0.0  # confident, one class
+    assert sevens.shares[7] > 0.9
+    assert "smallest class 0.0%" in str(sevens)
+    # Uniform noise is read "confidently" as one digit by this small classifier: exactly why
+    # the confident share is never read without the class shares.
+    noise = mnist_legibility(torch.rand(500, 1, 28, 28, generator=torch.Generator()
+                                        .manual_seed(0)) * 2 - 1)
+    assert noise.smallest_share == 0.0 and float(noise.shares.max()) > 0.9
+
+
+@pytest.mark.parametrize("images, match", [
+    (torch.zeros(4, 28, 28), r"images must be \(N, 1, 28, 28\)"),
+    (torch.full((4, 1, 28, 28), float("nan")), "NaN or infinite"),
+])
+def test_legibility_refuses_bad_images(images, match):
+    from ganlab.metrics import mnist_legibility
+
+    with pytest.raises(ValueError, match=match):
+        mnist_legibility(images)

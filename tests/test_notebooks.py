@@ -28,6 +28,17 @@ def test_stored_after_a_clean_run(path):
     assert any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), "no outputs stored"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_opens_with_its_title_and_an_introduction(path):
+    # Every lesson opens the same way: "# NN — title", then what it shows and builds on.
+    first = nbformat.read(path, as_version=4).cells[0]
+    number = path.name[:2]
+    assert first.cell_type == "markdown"
+    title, _, intro = first.source.partition("\n")
+    assert title.startswith(f"# {number} — ") and len(title) > 10, title
+    assert len(intro.split()) >= 40, "the introduction is missing or too short"
+
+
 NBVAL_MARKERS = {"NBVAL_IGNORE_OUTPUT", "NBVAL_CHECK_OUTPUT", "NBVAL_RAISES_EXCEPTION",
                  "NBVAL_SKIP"}
 

@@ -1,51 +1,150 @@
-"""Reference toy generators: recipes, shipped files, retraining."""
+"""Reference runs: recipes, the training pipeline, shipped files and their provenance."""
+
+import hashlib
+import importlib.util
+import json
+from pathlib import Path
 
 import pytest
 import torch
 
 from ganlab import reference, toy
-from ganlab.data import ChecksumError
+from ganlab.data import ChecksumError, data_dir
 from ganlab.metrics import mode_coverage
 
-
-def test_every_shipped_reference_loads_and_is_verified():
-    for toy_set in reference.SETS:
-        for method in reference.METHODS:
-            G = reference.load(toy_set, method)
-            assert not G.training
-            assert G(torch.zeros(3, reference.Z_DIM)).shape == (3, 2)
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_shipped_wgan_gp_covers_all_eight_gaussians():
-    G = reference.load("8gaussians", "wgan-gp")
-    with torch.no_grad():
-        x = G(torch.randn(2500, reference.Z_DIM, generator=torch.Generator().manual_seed(1)))
-    coverage = mode_coverage(x, *toy.modes("8gaussians"))
-    assert coverage.modes == 8 and coverage.high_quality > 0.8
+def _script():
+    spec = importlib.util.spec_from_file_location("train_reference",
+                                                  ROOT / "scripts" / "train_reference.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def test_train_is_deterministic_and_returns_eval_mode():
-    a = reference.train("8gaussians", "nonsaturating", steps=6)
-    b = reference.train("8gaussians", "nonsaturating", steps=6)
-    assert not a.training
-    for p, q in zip(a.parameters(), b.parameters(), strict=True):
-        assert torch.equal(p, q)
+def _digest(*modules) -> str:
+    return hashlib.sha256(b"".join(p.detach().numpy().tobytes()
+                                   for m in modules for p in m.parameters())).hexdigest()
 
 
-def test_bad_names_are_refused(tmp_path, monkeypatch):
-    with pytest.raises(ValueError, match="toy_set must be"):
-        reference.filename("swissroll", "wgan-gp")
-    with pytest.raises(ValueError, match="method must be"):
-        reference.train("8gaussians", "sngan")
+@pytest.fixture
+def one_thread():
+    # The script trains with one torch thread per run: CPU reductions, and so the last bits
+    # of the weights, depend on the thread count.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_a_200_step_run_is_reproduced_bit_for_bit(one_thread):
+    # Stored when the recipe was written (torch 2.14, one thread, CPU). A change here means
+    # the recipe, fit or the networks changed: the shipped runs no longer match the code.
+    G, D = reference.train("8gaussians_wgan-gp", 0, steps=200)
+    assert _digest(G, D) == "a9a64f9f550868297451fe38ee0572b68b10c92c1932641f2025365387b9dbc5"
+    metrics = reference.evaluate("8gaussians_wgan-gp", G)
+    assert metrics["modes"] == 8 and metrics["high_quality"] == 0.0588
+
+
+def test_resume_from_checkpoints_equals_a_straight_run(tmp_path, one_thread):
+    straight = reference.train("25gaussians_wgan-clip", 1, steps=40)
+    reference.train("25gaussians_wgan-clip", 1, steps=40, checkpoint_dir=tmp_path)
+    (tmp_path / "25gaussians_wgan-clip_s1.phase1.pt").unlink()  # "killed" after phase 0
+    resumed = reference.train("25gaussians_wgan-clip", 1, steps=40, checkpoint_dir=tmp_path)
+    for a, b in zip(straight, resumed, strict=True):
+        assert _digest(a) == _digest(b)
+        assert not b.training
+
+
+def test_every_recipe_has_its_shipped_runs_with_provenance():
+    runs = reference.runs()
+    for r in reference.RECIPES.values():
+        for seed in r.seeds:
+            entry = runs[r.name][str(seed)]
+            assert entry["recipe"] == json.loads(json.dumps(r.describe()))
+            assert entry["steps"] == r.steps and entry["seed"] == seed
+            path = data_dir() / reference.filename(r.name, seed)
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]
+            G, D = reference.load(r.name, seed, critic=True)
+            assert not G.training and not D.training
+
+
+def test_shipped_metrics_are_what_the_generators_give():
+    # runs.json is what the notebooks print: it must describe the shipped weights.
+    for name in ("8gaussians_wgan-gp", "25gaussians_wgan-gp"):
+        entry = reference.runs()[name]["2"]["metrics"]
+        x = reference.load(name, 2)(torch.randn(2500, 2, generator=torch.Generator()
+                                                .manual_seed(1))).detach()
+        coverage = mode_coverage(x, *toy.modes(name.split("_")[0]))
+        assert (coverage.modes, coverage.high_quality) == (entry["modes"], entry["high_quality"])
+
+
+def test_reference_data_stays_small():
+    total = sum(p.stat().st_size for p in (data_dir() / "reference").iterdir())
+    assert total < 40e6
+
+
+def test_bad_names_and_seeds_are_refused(tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match="recipe must be one of"):
+        reference.recipe("swissroll_sngan")
+    with pytest.raises(ValueError, match="seed must be one of"):
+        reference.filename("8gaussians_wgan-gp", 7)
+    with pytest.raises(ValueError, match="no recipe matches"):
+        reference.select(["cifar*"])
+    assert {r.name for r in reference.select(["25gaussians_wgan-gp*"])} == {
+        "25gaussians_wgan-gp", "25gaussians_wgan-gp-lambda1", "25gaussians_wgan-gp-lambda10"}
     monkeypatch.setenv("GANLAB_DATA", str(tmp_path))
     (tmp_path / "MANIFEST").write_text("")
     with pytest.raises(ChecksumError, match="not listed"):
-        reference.load("8gaussians", "wgan-gp")
+        reference.load("8gaussians_wgan-gp")
 
 
-def test_shipped_mnist_generator_loads_and_makes_images():
-    G = reference.load_mnist()
-    assert not G.training
-    with torch.no_grad():
-        x = G(torch.randn(4, 64))
-    assert x.shape == (4, 1, 28, 28) and x.abs().max() <= 1
+def test_script_help_and_bad_flags(capsys):
+    script = _script()
+    with pytest.raises(SystemExit) as exit_:
+        script.main(["--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert "--only PATTERN" in out and "--device" in out and "resumes" in out
+    for flags, message in ((["--jobs", "0"], "--jobs must be at least 1"),
+                           (["--only", "cifar*"], "no recipe matches")):
+        with pytest.raises(SystemExit) as exit_:
+            script.main(flags)
+        assert exit_.value.code == 2
+        assert message in capsys.readouterr().err
+
+
+def test_script_skips_recorded_runs_and_updates_the_manifest(tmp_path, capsys):
+    script = _script()
+    assert script.main(["--only", "8gaussians_wgan-gp"]) == 0
+    assert "nothing to train" in capsys.readouterr().out
+    manifest = tmp_path / "MANIFEST"
+    manifest.write_text(f"{'0' * 64}  mnist_5k.npz\n{'1' * 64}  reference/a_s0.pt\n\nprose\n")
+    script.update_manifest(manifest, "reference/a_s0.pt", "2" * 64)
+    script.update_manifest(manifest, "reference/b_s0.pt", "3" * 64)
+    assert manifest.read_text().splitlines()[1:3] == [f"{'2' * 64}  reference/a_s0.pt",
+                                                      f"{'3' * 64}  reference/b_s0.pt"]
+
+
+def test_obtain_loads_under_quick_and_retrains_under_full(monkeypatch):
+    # The notebooks' one call: under `full` it must run the recipe end to end (tiny here).
+    import dataclasses
+
+    monkeypatch.setenv("GANLAB_BUDGET", "quick")
+    G, D = reference.obtain("25gaussians_wgan-gp", 1, critic=True)
+    shipped = reference.load("25gaussians_wgan-gp", 1)
+    assert _digest(G) == _digest(shipped)
+    monkeypatch.setenv("GANLAB_BUDGET", "full")
+    monkeypatch.setenv("GANLAB_DEVICE", "cpu")
+    for name in ("swissroll_wgan-gp", "ring_nonsaturating-all", "25gaussians_sngan"):
+        tiny = dataclasses.replace(reference.recipe(name), steps=4)
+        monkeypatch.setitem(reference.RECIPES, name, tiny)
+        G = reference.obtain(name, 0)
+        assert not G.training and _digest(G) != _digest(reference.make_pair(name, 0)[0])
+
+
+def test_mnist_recipes_train_on_the_shipped_digits():
+    for name in ("mnist_wgan-gp", "mnist_nonsaturating"):
+        G, D = reference.train(name, 0, steps=2)
+        assert G(torch.randn(3, 64)).shape == (3, 1, 28, 28) and D.training is False

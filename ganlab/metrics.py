@@ -69,6 +69,9 @@ def mode_coverage(samples: torch.Tensor, centres: torch.Tensor, std: float, *,
         raise ValueError(f"centres must be (k, {samples.shape[1]}), got {tuple(centres.shape)}")
     if not std > 0 or not n_std > 0:
         raise ValueError(f"std and n_std must be positive, got std={std!r}, n_std={n_std!r}")
+    if not torch.isfinite(samples).all():  # NaN is never "near" a mode: 0 modes, silently
+        raise ValueError("samples contain NaN or infinite values (a diverged generator?); "
+                         "they cannot be scored")
     samples = samples.detach().to("cpu", torch.float64)
     centres = centres.detach().to("cpu", torch.float64)
     dist = torch.cdist(samples, centres)  # (N, k)
@@ -181,6 +184,9 @@ def mnist_frechet(images_a: torch.Tensor, images_b: torch.Tensor, *,
         images = torch.as_tensor(images)
         if images.dim() != 4 or tuple(images.shape[1:]) != (1, 28, 28) or len(images) < 2:
             raise ValueError(f"images must be (N >= 2, 1, 28, 28), got {tuple(images.shape)}")
+        if not torch.isfinite(images).all():
+            raise ValueError("images contain NaN or infinite values (a diverged generator?); "
+                             "they cannot be scored")
         device = next(net.parameters()).device
         with torch.no_grad():
             feats = torch.cat([net.features(chunk.to(device, torch.float32)).double().cpu()

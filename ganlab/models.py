@@ -101,6 +101,16 @@ class Gaussian(nn.Module):
         return self.mean + self.std * z
 
 
+def _check_input(module: str, x, expected: tuple[int, ...], *, leading: str = "N") -> None:
+    """Raise a clear error unless ``x`` is a tensor of shape (N, *expected): one shape
+    comparison, no device synchronisation."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{module} expects a tensor, got {type(x).__name__}")
+    if x.dim() != len(expected) + 1 or tuple(x.shape[1:]) != tuple(expected):
+        want = ", ".join([leading, *map(str, expected)])
+        raise ValueError(f"{module} expects input of shape ({want}), got {tuple(x.shape)}")
+
+
 class MLP(nn.Module):
     """x (N, in_features) -> (N, out_features); ``depth`` hidden layers of ``width`` units.
 
@@ -130,6 +140,7 @@ class MLP(nn.Module):
             size += minibatch_discrimination[0]
         layers.append(wrap(nn.Linear(size, out_features)))
         self.net = nn.Sequential(*layers)
+        self.in_features = in_features
         self.squeeze = (out_features == 1) if squeeze is None else squeeze
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
@@ -137,6 +148,10 @@ class MLP(nn.Module):
         return self.net[: self._n_hidden](x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not isinstance(x, torch.Tensor) or x.dim() == 0 or x.shape[-1] != self.in_features:
+            shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(f"MLP built for in_features={self.in_features} expects input of "
+                             f"shape (N, {self.in_features}), got {shape}")
         out = self.net(x)
         return out.squeeze(-1) if self.squeeze else out
 
@@ -174,6 +189,7 @@ class DCGenerator(nn.Module):
         self.body = nn.Sequential(*blocks)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        _check_input(f"DCGenerator(z_dim={self.z_dim})", z, (self.z_dim,))
         h = self.project(z).view(-1, *self.start)  # (N, 4w*s*s) -> (N, 4w, s, s)
         return self.body(h)
 
@@ -209,8 +225,10 @@ class DCCritic(nn.Module):
             self.mbd = _minibatch_discrimination(size, minibatch_discrimination)
             size += minibatch_discrimination[0]
         self.score = wrap(nn.Linear(size, 1))
+        self.image_shape = (channels, side, side)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_input(f"DCCritic(image_shape={self.image_shape})", x, self.image_shape)
         h = self.features(x)
         if self.mbd is not None:
             h = self.mbd(h)

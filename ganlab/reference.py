@@ -41,8 +41,6 @@ need far fewer steps.
 MNIST recipes (``mnist_<method>``): DCGAN pairs (``DCGenerator`` / ``DCCritic``, 64-d noise)
 on the shipped 5,000 digits, batch 64, lr / 10 for the second half.
 
-* ``mnist_wgan-gp`` -- width 32, Adam 5e-4, betas (0, 0.9), lambda = 10, 5 critic steps,
-  2,000 steps (notebook 05's reference grid).
 * ``mnist_nonsaturating`` -- width 64, Adam 2e-4, betas (0.5, 0.999) (Radford et al. 2016),
   12,000 steps: the course's most legible MNIST generator (``metrics.mnist_legibility``).
 * ``mnist_<method>-5k`` (notebook 06's comparison, 3 seeds, width 32) -- every method gets
@@ -177,11 +175,6 @@ def _mnist_comparison() -> dict[str, Recipe]:
 RECIPES: dict[str, Recipe] = {
     **_toy_recipes(),
     **_comparison_recipes(),
-    "mnist_wgan-gp": Recipe(
-        "mnist_wgan-gp", "mnist", dict(loss="wasserstein", penalty="gp", penalty_weight=10.0,
-                                       n_critic=5),
-        optimizer="adam", lr=5e-4, betas=(0.0, 0.9), steps=2000, batch_size=64, width=32,
-        z_dim=64, seeds=(0,)),
     "mnist_nonsaturating": Recipe(
         "mnist_nonsaturating", "mnist", dict(loss="nonsaturating", n_critic=1), lr=2e-4,
         steps=12000, batch_size=64, width=64, z_dim=64, seeds=(0,), **_ADAM_DCGAN),

@@ -11,7 +11,12 @@ Reliability:
 * No GPU -> CPU synchronisation on steps that do not log: losses stay on the device and
   non-finite values are recorded on the device (the first bad step and which loss), then
   checked on log and checkpoint steps. A NaN/inf loss raises ``NonFiniteLossError`` naming
-  the step and the loss; the checkpoint on disk is the last one written before it.
+  the step and the loss; the checkpoint on disk is the last one written before it, while the
+  networks in memory are not restored (they hold the diverged state).
+* Before the first step, the real data are checked finite and G and D are run once on a
+  probe batch (eval mode, no gradients, a separate random generator: training is unchanged
+  bit for bit), so that a wrong ``z_dim`` or a network built for other data fails with the
+  shapes named instead of deep inside torch.
 * Checkpoints hold G, D, both optimisers, the RNG states and the history;
   they are written atomically (temporary file, then rename) and read with
   ``torch.load(weights_only=True)``. ``resume=True`` continues the same run: on the CPU,
@@ -36,7 +41,7 @@ from ._checks import positive_int
 from .losses import GANLoss, get
 from .regularizers import clip_weights_, gradient_penalty, r1_penalty
 
-__all__ = ["PENALTIES", "History", "NonFiniteLossError", "fit"]
+__all__ = ["PENALTIES", "CheckpointError", "History", "NonFiniteLossError", "fit"]
 
 Tensor = torch.Tensor
 Penalty = Callable[[nn.Module, Tensor, Tensor], Tensor]
@@ -60,6 +65,10 @@ def _penalty(penalty: str | Penalty | None) -> Penalty | None:
 
 class NonFiniteLossError(FloatingPointError):
     """A loss became NaN or infinite during training."""
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file cannot be resumed: not a ganlab checkpoint, or other networks'."""
 
 
 @dataclass
@@ -122,6 +131,61 @@ class _Sampler:
         return self.tensor[idx.to(self.device, non_blocking=True)]
 
 
+def _first_line(err: Exception) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
+
+
+def _check_data_and_players(G, D, sample_real: _Sampler, noise, device) -> None:
+    """Before any step: the real data are finite, and G and D accept what they will be given.
+
+    Runs G on 4 noise vectors and D on 4 real and 4 generated samples in eval mode without
+    gradients, from a separate random generator: no batch-norm statistics change, no
+    power-iteration step, no draw from the training generator -- training is unchanged bit
+    for bit. A mismatch fails here, naming the argument and the shapes, not deep in torch.
+    """
+    probe = torch.Generator().manual_seed(0)
+    if sample_real.tensor is not None:
+        if not torch.isfinite(sample_real.tensor).all():
+            raise ValueError("data contains NaN or infinite values; clean or drop those rows "
+                             "before training")
+        real = sample_real.tensor[:4]
+    else:
+        real = sample_real(4, probe)
+        if not isinstance(real, Tensor) or real.dim() < 1 or len(real) != 4:
+            got = tuple(real.shape) if isinstance(real, Tensor) else type(real).__name__
+            raise ValueError(f"data(n, generator) must return a tensor of n samples; for n = 4 "
+                             f"it returned {got}")
+        if not torch.isfinite(real).all():
+            raise ValueError("data(n, generator) returned NaN or infinite values")
+    z = noise(4, probe).to(device)
+    was_training = G.training, D.training
+    G.eval()
+    D.eval()
+    try:
+        with torch.no_grad():
+            try:
+                fake = G(z)
+            except (RuntimeError, ValueError, TypeError) as err:
+                raise ValueError(f"G cannot take noise of shape {tuple(z.shape)} "
+                                 f"({_first_line(err)}); pass the z_dim (or noise) that G was "
+                                 "built for") from err
+            if tuple(fake.shape[1:]) != tuple(real.shape[1:]):
+                raise ValueError(f"G makes samples of shape {tuple(fake.shape[1:])} but the data's "
+                                 f"are {tuple(real.shape[1:])}; build G for the data's shape")
+            for what, x in (("real", real), ("generated", fake)):
+                try:
+                    scores = D(x)
+                except (RuntimeError, ValueError, TypeError) as err:
+                    raise ValueError(f"D cannot score a {what} batch of shape {tuple(x.shape)} "
+                                     f"({_first_line(err)}); build D for the data's shape") from err
+                if scores.numel() != len(x):
+                    raise ValueError(f"D must return one score per sample: for a batch of "
+                                     f"{len(x)} it returned shape {tuple(scores.shape)}")
+    finally:
+        G.train(was_training[0])
+        D.train(was_training[1])
+
+
 def _gaussian_noise(z_dim: int):
     def noise(n: int, generator: torch.Generator) -> Tensor:
         return torch.randn(n, z_dim, generator=generator)
@@ -173,8 +237,10 @@ class _NonFiniteWatch:
         if hits:
             step, what = min(hits)
             raise NonFiniteLossError(
-                f"{what} became NaN or infinite at step {step}; training stopped "
-                "(the checkpoint on disk, if any, is from before that step)")
+                f"{what} became NaN or infinite at step {step}; training stopped. The networks "
+                "and optimisers in memory are NOT restored (they hold the diverged state: "
+                "checking every step would cost a device sync); the checkpoint on disk, if "
+                "any, is from before that step -- resume from it with a lower learning rate")
 
 
 def fit(
@@ -244,6 +310,7 @@ def fit(
     G.to(device)
     D.to(device)
     sample_real = _Sampler(data, device)
+    _check_data_and_players(G, D, sample_real, noise, device)
     gen = generator if generator is not None else torch.Generator().manual_seed(0)
     opt_g, opt_d = optimizers or _optimizers(G, D, optimizer, lr, betas)
     if snapshot is None:
@@ -372,11 +439,27 @@ def _state(step, G, D, opt_g, opt_d, gen, history) -> dict:
 
 
 def _load(path, G, D, opt_g, opt_d, gen, device) -> tuple[int, History]:
-    state = torch.load(path, map_location=device, weights_only=True)
-    G.load_state_dict(state["G"])
-    D.load_state_dict(state["D"])
-    opt_g.load_state_dict(state["opt_g"])
-    opt_d.load_state_dict(state["opt_d"])
+    what_to_do = ("delete it, pass resume=False to start afresh, or give another "
+                  "checkpoint path")
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except Exception as err:  # not a torch file, truncated, or pickled objects we refuse
+        raise CheckpointError(f"checkpoint {path} is not a ganlab checkpoint that can be "
+                              f"read ({type(err).__name__}); {what_to_do}") from err
+    keys = {"step", "G", "D", "opt_g", "opt_d", "generator", "torch_rng", "history"}
+    if not isinstance(state, dict) or not keys <= set(state):
+        raise CheckpointError(f"checkpoint {path} is not a ganlab checkpoint (it lacks "
+                              f"{sorted(keys - set(state)) if isinstance(state, dict) else keys}"
+                              f"); {what_to_do}")
+    try:
+        G.load_state_dict(state["G"])
+        D.load_state_dict(state["D"])
+        opt_g.load_state_dict(state["opt_g"])
+        opt_d.load_state_dict(state["opt_d"])
+    except (RuntimeError, ValueError, KeyError) as err:
+        reason = str(err).strip().splitlines()[0]
+        raise CheckpointError(f"checkpoint {path} was written for other networks or "
+                              f"optimisers ({reason}); {what_to_do}") from err
     gen.set_state(state["generator"].cpu())
     torch.set_rng_state(state["torch_rng"].cpu())  # e.g. the penalty's interpolation weights
     return int(state["step"]), History.from_state_dict(state["history"])

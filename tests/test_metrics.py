@@ -42,6 +42,7 @@ def test_threshold_is_n_std_times_std():
     (torch.zeros(5), torch.zeros(1, 2), 0.1, "samples must be a non-empty"),
     (torch.zeros(5, 2), torch.zeros(1, 3), 0.1, r"centres must be \(k, 2\)"),
     (torch.zeros(5, 2), torch.zeros(1, 2), 0.0, "std and n_std must be positive"),
+    (torch.tensor([[float("nan"), 0.0]]), torch.zeros(1, 2), 0.1, "NaN or infinite"),
 ])
 def test_bad_input(samples, centres, std, match):
     with pytest.raises(ValueError, match=match):
@@ -157,3 +158,13 @@ def test_legibility_refuses_bad_images(images, match):
 
     with pytest.raises(ValueError, match=match):
         mnist_legibility(images)
+
+
+def test_frechet_refuses_non_finite_images():
+    from ganlab.metrics import mnist_frechet
+
+    images, _ = _digits(10)
+    bad = images.clone()
+    bad[3, 0, 5, 5] = float("inf")
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        mnist_frechet(images, bad)

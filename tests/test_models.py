@@ -56,3 +56,18 @@ def test_gaussian_generator_moments_and_gradients():
     assert g.mean.grad.item() == pytest.approx(1.0)
     with pytest.raises(ValueError, match="std must be positive"):
         Gaussian(std=0.0)
+
+
+@pytest.mark.parametrize("make, x, match", [
+    (lambda: MLP(2, 1), torch.zeros(4, 5),
+     r"in_features=2 expects input of shape \(N, 2\), got \(4, 5\)"),
+    (lambda: DCGenerator(5), torch.zeros(4, 2),
+     r"z_dim=5\) expects input of shape \(N, 5\), got \(4, 2\)"),
+    (lambda: DCCritic(), torch.zeros(4, 3, 32, 32),
+     r"image_shape=\(1, 28, 28\)\) expects input of shape \(N, 1, 28, 28\), "
+     r"got \(4, 3, 32, 32\)"),
+    (lambda: DCCritic(), torch.zeros(1, 28, 28), r"got \(1, 28, 28\)"),
+])
+def test_models_name_expected_and_received_shapes(make, x, match):
+    with pytest.raises(ValueError, match=match):
+        make()(x)

@@ -60,7 +60,8 @@ def test_nan_names_step_and_loss_and_keeps_last_good_checkpoint(tmp_path):
     def poisoned(n, generator):
         calls["n"] += 1
         x = ring(n, generator)
-        return x * float("nan") if calls["n"] > 25 else x  # real batch 26 = step 26
+        # call 1 is fit's probe (4 samples, before training); real batch 26 = step 26
+        return x * float("nan") if calls["n"] > 26 else x
 
     G, D = nets()
     with pytest.raises(NonFiniteLossError, match="d_loss became NaN or infinite at step 26"):
@@ -73,15 +74,16 @@ def test_nan_names_step_and_loss_and_keeps_last_good_checkpoint(tmp_path):
 
 def test_n_critic_and_clip():
     G, D = nets()
-    seen = {"batches": 0}
+    sizes = []
 
     def counting(n, generator):
-        seen["batches"] += 1
+        sizes.append(n)
         return ring(n, generator)
 
     fit(G, D, counting, loss="wasserstein", steps=7, n_critic=5, z_dim=2, optimizer="rmsprop",
         lr=5e-5, clip=0.01, progress=False)
-    assert seen["batches"] == 35  # a fresh real batch for every critic step
+    # fit's probe of 4 samples before training, then a fresh real batch per critic step
+    assert sizes == [4] + [64] * 35
     assert all(p.abs().max() <= 0.01 for p in D.parameters())
 
 
@@ -136,3 +138,56 @@ def test_runs_on_device(device):
     data = toy.sample("8gaussians", 256).to(device)
     h = fit(G, D, data, loss="hinge", steps=5, z_dim=2, device=device, progress=False)
     assert next(G.parameters()).device.type == device.type and len(h.steps) == 1
+
+
+def test_unusable_checkpoints_name_the_file_and_what_to_do(tmp_path):
+    from ganlab.train import CheckpointError
+
+    not_torch = tmp_path / "notes.pt"
+    not_torch.write_text("my notes")
+    other = tmp_path / "other.pt"
+    torch.save({"weights": torch.zeros(3)}, other)
+    wider = tmp_path / "wider.pt"
+    torch.manual_seed(0)
+    fit(MLP(2, 2, width=32, depth=2), MLP(2, 1, width=32, depth=2), ring, loss="nonsaturating",
+        steps=2, z_dim=2, progress=False, checkpoint=wider)
+    for path, reason in ((not_torch, "is not a ganlab checkpoint that can be read"),
+                         (other, "lacks"), (wider, "other networks")):
+        with pytest.raises(CheckpointError, match=reason) as err:
+            run(2, checkpoint=path)
+        assert str(path) in str(err.value) and "resume=False" in str(err.value)
+    G, _, h = run(2, checkpoint=not_torch, resume=False)  # the way out that the message names
+    assert h.steps == [2]
+
+
+@pytest.mark.parametrize("G, D, data, z_dim, match", [
+    (MLP(2, 2), MLP(2, 1), torch.tensor([[0.0, float("nan")]] * 8), 2,
+     "data contains NaN or infinite values"),
+    (MLP(2, 2), MLP(2, 1), lambda n, g: torch.full((n, 2), float("inf")), 2,
+     r"data\(n, generator\) returned NaN"),
+    (MLP(2, 2), MLP(2, 1), ring, 5, r"G cannot take noise of shape \(4, 5\).*pass the z_dim"),
+    (MLP(2, 3), MLP(2, 1), ring, 2, r"G makes samples of shape \(3,\) but the data's are \(2,\)"),
+    (MLP(2, 2), MLP(3, 1), ring, 2, r"D cannot score a real batch of shape \(4, 2\)"),
+    (MLP(2, 2), MLP(2, 2), ring, 2, r"D must return one score per sample.*\(4, 2\)"),
+])
+def test_mismatches_fail_before_training_with_the_shapes_named(G, D, data, z_dim, match):
+    before = [p.clone() for p in G.parameters()]
+    with pytest.raises(ValueError, match=match):
+        fit(G, D, data, loss="nonsaturating", steps=5, z_dim=z_dim, progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(before, G.parameters(), strict=True))
+
+
+def test_the_probe_changes_neither_batch_norm_nor_spectral_state():
+    from ganlab.models import DCCritic, DCGenerator
+
+    torch.manual_seed(0)
+    G, D = DCGenerator(8, width=4), DCCritic(width=4, sn=True)
+    buffers = [b.clone() for b in list(G.buffers()) + list(D.buffers())]
+    images = torch.rand(16, 1, 28, 28) * 2 - 1
+    from ganlab.train import _check_data_and_players, _gaussian_noise, _Sampler
+
+    _check_data_and_players(G, D, _Sampler(images, torch.device("cpu")), _gaussian_noise(8),
+                            torch.device("cpu"))
+    assert G.training and D.training
+    after = list(G.buffers()) + list(D.buffers())
+    assert all(torch.equal(a, b) for a, b in zip(buffers, after, strict=True))

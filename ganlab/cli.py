@@ -235,8 +235,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.func is not _train:
+        return args.func(args)
+    try:
+        return _train(args)
+    except (ValueError, TypeError, OSError) as err:  # a learner's mistake: say it, no traceback
+        print(f"{parser.prog} train: error: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -56,3 +56,18 @@ def test_bad_arguments_are_argparse_errors(argv, message, capsys):
         main(argv)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_train_with_a_corrupt_or_foreign_checkpoint_exits_2_without_traceback(tmp_path, capsys):
+    args = ["train", "--data", "ring", "--steps", "4", "--device", "cpu", "--width", "16"]
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "checkpoint.pt").write_bytes(b"\x00 not a checkpoint")
+    assert main(args + ["--out", str(corrupt)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ganlab train: error: checkpoint ") and "Traceback" not in err
+    assert str(corrupt / "checkpoint.pt") in err
+    wider = tmp_path / "wider"
+    assert main(args + ["--out", str(wider), "--width", "32"]) == 0
+    assert main(args + ["--out", str(wider)]) == 2   # same folder, other networks
+    assert "other networks" in capsys.readouterr().err

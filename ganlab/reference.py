@@ -28,9 +28,10 @@ need far fewer steps.
   (thousands of inputs) keep the paper's lambda = 10.
 * ``wgan-gp-lambda1``, ``wgan-gp-lambda10`` -- the same with lambda = 1 and 10 (25 Gaussians
   only): notebook 05's lambda sweep.
-* ``sngan`` (25 Gaussians, notebook 06) -- Miyato et al. 2018: spectral norm on every critic
-  layer, hinge loss, 1 critic step, Adam betas (0.5, 0.999), 40,000 generator steps: the
-  same 40,000 critic updates as the 5-step methods' 8,000 generator steps.
+* ``sngan`` (25 Gaussians, notebook 06) -- Miyato et al. 2018 as their released code trains
+  (n_dis = 5): spectral norm on every critic layer, hinge loss, 5 critic steps, Adam betas
+  (0.5, 0.9), otherwise WGAN-GP's toy recipe. (With 1 critic step, Adam 1e-3 and 40,000
+  generator steps it diverged on all three seeds: 0/25 modes, W1 1.1-1.5.)
 * ``nonsaturating-<trick>`` (25 Gaussians and the ring, notebook 07) -- the non-saturating
   recipe with one of Salimans et al.'s tricks, or ``all`` of them: FM (feature matching),
   MBD (minibatch discrimination, B = 8, C = 4), LS (one-sided label smoothing, 0.9), HA
@@ -55,6 +56,7 @@ on the shipped 5,000 digits, batch 64, lr / 10 for the second half.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -104,6 +106,12 @@ class Recipe:
     tricks: tuple[str, ...] = ()
     sn: bool = False
 
+    def fingerprint(self, steps: int | None = None) -> str:
+        """A short hash of the recipe (and run length): names its checkpoints, so that a
+        changed recipe never resumes from another recipe's checkpoint."""
+        text = json.dumps({**self.describe(), "steps": steps or self.steps}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:10]
+
     def describe(self) -> dict:
         """The recipe as plain JSON values (what ``runs.json`` records)."""
         return {"data": self.data, **self.options, "optimizer": self.optimizer,
@@ -145,8 +153,8 @@ def _comparison_recipes() -> dict[str, Recipe]:
     out = {"ring_nonsaturating": Recipe("ring_nonsaturating", "ring", steps=8000,
                                         notebook="07", **ns),
            "25gaussians_sngan": Recipe(
-               "25gaussians_sngan", "25gaussians", dict(loss="hinge", n_critic=1),
-               optimizer="adam", lr=1e-3, betas=(0.5, 0.999), steps=40000, sn=True,
+               "25gaussians_sngan", "25gaussians", dict(loss="hinge", n_critic=5),
+               optimizer="adam", lr=1e-3, betas=(0.5, 0.9), steps=8000, sn=True,
                notebook="06")}
     for toy_set in ("25gaussians", "ring"):
         for trick in (*TRICKS, "all"):
@@ -269,8 +277,9 @@ def train(name: str, seed: int = 0, *, steps: int | None = None, device=None,
     """Train recipe ``name`` with ``seed``; return (G, D) in eval mode, on the CPU.
 
     ``steps`` overrides the recipe's length (tests, quick looks). With ``checkpoint_dir``
-    each phase checkpoints there and a rerun resumes where it stopped (``fit``'s resume):
-    the result is bit-for-bit that of an uninterrupted run on the CPU.
+    each phase checkpoints there (``<recipe>_s<seed>_<fingerprint>.phase<k>.pt``: a changed
+    recipe starts afresh) and a rerun resumes where it stopped (``fit``'s resume): the result
+    is bit-for-bit that of an uninterrupted run on the CPU.
     """
     r = recipe(name)
     steps = r.steps if steps is None else steps
@@ -289,7 +298,8 @@ def train(name: str, seed: int = 0, *, steps: int | None = None, device=None,
     for phase, (phase_steps, scale) in enumerate(((steps - finish, 1.0), (finish, 0.1))):
         _set_lr(optimizers, r.lr * scale)  # a resumed phase reloads the same rate
         if phase_steps:
-            ckpt = folder / f"{name}_s{seed}.phase{phase}.pt" if folder is not None else None
+            ckpt = (folder / f"{name}_s{seed}_{r.fingerprint(steps)}.phase{phase}.pt"
+                    if folder is not None else None)
             fit(G, D, data, steps=phase_steps, optimizers=optimizers, z_dim=r.z_dim,
                 batch_size=r.batch_size, generator=gen, device=device, progress=progress,
                 log_every=100, checkpoint=ckpt, **options)

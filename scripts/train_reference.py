@@ -50,7 +50,9 @@ def _parse(argv=None) -> argparse.Namespace:
                              "are written under --work, never to data/)")
     parser.add_argument("--work", default="runs/reference",
                         help="folder for checkpoints (default runs/reference)")
-    parser.add_argument("--force", action="store_true", help="retrain recorded runs too")
+    parser.add_argument("--force", action="store_true",
+                        help="retrain recorded runs too, from scratch (their checkpoints are "
+                             "deleted)")
     parser.add_argument("--list", action="store_true", help="list the recipes and stop")
     args = parser.parse_args(argv)
     for name in ("jobs", "threads"):
@@ -83,6 +85,9 @@ def _run(job: tuple[str, int, argparse.Namespace]) -> tuple[str, int, dict, str 
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
     work = Path(args.work) / (f"steps{args.steps}" if args.steps else "")
+    if args.force:  # retrain from scratch, not from this recipe's finished checkpoints
+        for old in work.glob(f"{name}_s{seed}_*.phase*.pt"):
+            old.unlink()
     G, D = reference.train(name, seed, steps=args.steps, device=args.device,
                            checkpoint_dir=work)
     wall = time.perf_counter() - start

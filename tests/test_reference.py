@@ -50,11 +50,17 @@ def test_a_200_step_run_is_reproduced_bit_for_bit(one_thread):
 def test_resume_from_checkpoints_equals_a_straight_run(tmp_path, one_thread):
     straight = reference.train("25gaussians_wgan-clip", 1, steps=40)
     reference.train("25gaussians_wgan-clip", 1, steps=40, checkpoint_dir=tmp_path)
-    (tmp_path / "25gaussians_wgan-clip_s1.phase1.pt").unlink()  # "killed" after phase 0
+    (phase1,) = tmp_path.glob("25gaussians_wgan-clip_s1_*.phase1.pt")
+    phase1.unlink()  # "killed" after phase 0
     resumed = reference.train("25gaussians_wgan-clip", 1, steps=40, checkpoint_dir=tmp_path)
     for a, b in zip(straight, resumed, strict=True):
         assert _digest(a) == _digest(b)
         assert not b.training
+    # a changed recipe must not resume from these checkpoints
+    import dataclasses
+
+    other = dataclasses.replace(reference.recipe("25gaussians_wgan-clip"), lr=1e-4)
+    assert other.fingerprint(40) != reference.recipe("25gaussians_wgan-clip").fingerprint(40)
 
 
 def test_every_recipe_has_its_shipped_runs_with_provenance():

@@ -4,7 +4,7 @@ A comparison counts only at convergence, and converging takes tens of thousands 
 updates -- far more than a notebook may spend on two CPU cores. So every run that a lesson
 compares is a *recipe* here, trained for 3 seeds by ``scripts/train_reference.py`` (in
 parallel, resumable, on any device), and shipped in ``data/reference/<recipe>_s<seed>.pt``
-(the generator and the critic, sha256 in ``data/MANIFEST``, loaded with
+(the generator and, for the toys, the critic; sha256 in ``data/MANIFEST``, loaded with
 ``weights_only=True``). ``data/reference/runs.json`` records each run's provenance: recipe,
 seed, steps, wall time, device, torch version and its final metrics. The notebooks load the
 shipped runs under the ``quick`` budget and retrain them with :func:`train` under ``full``.
@@ -312,8 +312,12 @@ def load(name: str, seed: int = 0, *, critic: bool = False):
     G, D = make_pair(name, seed)
     state = load_state_dict(filename(name, seed))
     G.load_state_dict(state["G"])
+    if not critic:
+        return G.eval()
+    if "D" not in state:  # the MNIST files ship the generator only (size)
+        raise ValueError(f"the shipped {name} run has no critic; pass critic=False")
     D.load_state_dict(state["D"])
-    return (G.eval(), D.eval()) if critic else G.eval()
+    return G.eval(), D.eval()
 
 
 def obtain(name: str, seed: int = 0, *, critic: bool = False):

@@ -93,7 +93,7 @@ def _save_figures(args, G, D, real, history, out: Path) -> None:
 def _train(args: argparse.Namespace) -> int:
     import torch
 
-    from .runtime import device, seed_everything
+    from .runtime import available_device, device, seed_everything
     from .train import fit
 
     _paper_defaults(args)
@@ -104,8 +104,10 @@ def _train(args: argparse.Namespace) -> int:
             setattr(args, key, mnist_value if mnist else toy_value)
     generator = seed_everything(args.seed)
     G, D, real = _models_and_data(args)
-    dev = torch.device(args.device) if args.device else device()
+    dev = available_device(args.device, "--device") if args.device else device()
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file; give a folder (it is created if missing)")
     out.mkdir(parents=True, exist_ok=True)
     fixed_z = torch.randn(1000, args.z_dim, generator=torch.Generator().manual_seed(1))
 
@@ -239,11 +241,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.func is not _train:
         return args.func(args)
+    from .train import NonFiniteLossError
+
     try:
         return _train(args)
     except (ValueError, TypeError, OSError) as err:  # a learner's mistake: say it, no traceback
         print(f"{parser.prog} train: error: {err}", file=sys.stderr)
         return 2
+    except NonFiniteLossError as err:  # training diverged: not a usage error, still no traceback
+        print(f"{parser.prog} train: diverged: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

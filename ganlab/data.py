@@ -30,8 +30,9 @@ SHIPPED_MNIST = "mnist_5k.npz"
 _MANIFEST_LINE = re.compile(r"^([0-9a-f]{64})\s+(\S+)\s*$")
 
 
-class ChecksumError(RuntimeError):
-    """A shipped data file is missing or differs from its sha256 in data/MANIFEST."""
+class ChecksumError(RuntimeError, ValueError):
+    """A shipped data file is missing, unlisted, or differs from its sha256 in data/MANIFEST
+    (a ValueError too: the name or the file given cannot be used)."""
 
 
 def data_dir() -> Path:
@@ -57,10 +58,13 @@ def _manifest(folder: Path) -> dict[str, str]:
 
 def verify(name: str, folder: Path | None = None) -> Path:
     """Return the path of shipped file ``name`` after checking its sha256 against MANIFEST."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a file name (str), got {type(name).__name__}")
     folder = data_dir() if folder is None else Path(folder)
     expected = _manifest(folder).get(name)
     if expected is None:
-        raise ChecksumError(f"{name!r} is not listed in {folder / 'MANIFEST'}")
+        raise ChecksumError(f"name {name!r} is not listed in {folder / 'MANIFEST'} (the "
+                            "shipped files are listed there)")
     path = folder / name
     restore = f"restore it with `git checkout -- data/{name}` (source and licence: data/MANIFEST)"
     if not path.is_file():
@@ -124,9 +128,9 @@ def mnist(
     root: where torchvision keeps MNIST; default ``~/.cache/ganlab``.
     limit: keep the first ``limit`` digits.
     """
-    if source not in SOURCES:
+    if not isinstance(source, str) or source not in SOURCES:
         raise ValueError(f"source={source!r} is not known; allowed: {', '.join(SOURCES)}")
-    if limit is not None and (not isinstance(limit, int) or limit <= 0):
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):
         raise ValueError(f"limit must be a positive int or None, got {limit!r}")
     root = Path(root) if root is not None else Path.home() / ".cache" / "ganlab"
     if source == "shipped":

@@ -38,6 +38,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from ._checks import one_of, positive_float, tensor
+
 __all__ = ["FDivergence", "NAMES", "f_divergence", "fit_gaussian", "get", "wright_omega"]
 
 Tensor = torch.Tensor
@@ -85,6 +87,7 @@ def wright_omega(y: Tensor) -> Tensor:
     (which overflows for y > 709 in float64). Differentiable: dW(e^y)/dy = w / (1 + w).
     Checked against scipy.special.lambertw and scipy.special.wrightomega in the tests.
     """
+    y = tensor("y", y, finite=False)  # NaN in, NaN out, like torch's own special functions
     with torch.no_grad():
         yd = y.detach()
         # start: w ~ e^y for very negative y, w ~ y - log y for large y (asymptotics of W)
@@ -182,9 +185,7 @@ NAMES = tuple(_REGISTRY)
 
 def get(name: str) -> FDivergence:
     """The table row called ``name``; unknown names raise ValueError listing the names."""
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown f-divergence {name!r}; known: {', '.join(NAMES)}")
-    return _REGISTRY[name]
+    return _REGISTRY[one_of("name", name, NAMES, "the f-divergences")]
 
 
 def f_divergence(p, q, name: str, *, dx: float = 1.0) -> float:
@@ -196,15 +197,14 @@ def f_divergence(p, q, name: str, *, dx: float = 1.0) -> float:
     where p = 0 < q it is q * f(0) (infinite for reverse KL and Neyman).
     """
     div = get(name)
-    p = torch.as_tensor(p, dtype=torch.float64)
-    q = torch.as_tensor(q, dtype=torch.float64)
+    p = tensor("p", p).to(torch.float64)
+    q = tensor("q", q).to(torch.float64)
     if p.shape != q.shape:
         raise ValueError(f"p and q must have the same shape, got {tuple(p.shape)} and "
                          f"{tuple(q.shape)}")
-    if (p < 0).any() or (q < 0).any() or not (torch.isfinite(p).all() and torch.isfinite(q).all()):
-        raise ValueError("p and q must be finite and non-negative")
-    if not dx > 0:
-        raise ValueError(f"dx must be positive, got {dx!r}")
+    if (p < 0).any() or (q < 0).any():
+        raise ValueError("p and q must be non-negative")
+    positive_float("dx", dx)
     has_q = q > 0
     u = torch.where(has_q, p / torch.where(has_q, q, 1.0), 1.0)
     with torch.no_grad():
@@ -226,13 +226,19 @@ def fit_gaussian(p_values, x, name: str, *, start: tuple[float, float] = (0.0, 1
     """
     from scipy import optimize
 
-    x = torch.as_tensor(x, dtype=torch.float64)
-    if x.dim() != 1 or len(x) < 3:
-        raise ValueError(f"x must be a 1-D grid of at least 3 points, got shape {tuple(x.shape)}")
+    get(name)  # validate before optimising
+    x = tensor("x", x, dims=1, min_rows=3).to(torch.float64)
+    p_values = tensor("p_values", p_values, dims=1).to(torch.float64)
+    if p_values.shape != x.shape:
+        raise ValueError(f"p_values must have one value per grid point of x: got shape "
+                         f"{tuple(p_values.shape)} for x of shape {tuple(x.shape)}")
+    if (p_values < 0).any():
+        raise ValueError("p_values must be non-negative (a density)")
+    if not bool((x.diff() > 0).all()):
+        raise ValueError("x must be an increasing, evenly spaced grid")
     if not start[1] > 0:
         raise ValueError(f"start sigma must be positive, got {start[1]!r}")
     dx = float(x[1] - x[0])
-    get(name)  # validate before optimising
 
     def objective(params):
         mu, log_sigma = params

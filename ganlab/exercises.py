@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from . import _checks
+
 __all__ = ["BEGIN", "END", "ExerciseError", "KNOWN", "build_learner_copy", "check",
            "check_notebooks"]
 
@@ -396,8 +398,7 @@ def check(exercise_id: str, obj) -> None:
     Raises ExerciseError (what is wrong, not the answer) when it does not, and ValueError for
     an unknown id. A NotImplementedError from an unfinished exercise passes through.
     """
-    if exercise_id not in _CHECKERS:
-        raise ValueError(f"unknown exercise {exercise_id!r}; known: {', '.join(KNOWN)}")
+    _checks.one_of("exercise_id", exercise_id, KNOWN, "the course's exercises")
     if not callable(obj):
         raise ExerciseError(f"{exercise_id}: expected a function, got {type(obj).__name__}")
     n_checks = _CHECKERS[exercise_id](obj)
@@ -428,7 +429,7 @@ def build_learner_copy(src: Path, dst: Path) -> int:
     """Write the learner copy of notebook ``src`` to ``dst``; return the number of exercises."""
     import nbformat
 
-    nb = nbformat.read(src, as_version=4)
+    nb = nbformat.read(_checks.existing_path("src", src), as_version=4)
     n = 0
     for cell in nb.cells:
         if cell.cell_type != "code":

@@ -42,6 +42,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from ._checks import one_of
+
 __all__ = ["GANLoss", "NAMES", "get", "register"]
 
 Tensor = torch.Tensor
@@ -85,6 +87,8 @@ _REGISTRY: dict[str, GANLoss] = {}
 
 def register(loss: GANLoss) -> GANLoss:
     """Add a loss under ``loss.name`` (used by ``divergences`` for the f-GAN family)."""
+    if not isinstance(loss, GANLoss):
+        raise TypeError(f"loss must be a GANLoss, got {type(loss).__name__}")
     _REGISTRY[loss.name] = loss
     return loss
 
@@ -133,10 +137,13 @@ _register_fgan()
 NAMES = tuple(_REGISTRY)
 
 
+def _registered() -> tuple[str, ...]:
+    """Every name ``get`` knows now (NAMES plus losses registered later)."""
+    return tuple(_REGISTRY)
+
+
 def get(name: str | GANLoss) -> GANLoss:
     """The loss called ``name`` (a GANLoss passes through); unknown names list the known ones."""
     if isinstance(name, GANLoss):
         return name
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown loss {name!r}; known: {', '.join(_REGISTRY)}")
-    return _REGISTRY[name]
+    return _REGISTRY[one_of("name", name, _registered(), "the registered losses")]

@@ -35,8 +35,12 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["CLASSIFIER_FILE", "MnistFeatureNet", "ModeCoverage", "activation_gradient_norms",
-           "Legibility", "frechet_distance", "mnist_feature_net", "mnist_frechet",
+from . import _checks
+from ._checks import positive_int
+
+__all__ = ["CLASSIFIER_FILE", "LabelFidelity", "MnistFeatureNet", "ModeCoverage",
+           "activation_gradient_norms", "Legibility", "frechet_distance", "intra_class_diversity",
+           "label_fidelity", "mnist_feature_net", "mnist_frechet", "per_class_frechet",
            "mnist_legibility", "mode_coverage", "w1_tracking"]
 
 CLASSIFIER_FILE = "mnist_classifier.pt"
@@ -61,17 +65,11 @@ def mode_coverage(samples: torch.Tensor, centres: torch.Tensor, std: float, *,
 
     centres: (k, d) mode centres; std: the per-coordinate std of each mode.
     """
-    samples = torch.as_tensor(samples)
-    centres = torch.as_tensor(centres)
-    if samples.dim() != 2 or len(samples) == 0:
-        raise ValueError(f"samples must be a non-empty (N, d) tensor, got {tuple(samples.shape)}")
-    if centres.dim() != 2 or centres.shape[1] != samples.shape[1] or len(centres) == 0:
-        raise ValueError(f"centres must be (k, {samples.shape[1]}), got {tuple(centres.shape)}")
-    if not std > 0 or not n_std > 0:
-        raise ValueError(f"std and n_std must be positive, got std={std!r}, n_std={n_std!r}")
-    if not torch.isfinite(samples).all():  # NaN is never "near" a mode: 0 modes, silently
-        raise ValueError("samples contain NaN or infinite values (a diverged generator?); "
-                         "they cannot be scored")
+    # NaN is never "near" a mode: unchecked, a diverged generator would score 0 modes silently
+    samples = _checks.tensor("samples", samples, dims=2)
+    centres = _checks.tensor("centres", centres, dims=2, trailing=(samples.shape[1],))
+    _checks.positive_float("std", std)
+    _checks.positive_float("n_std", n_std)
     samples = samples.detach().to("cpu", torch.float64)
     centres = centres.detach().to("cpu", torch.float64)
     dist = torch.cdist(samples, centres)  # (N, k)
@@ -87,9 +85,8 @@ def w1_tracking(real: torch.Tensor, z: torch.Tensor) -> dict:
     """
     from .transport import wasserstein1
 
-    if real.dim() != 2 or z.dim() != 2:
-        raise ValueError(f"real and z must be 2-D batches, got {tuple(real.shape)} and "
-                         f"{tuple(z.shape)}")
+    real = _checks.tensor("real", real, dims=2)
+    z = _checks.tensor("z", z, dims=2)
 
     def estimate(G, D):
         device = next(D.parameters()).device
@@ -109,10 +106,12 @@ def activation_gradient_norms(mlp: torch.nn.Module, x: torch.Tensor) -> list[flo
     The first entry is the gradient with respect to the input x, the last with respect to the
     input of the output layer.
     """
+    _checks.module("mlp", mlp)
     layers = getattr(mlp, "net", None)
     if not isinstance(layers, torch.nn.Sequential):
         raise TypeError(f"mlp must keep its layers in an nn.Sequential `net` (ganlab.models.MLP), "
                         f"got {type(mlp).__name__}")
+    x = _checks.tensor("x", x, dims=2)
     inputs, h = [], x.detach().requires_grad_(True)
     for layer in layers:
         if isinstance(layer, torch.nn.Linear):
@@ -160,8 +159,10 @@ def frechet_distance(mu1, cov1, mu2, cov2) -> float:
     between N(mu1, C1) and N(mu2, C2) (Dowson & Landau 1982; FID, Heusel et al. 2017)."""
     import numpy as np
 
-    mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
-    cov1, cov2 = np.asarray(cov1, np.float64), np.asarray(cov2, np.float64)
+    mu1, mu2 = (_checks.tensor(n, v, dims=1).double().numpy()
+                for n, v in (("mu1", mu1), ("mu2", mu2)))
+    cov1, cov2 = (_checks.tensor(n, v, dims=2).double().numpy()
+                  for n, v in (("cov1", cov1), ("cov2", cov2)))
     if mu1.shape != mu2.shape or cov1.shape != cov2.shape or cov1.shape != mu1.shape * 2:
         raise ValueError(f"means must be (d,) and covariances (d, d) alike, got {mu1.shape}, "
                          f"{cov1.shape}, {mu2.shape}, {cov2.shape}")
@@ -178,15 +179,12 @@ def mnist_frechet(images_a: torch.Tensor, images_b: torch.Tensor, *,
     """Frechet distance between two sets of MNIST-shaped images (N, 1, 28, 28) in [-1, 1],
     on ``MnistFeatureNet`` features. Use at least a few hundred images per set (the
     covariance is 64 x 64); compare scores computed with the same sample sizes."""
+    positive_int("batch_size", batch_size)
     net = net or mnist_feature_net()
     stats = []
-    for images in (images_a, images_b):
-        images = torch.as_tensor(images)
-        if images.dim() != 4 or tuple(images.shape[1:]) != (1, 28, 28) or len(images) < 2:
-            raise ValueError(f"images must be (N >= 2, 1, 28, 28), got {tuple(images.shape)}")
-        if not torch.isfinite(images).all():
-            raise ValueError("images contain NaN or infinite values (a diverged generator?); "
-                             "they cannot be scored")
+    for name, images in (("images_a", images_a), ("images_b", images_b)):
+        # non-finite images: a diverged generator, which cannot be scored
+        images = _checks.tensor(name, images, dims=4, min_rows=2, trailing=(1, 28, 28))
         device = next(net.parameters()).device
         with torch.no_grad():
             feats = torch.cat([net.features(chunk.to(device, torch.float32)).double().cpu()
@@ -229,13 +227,10 @@ def mnist_legibility(images: torch.Tensor, *, threshold: float = 0.9,
     (real digits: about 91% confident); a collapsed generator can score "confident" while
     one share is near 1 -- read both.
     """
-    images = torch.as_tensor(images)
-    if images.dim() != 4 or tuple(images.shape[1:]) != (1, 28, 28) or len(images) == 0:
-        raise ValueError(f"images must be (N, 1, 28, 28), got {tuple(images.shape)}")
-    if not torch.isfinite(images).all():
-        raise ValueError("images contain NaN or infinite values; a diverged generator "
-                         "cannot be scored")
-    if not 0 < threshold < 1:
+    images = _checks.tensor("images", images, dims=4, trailing=(1, 28, 28))
+    positive_int("batch_size", batch_size)
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) \
+            or not 0 < threshold < 1:
         raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
     net = net or mnist_feature_net()
     device = next(net.parameters()).device
@@ -245,3 +240,97 @@ def mnist_legibility(images: torch.Tensor, *, threshold: float = 0.9,
     top, label = probs.max(1)
     shares = torch.bincount(label, minlength=10).double() / len(images)
     return Legibility(float((top >= threshold).double().mean()), shares, threshold)
+
+
+# ------------------------------------------------------ conditional samples -----------------
+def _images_and_labels(images, labels, names=("images", "labels")
+                       ) -> tuple[torch.Tensor, torch.Tensor]:
+    name, label_name = names
+    images = _checks.tensor(name, images, dims=4, trailing=(1, 28, 28))
+    if not isinstance(labels, torch.Tensor) or labels.dtype not in (torch.int64, torch.int32):
+        got = labels.dtype if isinstance(labels, torch.Tensor) else type(labels).__name__
+        raise TypeError(f"{label_name} must be an integer tensor of classes 0-9, got {got}")
+    if labels.shape != (len(images),):
+        raise ValueError(f"{label_name} must have shape ({len(images)},), one per image, got "
+                         f"{tuple(labels.shape)}")
+    if len(labels) and (int(labels.min()) < 0 or int(labels.max()) > 9):
+        raise ValueError(f"{label_name} must be MNIST classes 0-9, got values from "
+                         f"{int(labels.min())} to {int(labels.max())}")
+    return images, labels.long().cpu()
+
+
+def _classify(images: torch.Tensor, net, batch_size: int = 500) -> tuple[torch.Tensor, ...]:
+    """(features (N, 64), predicted classes (N,)) from the MNIST classifier, on the CPU."""
+    device = next(net.parameters()).device
+    feats, preds = [], []
+    with torch.no_grad():
+        for chunk in images.split(batch_size):
+            h = net.features(chunk.to(device, torch.float32))
+            feats.append(h.double().cpu())
+            preds.append(net.head(h).argmax(1).cpu())
+    return torch.cat(feats), torch.cat(preds)
+
+
+@dataclass(frozen=True)
+class LabelFidelity:
+    """How often the shipped classifier reads a conditional sample as the class asked for.
+
+    ``accuracy``: overall share; ``per_class``: (10,) accuracy for each requested class;
+    ``confusion``: (10, 10) counts, row = requested class, column = class read.
+    """
+
+    accuracy: float
+    per_class: torch.Tensor
+    confusion: torch.Tensor
+
+    def __str__(self) -> str:
+        worst = int(self.per_class.argmin())
+        return (f"label fidelity {100 * self.accuracy:.1f}% (worst class {worst}: "
+                f"{100 * self.per_class[worst]:.1f}%)")
+
+
+def label_fidelity(images: torch.Tensor, labels: torch.Tensor, *,
+                   net: MnistFeatureNet | None = None) -> LabelFidelity:
+    """Accuracy of the shipped MNIST classifier on ``images`` (N, 1, 28, 28) generated for
+    ``labels`` (N,) -- a conditional generator's label fidelity (the classifier itself is
+    about 95 % accurate on real digits, its ceiling). Classes absent from ``labels`` get NaN
+    in ``per_class``."""
+    images, labels = _images_and_labels(images, labels)
+    _, preds = _classify(images, net or mnist_feature_net())
+    confusion = torch.zeros(10, 10, dtype=torch.long)
+    confusion.index_put_((labels, preds), torch.ones_like(labels), accumulate=True)
+    asked = confusion.sum(1).double()
+    per_class = confusion.diagonal().double() / asked  # NaN where a class was not asked for
+    return LabelFidelity(float((preds == labels).double().mean()), per_class, confusion)
+
+
+def intra_class_diversity(images: torch.Tensor, labels: torch.Tensor, *,
+                          net: MnistFeatureNet | None = None) -> torch.Tensor:
+    """(10,) mean pairwise Euclidean distance between the classifier features of the images
+    of each class (NaN for classes with fewer than 2 images). Compare with real digits: a
+    generator whose classes are narrower than the data's (AC-GAN's known weakness) scores
+    lower."""
+    images, labels = _images_and_labels(images, labels)
+    feats, _ = _classify(images, net or mnist_feature_net())
+    out = torch.full((10,), float("nan"), dtype=torch.float64)
+    for k in range(10):
+        f = feats[labels == k]
+        if len(f) >= 2:
+            out[k] = torch.pdist(f).mean()
+    return out
+
+
+def per_class_frechet(images: torch.Tensor, labels: torch.Tensor, real: torch.Tensor,
+                      real_labels: torch.Tensor, *, net: MnistFeatureNet | None = None
+                      ) -> torch.Tensor:
+    """(10,) Frechet distance between the generated and the real images of each class
+    (``mnist_frechet`` within a class; NaN where either side has fewer than 2 images)."""
+    images, labels = _images_and_labels(images, labels)
+    real, real_labels = _images_and_labels(real, real_labels, ("real", "real_labels"))
+    net = net or mnist_feature_net()
+    out = torch.full((10,), float("nan"), dtype=torch.float64)
+    for k in range(10):
+        a, b = images[labels == k], real[real_labels == k]
+        if len(a) >= 2 and len(b) >= 2:
+            out[k] = mnist_frechet(a, b, net=net)
+    return out

@@ -25,6 +25,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from . import _checks
 from ._checks import positive_int
 
 __all__ = ["ACTIVATIONS", "IMAGE_SHAPES", "DCCritic", "DCGenerator", "MLP", "Gaussian"]
@@ -62,20 +63,21 @@ def _minibatch_discrimination(in_features: int, spec) -> nn.Module:
 
     if not (isinstance(spec, tuple) and len(spec) == 2):
         raise ValueError(f"minibatch_discrimination must be a (B, C) tuple, got {spec!r}")
+    for name, value in zip("BC", spec, strict=True):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"minibatch_discrimination=(B, C) needs positive ints, got "
+                             f"{name} = {value!r}")
     return MinibatchDiscrimination(in_features, *spec)
 
 
 def _activation(name: str) -> nn.Module:
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; known: {', '.join(ACTIVATIONS)}")
-    return ACTIVATIONS[name]()
+    return ACTIVATIONS[_checks.one_of("activation", name, ACTIVATIONS)]()
 
 
 def _image_shape(shape) -> tuple[int, int, int]:
-    shape = tuple(shape)
-    if shape not in IMAGE_SHAPES:
+    if not isinstance(shape, (tuple, list, torch.Size)) or tuple(shape) not in IMAGE_SHAPES:
         raise ValueError(f"image_shape must be one of {IMAGE_SHAPES}, got {shape}")
-    return shape
+    return tuple(shape)
 
 
 class Gaussian(nn.Module):
@@ -88,8 +90,8 @@ class Gaussian(nn.Module):
     def __init__(self, mean: float = 0.0, std: float = 1.0, *, dim: int = 1):
         super().__init__()
         positive_int("dim", dim)
-        if not std > 0:
-            raise ValueError(f"std must be positive, got {std!r}")
+        mean = _checks.finite_float("mean", mean)
+        std = _checks.positive_float("std", std)
         self.mean = nn.Parameter(torch.full((dim,), float(mean)))
         self.log_std = nn.Parameter(torch.full((dim,), math.log(std)))
 
@@ -98,17 +100,8 @@ class Gaussian(nn.Module):
         return self.log_std.exp()
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        _checks.forward_input("Gaussian", z, self.mean.shape, self.mean)
         return self.mean + self.std * z
-
-
-def _check_input(module: str, x, expected: tuple[int, ...], *, leading: str = "N") -> None:
-    """Raise a clear error unless ``x`` is a tensor of shape (N, *expected): one shape
-    comparison, no device synchronisation."""
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{module} expects a tensor, got {type(x).__name__}")
-    if x.dim() != len(expected) + 1 or tuple(x.shape[1:]) != tuple(expected):
-        want = ", ".join([leading, *map(str, expected)])
-        raise ValueError(f"{module} expects input of shape ({want}), got {tuple(x.shape)}")
 
 
 class MLP(nn.Module):
@@ -148,10 +141,8 @@ class MLP(nn.Module):
         return self.net[: self._n_hidden](x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not isinstance(x, torch.Tensor) or x.dim() == 0 or x.shape[-1] != self.in_features:
-            shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-            raise ValueError(f"MLP built for in_features={self.in_features} expects input of "
-                             f"shape (N, {self.in_features}), got {shape}")
+        _checks.forward_input(f"MLP(in_features={self.in_features})", x, (self.in_features,),
+                              next(self.parameters()), any_leading=True)
         out = self.net(x)
         return out.squeeze(-1) if self.squeeze else out
 
@@ -189,9 +180,29 @@ class DCGenerator(nn.Module):
         self.body = nn.Sequential(*blocks)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        _check_input(f"DCGenerator(z_dim={self.z_dim})", z, (self.z_dim,))
+        _checks.forward_input(f"DCGenerator(z_dim={self.z_dim})", z, (self.z_dim,),
+                              next(self.parameters()))
         h = self.project(z).view(-1, *self.start)  # (N, 4w*s*s) -> (N, 4w, s, s)
         return self.body(h)
+
+
+def conv_features(image_shape, width: int, wrap=None, batch_norm: bool = False
+                  ) -> tuple[nn.Sequential, int, int]:
+    """DCGAN's critic body: stride-2 4x4 convolutions halving the side and doubling the
+    channels (w, 2w[, 4w]), LeakyReLU(0.2), optional batch norm after the first layer.
+    Returns (layers, output channels, output side): (N, C, H, W) -> (N, c, s, s)."""
+    channels, side, _ = _image_shape(image_shape)
+    wrap = wrap or (lambda layer: layer)
+    n_down = 2 if side == 28 else 3
+    layers: list[nn.Module] = []
+    c_in, c_out = channels, width
+    for i in range(n_down):
+        layers.append(wrap(nn.Conv2d(c_in, c_out, 4, stride=2, padding=1)))
+        if batch_norm and i > 0:
+            layers.append(nn.BatchNorm2d(c_out))
+        layers.append(nn.LeakyReLU(0.2))
+        c_in, c_out = c_out, c_out * 2
+    return nn.Sequential(*layers), c_in, side >> n_down
 
 
 class DCCritic(nn.Module):
@@ -209,17 +220,9 @@ class DCCritic(nn.Module):
         positive_int("width", width)
         channels, side, _ = _image_shape(image_shape)
         wrap = _wrapper(layer_wrapper, sn)
-        n_down = 2 if side == 28 else 3
-        layers: list[nn.Module] = []
-        c_in, c_out = channels, width
-        for i in range(n_down):
-            layers.append(wrap(nn.Conv2d(c_in, c_out, 4, stride=2, padding=1)))
-            if batch_norm and i > 0:
-                layers.append(nn.BatchNorm2d(c_out))
-            layers.append(nn.LeakyReLU(0.2))
-            c_in, c_out = c_out, c_out * 2
-        self.features = nn.Sequential(*layers, nn.Flatten())  # (N, c, s, s) -> (N, c*s*s)
-        size = c_in * (side >> n_down) ** 2
+        convs, c_out, s_out = conv_features((channels, side, side), width, wrap, batch_norm)
+        self.features = nn.Sequential(*convs, nn.Flatten())  # (N, c, s, s) -> (N, c*s*s)
+        size = c_out * s_out ** 2
         self.mbd = None
         if minibatch_discrimination is not None:
             self.mbd = _minibatch_discrimination(size, minibatch_discrimination)
@@ -228,7 +231,8 @@ class DCCritic(nn.Module):
         self.image_shape = (channels, side, side)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_input(f"DCCritic(image_shape={self.image_shape})", x, self.image_shape)
+        _checks.forward_input(f"DCCritic(image_shape={self.image_shape})", x, self.image_shape,
+                              next(self.parameters()))
         h = self.features(x)
         if self.mbd is not None:
             h = self.mbd(h)

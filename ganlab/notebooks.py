@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from . import _checks
 from .colab import SETUP_CELL
 
 __all__ = ["course_notebooks", "execute", "execution_problems", "run_all", "run_notebook"]
@@ -20,14 +21,14 @@ __all__ = ["course_notebooks", "execute", "execution_problems", "run_all", "run_
 
 def course_notebooks(folder: str | os.PathLike = "notebooks") -> list[Path]:
     """The numbered notebooks ``NN_*.ipynb`` in ``folder``, in course order."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ValueError(f"folder={str(folder)!r} is not a directory")
+    folder = _checks.existing_path("folder", folder, folder=True)
     return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
 
 
 def execution_problems(nb) -> list[str]:
     """What is wrong with how ``nb`` (an nbformat node) was stored; empty when it is fine."""
+    if not hasattr(nb, "cells"):
+        raise TypeError(f"nb must be a notebook (nbformat.read(...)), got {type(nb).__name__}")
     problems = []
     code = [c for c in nb.cells if c.cell_type == "code"]
     if not code:
@@ -60,7 +61,7 @@ def run_notebook(path: Path, *, timeout: int = 600) -> float:
     """Re-execute ``path`` in place under the quick budget on the CPU; return seconds taken."""
     import nbformat
 
-    nb = nbformat.read(path, as_version=4)
+    nb = nbformat.read(_checks.existing_path("path", path), as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     if code:
         code[0].source = SETUP_CELL

@@ -18,6 +18,9 @@ import numpy as np
 import torch
 from torchvision.utils import make_grid
 
+from . import _checks
+from ._checks import positive_int
+
 __all__ = ["critic_field", "density_1d", "image_grid", "loss_curves"]
 
 
@@ -35,6 +38,12 @@ def _np(t) -> np.ndarray:
 def density_1d(x, p_data, p_g=None, d=None, *, ax=None, title="Densities and D(x)",
                d_label="D(x)"):
     """p_data(x), p_G(x) on a grid ``x`` and, on a second y-axis in [0, 1], D(x)."""
+    x = _checks.tensor("x", x, dims=1)
+    for name, values in (("p_data", p_data), ("p_g", p_g), ("d", d)):
+        required = name == "p_data"
+        if (values is not None or required) and _checks.tensor(name, values).shape != x.shape:
+            raise ValueError(f"{name} must have one value per grid point: shape "
+                             f"{tuple(x.shape)}, got {tuple(torch.as_tensor(values).shape)}")
     ax = _axes(ax, (6, 3.5))
     x = _np(x)
     ax.fill_between(x, _np(p_data), alpha=0.3, color="C0", label="p_data")
@@ -60,6 +69,11 @@ def density_1d(x, p_data, p_g=None, d=None, *, ax=None, title="Densities and D(x
 def critic_field(critic, real, fake, *, lim=2.0, n=80, arrows=True, ax=None,
                  title="Critic score, real and generated samples"):
     """Heat map of ``critic`` on [-lim, lim]^2, real and fake points, gradient arrows."""
+    _checks.module("critic", critic)
+    real = _checks.tensor("real", real, dims=2, trailing=(2,))
+    fake = _checks.tensor("fake", fake, dims=2, trailing=(2,))
+    lim = _checks.positive_float("lim", lim)
+    positive_int("n", n)
     ax = _axes(ax, (5, 5))
     device = next(critic.parameters()).device
     axis = torch.linspace(-lim, lim, n)
@@ -89,6 +103,9 @@ def critic_field(critic, real, fake, *, lim=2.0, n=80, arrows=True, ax=None,
 
 def loss_curves(history, *, ax=None, title="Losses during training"):
     """Critic and generator losses (and any extra metrics, dashed) against the step."""
+    if not all(hasattr(history, a) for a in ("steps", "d_loss", "g_loss", "extra")):
+        raise TypeError(f"history must be the History that fit returns, got "
+                        f"{type(history).__name__}")
     ax = _axes(ax, (6, 3.5))
     ax.plot(history.steps, history.d_loss, label="critic / D loss")
     ax.plot(history.steps, history.g_loss, label="generator loss")
@@ -103,11 +120,8 @@ def loss_curves(history, *, ax=None, title="Losses during training"):
 
 def image_grid(images: torch.Tensor, *, nrow: int = 10, title: str = "", ax=None):
     """Show a batch of images (N, C, H, W) in [-1, 1] as one grid (torchvision's make_grid)."""
-    if not isinstance(images, torch.Tensor) or images.dim() != 4:
-        shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
-        raise ValueError(f"images must be a tensor of shape (N, C, H, W), got {shape}")
-    if nrow <= 0:
-        raise ValueError(f"nrow must be positive, got {nrow}")
+    images = _checks.tensor("images", images, dims=4)
+    positive_int("nrow", nrow)
     grid = make_grid(images.detach().float().cpu(), nrow=nrow, padding=2, normalize=True,
                      value_range=(-1, 1), pad_value=1.0)
     ax = _axes(ax, (5, 5))

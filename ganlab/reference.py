@@ -56,6 +56,7 @@ on the shipped 5,000 digits, batch 64, lr / 10 for the second half.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import json
 import time
@@ -64,13 +65,15 @@ from pathlib import Path
 
 import torch
 
-from . import toy
-from .data import data_dir, load_state_dict
+from . import _checks, toy
+from ._checks import positive_int
+from .data import SOURCES, data_dir, load_state_dict
 from .models import MLP, DCCritic, DCGenerator
 from .train import fit
 
 __all__ = ["RECIPES", "RUNS_FILE", "SEEDS", "TRICKS", "Recipe", "evaluate", "filename", "load",
-           "make_pair", "obtain", "recipe", "runs", "select", "train"]
+           "make_pair", "mnist_evaluation_digits", "obtain", "provenance", "recipe", "runs",
+           "select", "train"]
 
 SEEDS = (0, 1, 2)
 RUNS_FILE = "reference/runs.json"
@@ -192,18 +195,19 @@ RECIPES: dict[str, Recipe] = {
 
 def recipe(name: str) -> Recipe:
     """The recipe called ``name`` (ValueError listing the known names otherwise)."""
-    if name not in RECIPES:
-        raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, got {name!r}")
-    return RECIPES[name]
+    return RECIPES[_checks.one_of("name", name, RECIPES, "the reference recipes")]
 
 
 def select(patterns: list[str] | None = None) -> list[Recipe]:
     """Recipes whose names match any of the shell-style ``patterns`` (all when None)."""
+    if patterns is not None and (not isinstance(patterns, (list, tuple))
+                                 or not all(isinstance(p, str) for p in patterns)):
+        raise TypeError(f"patterns must be a list of str (shell-style), got {patterns!r}")
     if not patterns:
         return list(RECIPES.values())
     chosen = [r for r in RECIPES.values() if any(fnmatch.fnmatch(r.name, p) for p in patterns)]
     if not chosen:
-        raise ValueError(f"no recipe matches {patterns}; known: {', '.join(RECIPES)}")
+        raise ValueError(f"no recipe matches patterns {patterns}; known: {', '.join(RECIPES)}")
     return chosen
 
 
@@ -217,6 +221,7 @@ def filename(name: str, seed: int = 0) -> str:
 def make_pair(name: str, seed: int = 0):
     """A fresh (generator, critic) pair with the recipe's architecture, initialised by ``seed``."""
     r = recipe(name)
+    positive_int("seed", seed, zero_ok=True)
     torch.manual_seed(seed)
     if r.data == "mnist":
         return DCGenerator(r.z_dim, width=r.width), DCCritic(width=r.width, sn=r.sn)
@@ -282,6 +287,9 @@ def train(name: str, seed: int = 0, *, steps: int | None = None, device=None,
     is bit-for-bit that of an uninterrupted run on the CPU.
     """
     r = recipe(name)
+    if steps is not None:
+        positive_int("steps", steps)
+    _checks.one_of("mnist_source", mnist_source, SOURCES, "ganlab.data.mnist")
     steps = r.steps if steps is None else steps
     G, D = make_pair(name, seed)
     G.to(device or "cpu")
@@ -349,15 +357,15 @@ def evaluate(name: str, G, *, n: int = 2500, n_w1: int = 1000) -> dict:
     from . import metrics
 
     r = recipe(name)
+    _checks.module("G", G)
+    positive_int("n", n)
+    positive_int("n_w1", n_w1)
     G = G.cpu().eval()
     z = torch.randn(n, r.z_dim, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         x = G(z)
     if r.data == "mnist":
-        from .data import mnist
-
-        real = mnist("shipped").tensors[0]  # sorted by class: take a fixed random half
-        real = real[torch.randperm(len(real), generator=torch.Generator().manual_seed(3))[:2000]]
+        real, _ = mnist_evaluation_digits()
         return {"frechet": metrics.mnist_frechet(x[:2000], real),
                 **metrics.mnist_legibility(x[:2000]).as_dict()}
     from .transport import wasserstein1
@@ -366,10 +374,39 @@ def evaluate(name: str, G, *, n: int = 2500, n_w1: int = 1000) -> dict:
     if r.data in ("8gaussians", "25gaussians", "ring"):
         cov = metrics.mode_coverage(x, *toy.modes(r.data))
         out.update(modes=cov.modes, n_modes=cov.n_modes, high_quality=cov.high_quality)
-    real = toy.sample(r.data, 2 * n_w1, torch.Generator().manual_seed(2))
+    real = _toy_reference_sample(r.data, n_w1)
     out["w1"] = wasserstein1(x[:n_w1], real[:n_w1])
-    out["w1_real_vs_real"] = wasserstein1(real[n_w1:], real[:n_w1])
+    out["w1_real_vs_real"] = _toy_w1_floor(r.data, n_w1)
     return out
+
+
+def mnist_evaluation_digits(n: int = 2000) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two disjoint sets of ``n`` shipped digits in a fixed random order (the file is sorted
+    by class): the first is what ``evaluate`` scores generators against, the second gives the
+    real-vs-real floor of a score."""
+    from .data import mnist
+
+    positive_int("n", n)
+    real = mnist("shipped").tensors[0]
+    if 2 * n > len(real):
+        raise ValueError(f"n must be at most {len(real) // 2} (the shipped digits), got {n}")
+    order = torch.randperm(len(real), generator=torch.Generator().manual_seed(3))
+    return real[order[:n]], real[order[n:2 * n]]
+
+
+@functools.cache
+def _toy_reference_sample(data: str, n_w1: int) -> torch.Tensor:
+    """2 n_w1 fixed data points: the first half is compared with generated samples."""
+    return toy.sample(data, 2 * n_w1, torch.Generator().manual_seed(2))
+
+
+@functools.cache
+def _toy_w1_floor(data: str, n_w1: int) -> float:
+    """Exact W1 between the two halves of the fixed data sample (computed once per set)."""
+    from .transport import wasserstein1
+
+    real = _toy_reference_sample(data, n_w1)
+    return wasserstein1(real[n_w1:], real[:n_w1])
 
 
 def provenance(name: str, seed: int, steps: int, wall: float, device, threads: int,

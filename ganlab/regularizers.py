@@ -26,13 +26,15 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from . import _checks
+
 __all__ = ["clip_weights_", "gradient_penalty", "orthogonal_penalty", "r1_penalty"]
 
 
 def clip_weights_(module: nn.Module, c: float) -> nn.Module:
     """Clamp every parameter of ``module`` to [-c, c] in place; return the module."""
-    if isinstance(c, bool) or not isinstance(c, (int, float)) or not c > 0:
-        raise ValueError(f"c must be a positive number, got {c!r}")
+    _checks.module("module", module)
+    _checks.positive_float("c", c)
     with torch.no_grad():
         for p in module.parameters():
             p.clamp_(-c, c)
@@ -41,8 +43,18 @@ def clip_weights_(module: nn.Module, c: float) -> nn.Module:
 
 def _input_gradient_norms(critic: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """||grad_x D(x)||_2 per sample, keeping the graph so the norm can be backpropagated."""
+    if x.dim() < 2:
+        raise ValueError(f"real/fake must be batches (N, ...) of samples, got shape "
+                         f"{tuple(x.shape)}")
     x = x.detach().requires_grad_(True)
-    scores = critic(x)
+    try:
+        scores = critic(x)
+    except (RuntimeError, ValueError) as err:
+        raise ValueError(f"critic cannot score real/fake batches of shape {tuple(x.shape)} "
+                         f"({str(err).splitlines()[0]})") from err
+    if scores.numel() != len(x):
+        raise ValueError(f"critic must return one score per sample: for real/fake batches of "
+                         f"shape {tuple(x.shape)} it returned shape {tuple(scores.shape)}")
     (grad,) = torch.autograd.grad(scores.sum(), x, create_graph=True)
     # sum over the batch is fine: sample i's score depends on x_i only (no batch norm!)
     return grad.flatten(1).norm(2, dim=1)  # (N, ...) -> (N, features) -> (N,)
@@ -57,6 +69,12 @@ def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, 
     one eps ~ U[0, 1] per sample, broadcast over the other axes. Returns a scalar that
     keeps its graph (backpropagate it into the critic's parameters).
     """
+    _checks.module("critic", critic)
+    _checks.generator("generator", generator)
+    # no finite check: this runs every critic step, and reading the values would stall a
+    # GPU; a NaN batch gives a NaN penalty, which fit reports as a non-finite d_loss
+    real = _checks.tensor("real", real, finite=False)
+    fake = _checks.tensor("fake", fake, finite=False)
     if real.shape != fake.shape:
         raise ValueError(f"real and fake must have the same shape, got {tuple(real.shape)} "
                          f"and {tuple(fake.shape)}")
@@ -71,6 +89,8 @@ def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, 
 
 def r1_penalty(critic: nn.Module, real: torch.Tensor) -> torch.Tensor:
     """E[||grad_x D(x)||^2] over real samples (a scalar with its graph)."""
+    _checks.module("critic", critic)
+    real = _checks.tensor("real", real, finite=False)  # hot path: see gradient_penalty
     return _input_gradient_norms(critic, real).pow(2).mean()
 
 
@@ -80,10 +100,13 @@ def orthogonal_penalty(module: nn.Module) -> torch.Tensor:
 
     BigGAN's relaxed orthogonal regularisation: it penalises only the correlations between
     different filters and leaves their norms free (Brock et al. 2019, sec. 3.1; multiply by
-    beta = 1e-4 as in the paper).
+    beta = 1e-4 as in the paper). Embedding tables (class embeddings) are skipped, as in BigGAN.
     """
+    _checks.module("module", module)
     total = None
     for layer in module.modules():
+        if isinstance(layer, nn.Embedding):  # class embeddings are left free (BigGAN)
+            continue
         weight = getattr(layer, "weight", None)
         if isinstance(weight, torch.Tensor) and weight.dim() >= 2:
             W = weight.flatten(1)              # (out, in * k * k)

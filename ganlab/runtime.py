@@ -22,7 +22,7 @@ from typing import TypeVar
 import numpy as np
 import torch
 
-__all__ = ["BUDGETS", "budget", "device", "info", "pick", "seed_everything"]
+__all__ = ["BUDGETS", "available_device", "budget", "device", "info", "pick", "seed_everything"]
 
 BUDGETS = ("quick", "full")
 _DEVICE_PATTERN = re.compile(r"^(cpu|mps|cuda(:\d+)?)$")
@@ -49,14 +49,24 @@ def device() -> torch.device:
         if _mps_available():
             return torch.device("mps")
         return torch.device("cpu")
-    if not _DEVICE_PATTERN.match(wanted):
-        raise ValueError(
-            f"GANLAB_DEVICE={wanted!r} is not a device; allowed: 'cpu', 'cuda', 'cuda:N', 'mps'"
-        )
+    return available_device(wanted, "GANLAB_DEVICE")
+
+
+def available_device(wanted, name: str = "device") -> torch.device:
+    """``wanted`` ('cpu', 'cuda', 'cuda:N', 'mps' or a torch.device) as a device that torch can
+    use here; ValueError naming ``name`` for a malformed or absent one."""
+    if isinstance(wanted, torch.device):
+        wanted = str(wanted)
+    if not isinstance(wanted, str) or not _DEVICE_PATTERN.match(wanted):
+        raise ValueError(f"{name}={wanted!r} is not a device; allowed: 'cpu', 'cuda', 'cuda:N', "
+                         "'mps'")
     if wanted.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"GANLAB_DEVICE={wanted!r} but torch sees no CUDA device here")
+        raise ValueError(f"{name}={wanted!r} but torch sees no CUDA device here (use 'cpu')")
+    if wanted.startswith("cuda:") and int(wanted[5:]) >= torch.cuda.device_count():
+        raise ValueError(f"{name}={wanted!r} but torch sees {torch.cuda.device_count()} CUDA "
+                         "device(s)")
     if wanted == "mps" and not _mps_available():
-        raise ValueError("GANLAB_DEVICE='mps' but torch sees no MPS device here")
+        raise ValueError(f"{name}='mps' but torch sees no MPS device here")
     return torch.device(wanted)
 
 

@@ -26,10 +26,11 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import parametrize
 
+from . import _checks
 from ._checks import positive_int
 
-__all__ = ["SpectralNorm", "lipschitz_upper_bound", "power_iteration", "singular_values",
-           "spectral_norm"]
+__all__ = ["SpectralNorm", "clamp_top_singular_value_", "lipschitz_upper_bound",
+           "power_iteration", "singular_values", "spectral_norm"]
 
 _EPS = 1e-12
 _WEIGHT_LAYERS = (nn.Linear, nn.modules.conv._ConvNd)
@@ -47,10 +48,12 @@ def power_iteration(W: torch.Tensor, u: torch.Tensor | None = None, n_iter: int 
     Returns (sigma, u, v); u and v carry no graph, sigma is differentiable in W through
     u^T W v (u, v held fixed, as in Miyato et al.).
     """
-    if W.dim() != 2:
-        raise ValueError(f"W must be a 2-D matrix, got shape {tuple(W.shape)}")
-    if n_iter < 0 or int(n_iter) != n_iter:
-        raise ValueError(f"n_iter must be a non-negative integer, got {n_iter!r}")
+    # no finite checks: every forward of a spectrally normalised layer comes here
+    W = _checks.tensor("W", W, dims=2, finite=False)
+    positive_int("n_iter", n_iter, zero_ok=True)
+    _checks.generator("generator", generator)
+    if u is not None:
+        u = _checks.tensor("u", u, finite=False)
     if u is None:
         u = torch.randn(W.shape[0], generator=generator, dtype=torch.float32)
         u = u.to(W.device, W.dtype)
@@ -90,6 +93,16 @@ class SpectralNorm(nn.Module):
     def __init__(self, weight: torch.Tensor, *, n_power_iterations: int = 1, dim: int = 0,
                  warmup: int = 15):
         super().__init__()
+        weight = _checks.tensor("weight", weight)
+        if weight.dim() < 2:
+            raise ValueError(f"weight must have 2 or more dimensions, got shape "
+                             f"{tuple(weight.shape)}")
+        positive_int("n_power_iterations", n_power_iterations)
+        positive_int("warmup", warmup, zero_ok=True)
+        axes = range(-weight.dim(), weight.dim())
+        if isinstance(dim, bool) or not isinstance(dim, int) or dim not in axes:
+            raise ValueError(f"dim must be an axis of the weight (shape {tuple(weight.shape)}), "
+                             f"got {dim!r}")
         self.n_power_iterations, self.dim = n_power_iterations, dim
         matrix = _matrix(weight.detach(), dim)
         _, u, _ = power_iteration(matrix, n_iter=warmup)
@@ -109,6 +122,7 @@ def spectral_norm(module: nn.Module, *, n_power_iterations: int = 1) -> nn.Modul
     The raw weight stays trainable as ``module.parametrizations.weight.original``;
     ``module.weight`` is the normalised W / sigma(W). Usable as ``models``' ``layer_wrapper``.
     """
+    _checks.module("module", module)
     positive_int("n_power_iterations", n_power_iterations)
     weight = getattr(module, "weight", None)
     if not isinstance(weight, torch.Tensor) or weight.dim() < 2:
@@ -126,6 +140,29 @@ def _raw_weight(module: nn.Module) -> torch.Tensor:
     return module.weight
 
 
+def clamp_top_singular_value_(model: nn.Module, sigma_clamp: float) -> dict[str, float]:
+    """BigGAN's sigma_0 clamp for G (Brock et al. 2019, sec. 4.1): for every Linear / Conv
+    layer's raw weight matrix W (out, in * k * k) with top singular value sigma_0 above
+    ``sigma_clamp``, W <- W - (sigma_0 - sigma_clamp) u_0 v_0^T, in place. Only the top
+    singular value changes (to ``sigma_clamp``); the other singular values and all singular
+    vectors stay. Returns each changed layer's sigma_0 before the clamp."""
+    _checks.module("model", model)
+    sigma_clamp = _checks.positive_float("sigma_clamp", sigma_clamp)
+    changed = {}
+    with torch.no_grad():
+        for name, layer in model.named_modules():
+            if not isinstance(layer, _WEIGHT_LAYERS):
+                continue
+            weight, dim = _raw_weight(layer), _output_dim(layer)
+            U, S, Vh = torch.linalg.svd(_matrix(weight, dim), full_matrices=False)
+            if S[0] > sigma_clamp:
+                step = (S[0] - sigma_clamp) * torch.outer(U[:, 0], Vh[0])
+                shape = weight.movedim(dim, 0).shape
+                weight -= step.view(shape).movedim(0, dim)
+                changed[name] = S[0].item()
+    return changed
+
+
 def singular_values(model: nn.Module, k: int = 3) -> dict[str, torch.Tensor]:
     """Top-``k`` singular values (descending) of every Linear/Conv layer's raw weight matrix.
 
@@ -133,6 +170,7 @@ def singular_values(model: nn.Module, k: int = 3) -> dict[str, torch.Tensor]:
     BigGAN monitors: its sigma_0 grows, and in D spikes before collapse). Keys are module
     names as in ``model.named_modules()``.
     """
+    _checks.module("model", model)
     positive_int("k", k)
     out = {}
     for name, module in model.named_modules():
@@ -200,6 +238,7 @@ def lipschitz_upper_bound(model: nn.Module) -> float:
     square-root factor above the convolution's true norm. (SN-GAN divides by the reshaped
     matrix's norm only, so an SN convolution is *not* guaranteed 1-Lipschitz.)
     """
+    _checks.module("model", model)
     bound, seen = 1.0, False
     for layer in _layers(model):
         if isinstance(layer, nn.modules.conv._ConvTransposeNd):

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 import torch
 
-from ._checks import positive_int
+from ._checks import finite_float, one_of, positive_float, positive_int
+from ._checks import generator as check_generator
 
 __all__ = ["NAMES", "Mixture1D", "modes", "sample"]
 
@@ -41,17 +42,26 @@ class Mixture1D:
     weights: tuple[float, ...] | None = None
 
     def __post_init__(self):
+        for field_name in ("means", "stds", "weights"):
+            value = getattr(self, field_name)
+            optional = field_name == "weights" and value is None
+            if not isinstance(value, (tuple, list)) and not optional:
+                raise TypeError(f"{field_name} must be a tuple of numbers, got "
+                                f"{type(value).__name__}")
         k = len(self.means)
         if k == 0 or len(self.stds) != k:
             raise ValueError(f"means and stds must be non-empty and of equal length, got "
                              f"{len(self.means)} means and {len(self.stds)} stds")
-        if any(s <= 0 for s in self.stds):
-            raise ValueError(f"stds must be positive, got {self.stds}")
+        means = tuple(finite_float("means", m) for m in self.means)
+        stds = tuple(positive_float("stds", s) for s in self.stds)
         weights = self.weights if self.weights is not None else (1.0 / k,) * k
-        if len(weights) != k or any(w < 0 for w in weights) or abs(sum(weights) - 1) > 1e-9:
+        weights = tuple(positive_float("weights", w, zero_ok=True) for w in weights)
+        if len(weights) != k or abs(sum(weights) - 1) > 1e-9:
             raise ValueError(
                 f"weights must be {k} non-negative numbers summing to 1, got {weights}")
-        object.__setattr__(self, "weights", tuple(float(w) for w in weights))
+        object.__setattr__(self, "means", means)
+        object.__setattr__(self, "stds", stds)
+        object.__setattr__(self, "weights", weights)
 
     def _params(self, like: torch.Tensor):
         as_tensor = lambda v: torch.tensor(v, dtype=like.dtype, device=like.device)  # noqa: E731
@@ -104,8 +114,7 @@ def _gaussian_sets() -> dict[str, tuple[torch.Tensor, float, float]]:
 
 
 def _check_name(name: str) -> None:
-    if name not in NAMES:
-        raise ValueError(f"unknown toy set {name!r}; known: {', '.join(NAMES)}")
+    one_of("name", name, NAMES, "the toy data sets")
 
 
 def modes(name: str) -> tuple[torch.Tensor, float]:
@@ -122,6 +131,7 @@ def sample(name: str, n: int, generator: torch.Generator | None = None) -> torch
     """n points of toy set ``name`` as a (n, 2) float32 tensor (uniform over its modes)."""
     _check_name(name)
     positive_int("n", n)
+    check_generator("generator", generator)
     if name == "swissroll":
         t = 1.5 * math.pi * (1 + 2 * torch.rand(n, generator=generator, dtype=torch.float64))
         roll = torch.stack([t * t.cos(), t * t.sin()], dim=1)

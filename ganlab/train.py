@@ -35,11 +35,15 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from . import _checks
 from ._checks import positive_int
 from .losses import GANLoss, get
+from .losses import _registered as _registered_losses
 from .regularizers import clip_weights_, gradient_penalty, r1_penalty
+from .runtime import available_device
 
 __all__ = ["PENALTIES", "CheckpointError", "History", "NonFiniteLossError", "fit"]
 
@@ -57,9 +61,9 @@ PENALTIES: dict[str, Penalty] = {
 def _penalty(penalty: str | Penalty | None) -> Penalty | None:
     if penalty is None or callable(penalty):
         return penalty
-    if penalty not in PENALTIES:
-        raise ValueError(f"unknown penalty {penalty!r}; known: {', '.join(PENALTIES)} "
-                         "or a callable (D, real, fake) -> scalar")
+    if not isinstance(penalty, str) or penalty not in PENALTIES:
+        raise ValueError(f"penalty must be one of {', '.join(PENALTIES)} or a callable "
+                         f"(D, real, fake) -> scalar; got {penalty!r}")
     return PENALTIES[penalty]
 
 
@@ -107,12 +111,20 @@ class History:
 
 
 class _Sampler:
-    """Draws real batches: from a tensor (uniform with replacement) or a callable."""
+    """Draws real batches: from a tensor (uniform with replacement) or a callable.
 
-    def __init__(self, data, device: torch.device):
-        if isinstance(data, torch.utils.data.TensorDataset):
+    With ``conditional``, the data are labelled -- a TensorDataset (x, y) or a callable
+    returning (x, y) -- and ``draw`` returns both; ``__call__`` returns x alone.
+    """
+
+    def __init__(self, data, device: torch.device, conditional: bool = False):
+        self.labels = None
+        if conditional:
+            data = self._labelled(data, device)
+        elif isinstance(data, torch.utils.data.TensorDataset):
             data = data.tensors[0]
         if isinstance(data, Tensor):
+            data = _checks.tensor("data", data, finite=False)  # finiteness: _check_data_and_players
             if data.dim() < 2 or len(data) == 0:
                 raise ValueError(
                     f"data must be a non-empty (N, ...) tensor, got {tuple(data.shape)}")
@@ -124,18 +136,77 @@ class _Sampler:
                             f"(n, generator) -> tensor; got {type(data).__name__}")
         self.device = device
 
+    def _labelled(self, data, device):
+        if callable(data) and not isinstance(data, (Tensor, torch.utils.data.Dataset)):
+            return data
+        if not isinstance(data, torch.utils.data.TensorDataset) or len(data.tensors) < 2:
+            raise ValueError("conditional=True needs labelled data: a TensorDataset(x, labels) "
+                             "or a callable (n, generator) -> (x, labels); got "
+                             f"{type(data).__name__}")
+        x, labels = data.tensors[:2]
+        self.labels = _check_labels("data's labels", labels, len(x)).to(device)
+        return x
+
     def __call__(self, n: int, generator: torch.Generator) -> Tensor:
         if self.fn is not None:
             return self.fn(n, generator).to(self.device, non_blocking=True)
         idx = torch.randint(len(self.tensor), (n,), generator=generator)
         return self.tensor[idx.to(self.device, non_blocking=True)]
 
+    def draw(self, n: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+        """A labelled batch (x, y)."""
+        if self.fn is not None:
+            x, y = self.fn(n, generator)
+            return x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+        idx = torch.randint(len(self.tensor), (n,), generator=generator).to(self.device)
+        return self.tensor[idx], self.labels[idx]
+
+    def draw_labels(self, n: int, generator: torch.Generator) -> Tensor:
+        """Labels drawn from the data's label distribution (for generated samples)."""
+        if self.fn is not None:
+            return self.fn(n, generator)[1].to(self.device, non_blocking=True)
+        idx = torch.randint(len(self.labels), (n,), generator=generator).to(self.device)
+        return self.labels[idx]
+
+
+def _check_labels(name: str, labels, n: int) -> Tensor:
+    """Class labels: an integer tensor (n,) of values >= 0 (read once, at fit's boundary)."""
+    if not isinstance(labels, Tensor) or labels.dtype not in (torch.int64, torch.int32,
+                                                             torch.int16, torch.uint8):
+        got = labels.dtype if isinstance(labels, Tensor) else type(labels).__name__
+        raise TypeError(f"{name} must be an integer tensor of class indices, got {got}")
+    if labels.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},), one label per sample, got "
+                         f"{tuple(labels.shape)}")
+    if n and int(labels.min()) < 0:
+        raise ValueError(f"{name} must be class indices >= 0, got {int(labels.min())}")
+    return labels.long()
+
+
+class _WithLabels(nn.Module):
+    """D(., y) with the labels y held fixed: what a penalty on x alone needs."""
+
+    def __init__(self, D: nn.Module, y: Tensor):
+        super().__init__()
+        self.D, self.y = D, y
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _scores(self.D(x, self.y))[0]
+
+
+def _scores(out) -> tuple[Tensor, Tensor | None]:
+    """A critic's output: scores, or (scores, class logits) for an auxiliary classifier."""
+    if isinstance(out, (tuple, list)):
+        return out[0], out[1]
+    return out, None
+
 
 def _first_line(err: Exception) -> str:
     return (str(err).strip().splitlines() or [type(err).__name__])[0]
 
 
-def _check_data_and_players(G, D, sample_real: _Sampler, noise, device) -> None:
+def _check_data_and_players(G, D, sample_real: _Sampler, noise, device,
+                            conditional: bool = False) -> None:
     """Before any step: the real data are finite, and G and D accept what they will be given.
 
     Runs G on 4 noise vectors and D on 4 real and 4 generated samples in eval mode without
@@ -144,13 +215,25 @@ def _check_data_and_players(G, D, sample_real: _Sampler, noise, device) -> None:
     for bit. A mismatch fails here, naming the argument and the shapes, not deep in torch.
     """
     probe = torch.Generator().manual_seed(0)
+    labels = None
     if sample_real.tensor is not None:
         if not torch.isfinite(sample_real.tensor).all():
             raise ValueError("data contains NaN or infinite values; clean or drop those rows "
                              "before training")
         real = sample_real.tensor[:4]
+        if conditional:
+            labels = sample_real.labels[:4]
+            _check_label_range(G, D, sample_real.labels)
     else:
         real = sample_real(4, probe)
+        if conditional:
+            if not (isinstance(real, (tuple, list)) and len(real) == 2):
+                raise ValueError("with conditional=True, data(n, generator) must return "
+                                 f"(x, labels); it returned {type(real).__name__}")
+            real, labels = real
+            labels = _check_labels("the labels data(n, generator) returns", labels, len(real))
+            _check_label_range(G, D, labels)
+            labels = labels.to(device)
         if not isinstance(real, Tensor) or real.dim() < 1 or len(real) != 4:
             got = tuple(real.shape) if isinstance(real, Tensor) else type(real).__name__
             raise ValueError(f"data(n, generator) must return a tensor of n samples; for n = 4 "
@@ -163,27 +246,42 @@ def _check_data_and_players(G, D, sample_real: _Sampler, noise, device) -> None:
     D.eval()
     try:
         with torch.no_grad():
+            extra = () if labels is None else (labels,)
             try:
-                fake = G(z)
+                fake = G(z, *extra)
             except (RuntimeError, ValueError, TypeError) as err:
-                raise ValueError(f"G cannot take noise of shape {tuple(z.shape)} "
+                takes = "noise and labels" if extra else "noise"
+                raise ValueError(f"G cannot take {takes} of shape {tuple(z.shape)} "
                                  f"({_first_line(err)}); pass the z_dim (or noise) that G was "
-                                 "built for") from err
+                                 "built for" + (", and a conditional G(z, y)" if extra else "")
+                                 ) from err
             if tuple(fake.shape[1:]) != tuple(real.shape[1:]):
                 raise ValueError(f"G makes samples of shape {tuple(fake.shape[1:])} but the data's "
                                  f"are {tuple(real.shape[1:])}; build G for the data's shape")
             for what, x in (("real", real), ("generated", fake)):
                 try:
-                    scores = D(x)
+                    scores, _ = _scores(D(x, *extra))
                 except (RuntimeError, ValueError, TypeError) as err:
                     raise ValueError(f"D cannot score a {what} batch of shape {tuple(x.shape)} "
-                                     f"({_first_line(err)}); build D for the data's shape") from err
+                                     f"({_first_line(err)}); build D for the data's shape"
+                                     + (" and labels (a conditional D(x, y))" if extra else "")
+                                     ) from err
                 if scores.numel() != len(x):
                     raise ValueError(f"D must return one score per sample: for a batch of "
                                      f"{len(x)} it returned shape {tuple(scores.shape)}")
     finally:
         G.train(was_training[0])
         D.train(was_training[1])
+
+
+def _check_label_range(G, D, labels: Tensor) -> None:
+    """Labels below the players' ``n_classes`` (where they declare it): read once, here."""
+    top = int(labels.max())
+    for name, player in (("G", G), ("D", D)):
+        n_classes = getattr(player, "n_classes", None)
+        if n_classes is not None and top >= n_classes:
+            raise ValueError(f"the data's labels go up to {top} but {name} was built for "
+                             f"n_classes={n_classes}; build it for {top + 1} classes")
 
 
 def _gaussian_noise(z_dim: int):
@@ -209,14 +307,19 @@ def _save_atomic(state: dict, path: Path) -> None:
     os.replace(tmp, path)  # atomic on POSIX and Windows: readers see old or new, never half
 
 
-def _check_args(steps, n_critic, batch_size, log_every, clip, penalty_weight):
+def _check_args(G, D, steps, n_critic, batch_size, log_every, clip, penalty_weight, lr,
+                generator):
+    _checks.module("G", G)
+    _checks.module("D", D)
     for name, value in (("steps", steps), ("n_critic", n_critic), ("batch_size", batch_size),
                         ("log_every", log_every)):
         positive_int(name, value)
-    if clip is not None and not clip > 0:
-        raise ValueError(f"clip must be a positive number or None, got {clip!r}")
-    if not penalty_weight >= 0:
-        raise ValueError(f"penalty_weight must be >= 0, got {penalty_weight!r}")
+    if clip is not None:
+        _checks.positive_float("clip", clip)
+    _checks.positive_float("penalty_weight", penalty_weight, zero_ok=True)
+    for rate in (lr if isinstance(lr, (tuple, list)) and len(lr) == 2 else (lr,)):
+        _checks.positive_float("lr", rate)
+    _checks.generator("generator", generator)
 
 
 class _NonFiniteWatch:
@@ -274,6 +377,7 @@ def fit(
     checkpoint_every: int | None = None,
     resume: bool = True,
     progress: bool = True,
+    conditional: bool = False,
 ) -> History:
     """Train generator ``G`` against critic ``D`` for ``steps`` generator steps.
 
@@ -299,25 +403,39 @@ def fit(
         the CPU.
     checkpoint: file to save to every ``checkpoint_every`` steps (default 10 x log_every)
         and at the end; with ``resume`` an existing file is loaded and training continues.
+    conditional: train a conditional GAN (Mirza & Osindero 2014): ``data`` is labelled (a
+        TensorDataset (x, labels) or a callable returning (x, labels)), the players are
+        ``G(z, y)`` and ``D(x, y)``. Generated samples get labels drawn from the data (the
+        critic step reuses the real batch's labels, so a penalty interpolates x with y
+        fixed). A critic returning ``(scores, class_logits)`` is an auxiliary classifier
+        (AC-GAN, Odena et al. 2017): cross-entropy of the logits against the labels is added
+        to D's loss for real and generated samples and to G's loss for generated ones.
     """
-    _check_args(steps, n_critic, batch_size, log_every, clip, penalty_weight)
+    _check_args(G, D, steps, n_critic, batch_size, log_every, clip, penalty_weight, lr, generator)
     if (z_dim is None) == (noise is None):
         raise ValueError("give exactly one of z_dim (Gaussian noise size) or noise (a callable)")
     if z_dim is not None:
+        positive_int("z_dim", z_dim)
         noise = _gaussian_noise(z_dim)
-    loss = get(loss)
-    device = torch.device(device) if device is not None else next(G.parameters()).device
+    if not isinstance(loss, GANLoss):
+        loss = get(_checks.one_of("loss", loss, _registered_losses(), "ganlab.losses"))
+    device = (available_device(device) if device is not None
+              else next(G.parameters()).device)
     G.to(device)
     D.to(device)
-    sample_real = _Sampler(data, device)
-    _check_data_and_players(G, D, sample_real, noise, device)
+    if conditional and generator_objective is not None:
+        raise ValueError("generator_objective is not supported with conditional=True")
+    sample_real = _Sampler(data, device, conditional)
+    _check_data_and_players(G, D, sample_real, noise, device, conditional)
     gen = generator if generator is not None else torch.Generator().manual_seed(0)
     opt_g, opt_d = optimizers or _optimizers(G, D, optimizer, lr, betas)
     if snapshot is None:
         fixed = noise(64, torch.Generator().manual_seed(2**31 - 1))
+        fixed_labels = (sample_real.draw_labels(64, torch.Generator().manual_seed(2**31 - 2)),
+                        ) if conditional else ()
 
         def snapshot(G, D):
-            return G(fixed.to(device)).cpu()
+            return G(fixed.to(device), *fixed_labels).cpu()
 
     history, start = History(), 0
     path = Path(checkpoint) if checkpoint is not None else None
@@ -327,7 +445,7 @@ def fit(
     watch = _NonFiniteWatch(device)
     parts = _Parts(G, D, loss, noise, sample_real, gen, device, batch_size, n_critic,
                    opt_g, opt_d, _penalty(penalty), penalty_weight, clip, generator_objective,
-                   d_extra, g_extra)
+                   d_extra, g_extra, conditional)
     wall0 = time.perf_counter() - (history.wall[-1] if history.wall else 0.0)
     bar = tqdm(range(start + 1, steps + 1), initial=start, total=steps, disable=not progress,
                desc=f"{loss.name}", unit="step", leave=True)
@@ -372,18 +490,33 @@ class _Parts:
     generator_objective: Callable[[nn.Module, Tensor, Tensor], Tensor] | None
     d_extra: Callable[[], Tensor] | None
     g_extra: Callable[[], Tensor] | None
+    conditional: bool = False
 
     def z(self) -> Tensor:
         return self.noise(self.batch_size, self.gen).to(self.device, non_blocking=True)
 
-    def critic_step(self) -> tuple[Tensor, Tensor | None]:
-        real = self.sample_real(self.batch_size, self.gen)
+    def critic_loss(self) -> tuple[Tensor, nn.Module, Tensor, Tensor]:
+        """D's loss on a real and a generated batch; the critic as a function of x alone
+        (for the penalty) and both batches."""
+        if not self.conditional:
+            real = self.sample_real(self.batch_size, self.gen)
+            with torch.no_grad():
+                fake = self.G(self.z())
+            return self.loss.discriminator(self.D(real), self.D(fake)), self.D, real, fake
+        real, y = self.sample_real.draw(self.batch_size, self.gen)
         with torch.no_grad():
-            fake = self.G(self.z())
-        d_loss = self.loss.discriminator(self.D(real), self.D(fake))
+            fake = self.G(self.z(), y)  # the real batch's labels: y held fixed below
+        (s_real, c_real), (s_fake, c_fake) = _scores(self.D(real, y)), _scores(self.D(fake, y))
+        d_loss = self.loss.discriminator(s_real, s_fake)
+        if c_real is not None:  # auxiliary classifier: both batches' classes
+            d_loss = d_loss + F.cross_entropy(c_real, y) + F.cross_entropy(c_fake, y)
+        return d_loss, _WithLabels(self.D, y), real, fake
+
+    def critic_step(self) -> tuple[Tensor, Tensor | None]:
+        d_loss, critic, real, fake = self.critic_loss()
         pen = None
         if self.penalty is not None:
-            pen = self.penalty(self.D, real, fake)
+            pen = self.penalty(critic, real, fake)
             d_loss = d_loss + self.penalty_weight * pen
         if self.d_extra is not None:
             d_loss = d_loss + self.d_extra()
@@ -396,10 +529,17 @@ class _Parts:
 
     def generator_step(self) -> Tensor:
         self.D.requires_grad_(False)  # G's step needs gradients through D, not for D
-        fake = self.G(self.z())
-        if self.generator_objective is None:
+        if self.conditional:
+            y = self.sample_real.draw_labels(self.batch_size, self.gen)
+            scores, logits = _scores(self.D(self.G(self.z(), y), y))
+            g_loss = self.loss.generator(scores)
+            if logits is not None:
+                g_loss = g_loss + F.cross_entropy(logits, y)
+        elif self.generator_objective is None:
+            fake = self.G(self.z())
             g_loss = self.loss.generator(self.D(fake))
         else:
+            fake = self.G(self.z())
             real = self.sample_real(self.batch_size, self.gen)
             g_loss = self.generator_objective(self.D, real, fake)
         if self.g_extra is not None:

@@ -35,8 +35,10 @@ from __future__ import annotations
 import numpy as np
 import ot
 import scipy.sparse as sp
+import torch
 from scipy.optimize import linprog
 
+from . import _checks
 from ._checks import positive_int
 
 __all__ = ["MASS_RTOL", "emd", "emd_linprog", "plan_constraints", "wasserstein1"]
@@ -45,24 +47,16 @@ MASS_RTOL = 1e-6  # relative tolerance on sum(a) == sum(b)
 NUM_ITER_MAX = 10_000_000  # POT's default of 100,000 stops early from about n = 300
 
 
-def _as_numpy(name: str, value) -> np.ndarray:
-    if hasattr(value, "detach"):  # torch tensor, any device
-        value = value.detach().cpu().numpy()
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be an array or tensor of numbers, got "
-                        f"{type(value).__name__}") from err
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite, got NaN or inf")
-    return array
+def _as_numpy(name: str, value, dims: int | tuple[int, ...]) -> np.ndarray:
+    """A checked float64 copy of an array or tensor (any device): finite, of rank ``dims``,
+    not empty."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
+        value = torch.from_numpy(np.ascontiguousarray(value))  # float64 stays float64
+    return _checks.tensor(name, value, dims=dims).detach().cpu().to(torch.float64).numpy()
 
 
 def _check_problem(a, b, M) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    a, b, M = _as_numpy("a", a), _as_numpy("b", b), _as_numpy("M", M)
-    if a.ndim != 1 or b.ndim != 1 or len(a) == 0 or len(b) == 0:
-        raise ValueError(f"a and b must be non-empty 1-D weight vectors, got shapes {a.shape} "
-                         f"and {b.shape}")
+    a, b, M = _as_numpy("a", a, 1), _as_numpy("b", b, 1), _as_numpy("M", M, 2)
     if M.shape != (len(a), len(b)):
         raise ValueError(f"M must have shape (len(a), len(b)) = {(len(a), len(b))}, got {M.shape}")
     if (a < 0).any() or (b < 0).any():
@@ -115,6 +109,8 @@ def emd_linprog(a, b, M, *, time_limit: float | None = None) -> tuple[float, np.
     a run that stops early raises RuntimeError.
     """
     a, b, M = _check_problem(a, b, M)
+    if time_limit is not None:
+        _checks.positive_float("time_limit", time_limit)
     b = b * (a.sum() / b.sum())
     options = {"time_limit": time_limit} if time_limit is not None else None
     result = linprog(M.ravel(), A_eq=plan_constraints(len(a), len(b)),
@@ -132,14 +128,14 @@ def wasserstein1(x, y, a=None, b=None) -> float:
     a, b: weights (default uniform); they are normalised to sum to 1. 1-D inputs of shape
     (n,) are treated as n points on the line.
     """
-    x, y = _as_numpy("x", x), _as_numpy("y", y)
+    x, y = _as_numpy("x", x, (1, 2)), _as_numpy("y", y, (1, 2))
     x = x[:, None] if x.ndim == 1 else x
     y = y[:, None] if y.ndim == 1 else y
     if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1]:
         raise ValueError(f"x and y must be (n, d) and (m, d) point clouds, got {x.shape} and "
                          f"{y.shape}")
-    a = np.full(len(x), 1.0 / len(x)) if a is None else _as_numpy("a", a)
-    b = np.full(len(y), 1.0 / len(y)) if b is None else _as_numpy("b", b)
+    a = np.full(len(x), 1.0 / len(x)) if a is None else _as_numpy("a", a, 1)
+    b = np.full(len(y), 1.0 / len(y)) if b is None else _as_numpy("b", b, 1)
     if a.shape != (len(x),) or b.shape != (len(y),):
         raise ValueError(f"a must have shape ({len(x)},) and b ({len(y)},), got {a.shape} and "
                          f"{b.shape}")

@@ -33,8 +33,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import _checks
 from ._checks import positive_int
 from .losses import GANLoss, get
+from .losses import _registered as _registered_losses
 
 __all__ = ["HistoricalAveraging", "MinibatchDiscrimination", "VirtualBatchNorm",
            "WithReferenceBatch", "feature_matching_loss", "feature_matching_objective",
@@ -49,6 +51,13 @@ def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tenso
 
     The real features are detached: the loss trains the generator only.
     """
+    # shapes only: this runs every generator step (a finite check would stall a GPU)
+    real_features = _checks.tensor("real_features", real_features, finite=False)
+    fake_features = _checks.tensor("fake_features", fake_features, finite=False)
+    for name, t in (("real_features", real_features), ("fake_features", fake_features)):
+        if t.dim() < 2 or len(t) == 0:
+            raise ValueError(f"{name} must be a non-empty batch (N, ...), got shape "
+                             f"{tuple(t.shape)}")
     if real_features.shape[1:] != fake_features.shape[1:]:
         raise ValueError(f"real_features and fake_features must have the same feature shape, "
                          f"got {tuple(real_features.shape)} and {tuple(fake_features.shape)}")
@@ -59,9 +68,24 @@ def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tenso
 def feature_matching_objective(D: nn.Module, real: Tensor, fake: Tensor) -> Tensor:
     """``fit(generator_objective=...)``: feature matching on ``D.features`` (last hidden layer)."""
     if not hasattr(D, "features"):
-        raise TypeError(f"feature matching needs a critic with a `features` method "
+        raise TypeError(f"feature matching needs a critic D with a `features` method "
                         f"(ganlab.models.MLP, DCCritic); got {type(D).__name__}")
-    return feature_matching_loss(D.features(real), D.features(fake))
+    real = _checks.tensor("real", real, finite=False)
+    fake = _checks.tensor("fake", fake, finite=False)
+    for name, t in (("real", real), ("fake", fake)):
+        if t.dim() < 2:
+            raise ValueError(f"{name} must be a batch (N, ...), got shape {tuple(t.shape)}")
+    if real.shape[1:] != fake.shape[1:]:
+        raise ValueError(f"real and fake must have the same sample shape, got {tuple(real.shape)} "
+                         f"and {tuple(fake.shape)}")
+    features = []
+    for name, t in (("real", real), ("fake", fake)):
+        try:
+            features.append(D.features(t))
+        except RuntimeError as err:
+            raise ValueError(f"D.features cannot take {name} of shape {tuple(t.shape)} "
+                             f"({str(err).splitlines()[0]})") from err
+    return feature_matching_loss(*features)
 
 
 # ------------------------------------------------------------ minibatch discrimination ------
@@ -76,12 +100,12 @@ class MinibatchDiscrimination(nn.Module):
         super().__init__()
         for name, value in (("in_features", in_features), ("B", B), ("C", C)):
             positive_int(name, value)
+        init_std = _checks.positive_float("init_std", init_std)
         self.B, self.C = B, C
         self.T = nn.Parameter(init_std * torch.randn(in_features, B * C))
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.dim() != 2 or x.shape[1] != self.T.shape[0]:
-            raise ValueError(f"expected (N, {self.T.shape[0]}) features, got {tuple(x.shape)}")
+        _checks.forward_input("MinibatchDiscrimination", x, (self.T.shape[0],), self.T)
         M = (x @ self.T).view(-1, self.B, self.C).transpose(0, 1)  # (B, N, C)
         l1 = torch.cdist(M, M, p=1)              # (B, N, N): ||M_i,b - M_j,b||_1
         o = torch.exp(-l1).sum(2).T              # (N, B): o(x_i)_b = sum_j c_b(x_i, x_j)
@@ -96,11 +120,14 @@ def smooth_labels(loss: str | GANLoss = "nonsaturating", real_target: float = 0.
     D's loss = real_target * softplus(-s_real) + (1 - real_target) * softplus(s_real)
     + softplus(s_fake) (binary cross-entropy of sigmoid(s) against the targets).
     """
-    base = get(loss)
+    base = loss
+    if not isinstance(base, GANLoss):
+        base = get(_checks.one_of("loss", loss, _registered_losses()))
     if base.name not in ("minimax", "nonsaturating"):
         raise ValueError(f"label smoothing applies to the BCE losses 'minimax' and "
                          f"'nonsaturating', got {base.name!r}")
-    if not 0.5 < real_target <= 1:
+    if isinstance(real_target, bool) or not isinstance(real_target, (int, float)) \
+            or not 0.5 < real_target <= 1:
         raise ValueError(f"real_target must be in (0.5, 1], got {real_target!r}")
 
     def d_loss(real: Tensor, fake: Tensor) -> Tensor:
@@ -121,6 +148,7 @@ class HistoricalAveraging:
     """
 
     def __init__(self, module: nn.Module):
+        _checks.module("module", module)
         self.params = [p for p in module.parameters() if p.requires_grad]
         if not self.params:
             raise ValueError(f"{type(module).__name__} has no trainable parameters")
@@ -151,7 +179,7 @@ class VirtualBatchNorm(nn.Module):
     def __init__(self, num_features: int, eps: float = 1e-5):
         super().__init__()
         positive_int("num_features", num_features)
-        self.eps = eps
+        self.eps = _checks.positive_float("eps", eps)
         self.weight = nn.Parameter(torch.ones(num_features))
         self.bias = nn.Parameter(torch.zeros(num_features))
         self._recording = False
@@ -164,6 +192,8 @@ class VirtualBatchNorm(nn.Module):
         return flat.mean(2), flat.pow(2).mean(2)
 
     def forward(self, x: Tensor) -> Tensor:
+        if not isinstance(x, Tensor):
+            raise TypeError(f"VirtualBatchNorm expects an input tensor, got {type(x).__name__}")
         if x.dim() not in (2, 4) or x.shape[1] != self.weight.shape[0]:
             raise ValueError(f"expected (N, {self.weight.shape[0]}) or "
                              f"(N, {self.weight.shape[0]}, H, W), got {tuple(x.shape)}")
@@ -197,11 +227,21 @@ class WithReferenceBatch(nn.Module):
 
     def __init__(self, net: nn.Module, reference: Tensor):
         super().__init__()
-        self.net = net
+        self.net = _checks.module("net", net)
+        reference = _checks.tensor("reference", reference)
+        if reference.dim() < 2 or len(reference) == 0:
+            raise ValueError(f"reference must be a non-empty batch (N, ...), got shape "
+                             f"{tuple(reference.shape)}")
         self.register_buffer("reference", reference.detach().clone())
         self.vbn = [m for m in net.modules() if isinstance(m, VirtualBatchNorm)]
         if not self.vbn:
             raise ValueError(f"{type(net).__name__} has no VirtualBatchNorm layer")
+        try:  # the reference batch must fit the network (its statistics are redone per forward)
+            with torch.no_grad():
+                self(self.reference[:2])
+        except (RuntimeError, ValueError, TypeError) as err:
+            raise ValueError(f"net cannot take the reference batch of shape "
+                             f"{tuple(reference.shape)}: {str(err).splitlines()[0]}") from err
 
     def forward(self, x: Tensor) -> Tensor:
         with contextlib.ExitStack() as stack:
@@ -217,8 +257,8 @@ def truncated_noise(n: int, dim: int, threshold: float,
     """(n, dim) standard normal noise with every |z| > threshold redrawn until inside."""
     positive_int("n", n)
     positive_int("dim", dim)
-    if not threshold > 0:
-        raise ValueError(f"threshold must be positive, got {threshold!r}")
+    _checks.positive_float("threshold", threshold)
+    _checks.generator("generator", generator)
     z = torch.randn(n, dim, generator=generator)
     outside = z.abs() > threshold
     while outside.any():

@@ -71,3 +71,43 @@ def test_train_with_a_corrupt_or_foreign_checkpoint_exits_2_without_traceback(tm
     assert main(args + ["--out", str(wider), "--width", "32"]) == 0
     assert main(args + ["--out", str(wider)]) == 2   # same folder, other networks
     assert "other networks" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--device", "gpu0"], "--device='gpu0' is not a device; allowed: 'cpu', 'cuda'"),
+    (["--device", "cuda:99"], "--device='cuda:99' but torch sees"),
+    (["--lr", "-1"], "lr must be a finite positive number, got -1.0"),
+    (["--clip", "nan"], "clip must be a finite positive number, got nan"),
+    (["--penalty-weight", "-3"], "penalty_weight must be a finite non-negative number"),
+    (["--betas", "1.5", "0.9"], "Invalid beta parameter at index 0: 1.5"),
+    (["--seed", "-1"], "seed must be a non-negative int, got -1"),
+])
+def test_bad_values_exit_2_with_one_line_and_no_traceback(tmp_path, capsys, flags, message):
+    argv = ["train", "--data", "ring", "--steps", "2", "--width", "8", "--out", str(tmp_path)]
+    assert main(argv + flags) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ganlab train: error: ") and message in err
+    assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_out_that_is_a_file_or_lies_under_one_exits_2(tmp_path, capsys):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder")
+    argv = ["train", "--data", "ring", "--steps", "2", "--width", "8", "--out"]
+    assert main(argv + [str(a_file)]) == 2
+    assert f"--out {a_file} is a file; give a folder" in capsys.readouterr().err
+    assert main(argv + [str(a_file / "run")]) == 2   # cannot be created: a file is in the way
+    err = capsys.readouterr().err
+    assert "Not a directory" in err and str(a_file / "run") in err and "Traceback" not in err
+    missing_parent = tmp_path / "new" / "deeper" / "run"   # a missing parent is created
+    assert main(argv + [str(missing_parent)]) == 0
+    assert (missing_parent / "checkpoint.pt").exists()
+
+
+def test_a_diverging_run_exits_1_naming_the_step(tmp_path, capsys):
+    argv = ["train", "--data", "ring", "--steps", "20", "--width", "8", "--lr", "1e30",
+            "--log-every", "5", "--out", str(tmp_path)]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "ganlab train: diverged: " in err and "became NaN or infinite at step" in err
+    assert "Traceback" not in err

@@ -112,7 +112,7 @@ def test_swapped_discriminator_gets_a_useful_hint():
 
 
 def test_unknown_id_lists_known_and_non_callables_are_rejected():
-    with pytest.raises(ValueError, match="unknown exercise '09.x'; known: 00.to_unit_range"):
+    with pytest.raises(ValueError, match="exercise_id must be one of 00.to_unit_range.*got '09.x'"):
         check("09.x", len)
     with pytest.raises(ExerciseError, match="expected a function"):
         check("00.to_unit_range", 3)

@@ -62,7 +62,7 @@ def test_wasserstein_and_hinge_closed_forms():
 
 
 def test_unknown_name_lists_known():
-    with pytest.raises(ValueError, match="unknown loss 'lsgan'; known: minimax, nonsaturating"):
+    with pytest.raises(ValueError, match="name must be one of minimax, nonsaturating.*got 'lsgan'"):
         losses.get("lsgan")
 
 

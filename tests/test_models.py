@@ -39,7 +39,7 @@ def test_layer_wrapper_reaches_every_weight_layer():
 @pytest.mark.parametrize("make, match", [
     (lambda: MLP(0, 1), "in_features must be a positive int"),
     (lambda: MLP(2, 1, depth=-1), "depth must be a non-negative int"),
-    (lambda: MLP(2, 1, activation="gelu"), "unknown activation 'gelu'; known: relu"),
+    (lambda: MLP(2, 1, activation="gelu"), "activation must be one of relu.*got 'gelu'"),
     (lambda: DCGenerator(16, image_shape=(1, 64, 64)), r"image_shape must be one of"),
     (lambda: DCCritic(width=0), "width must be a positive int"),
 ])
@@ -54,13 +54,13 @@ def test_gaussian_generator_moments_and_gradients():
     assert abs(x.mean().item() - 2.0) < 0.01 and abs(x.std().item() - 0.5) < 0.01
     x.mean().backward()
     assert g.mean.grad.item() == pytest.approx(1.0)
-    with pytest.raises(ValueError, match="std must be positive"):
+    with pytest.raises(ValueError, match="std must be a finite positive number"):
         Gaussian(std=0.0)
 
 
 @pytest.mark.parametrize("make, x, match", [
     (lambda: MLP(2, 1), torch.zeros(4, 5),
-     r"in_features=2 expects input of shape \(N, 2\), got \(4, 5\)"),
+     r"in_features=2\) expects input of shape \(\.\.\., 2\), got \(4, 5\)"),
     (lambda: DCGenerator(5), torch.zeros(4, 2),
      r"z_dim=5\) expects input of shape \(N, 5\), got \(4, 2\)"),
     (lambda: DCCritic(), torch.zeros(4, 3, 32, 32),
@@ -71,3 +71,11 @@ def test_gaussian_generator_moments_and_gradients():
 def test_models_name_expected_and_received_shapes(make, x, match):
     with pytest.raises(ValueError, match=match):
         make()(x)
+
+
+def test_models_name_a_wrong_dtype_or_device():
+    with pytest.raises(TypeError,
+                       match=r"float32 weights but the input is torch.float64; .*\.to\("):
+        MLP(2, 1)(torch.zeros(4, 2, dtype=torch.float64))
+    with pytest.raises(ValueError, match="input is on meta but the module's weights are on cpu"):
+        DCGenerator(5)(torch.zeros(4, 5, device="meta"))

@@ -78,5 +78,5 @@ def test_execution_problems_finds_stored_errors():
 
 
 def test_course_notebooks_rejects_missing_folder(tmp_path):
-    with pytest.raises(ValueError, match="is not a directory"):
+    with pytest.raises(FileNotFoundError, match="folder: no such folder: .*nope"):
         course_notebooks(tmp_path / "nope")

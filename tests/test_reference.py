@@ -95,7 +95,7 @@ def test_reference_data_stays_small():
 
 
 def test_bad_names_and_seeds_are_refused(tmp_path, monkeypatch):
-    with pytest.raises(ValueError, match="recipe must be one of"):
+    with pytest.raises(ValueError, match="name must be one of"):
         reference.recipe("swissroll_sngan")
     with pytest.raises(ValueError, match="seed must be one of"):
         reference.filename("8gaussians_wgan-gp", 7)
@@ -157,3 +157,14 @@ def test_mnist_recipes_train_on_the_shipped_digits():
     for name in ("mnist_wgan-gp-5k", "mnist_sngan-5k"):
         G, D = reference.train(name, 0, steps=2)
         assert G(torch.randn(3, 64)).shape == (3, 1, 28, 28) and D.training is False
+
+
+def test_mnist_evaluation_digits_are_two_fixed_disjoint_sets():
+    first, second = reference.mnist_evaluation_digits(500)
+    again, _ = reference.mnist_evaluation_digits(500)
+    assert first.shape == second.shape == (500, 1, 28, 28)
+    assert torch.equal(first, again)                              # the same digits every call
+    flat_a, flat_b = first.flatten(1), second.flatten(1)
+    assert not (torch.cdist(flat_a, flat_b) == 0).any()          # no digit in both
+    with pytest.raises(ValueError, match="n must be at most"):
+        reference.mnist_evaluation_digits(10**6)

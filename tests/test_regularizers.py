@@ -84,7 +84,7 @@ def test_clip_bounds_every_parameter():
     assert all(p.abs().max() <= 0.01 for p in net.parameters())
     assert any((p.abs() == 0.01).any() for p in net.parameters())
     for bad in (0, -0.1, None):
-        with pytest.raises(ValueError, match="c must be a positive number"):
+        with pytest.raises(ValueError, match="c must be a finite positive number"):
             clip_weights_(net, bad)
 
 

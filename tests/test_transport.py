@@ -91,9 +91,10 @@ def test_plan_constraints_structure():
     ([0.5, 0.5], [1.0], np.zeros((2, 2)), ValueError, r"M must have shape .* = \(2, 1\)"),
     ([0.5, 0.6], [0.5, 0.5], np.zeros((2, 2)), ValueError, "equal total mass: sum.a. = 1.1"),
     ([1.5, -0.5], [0.5, 0.5], np.zeros((2, 2)), ValueError, "non-negative"),
-    ([0.5, np.nan], [0.5, 0.5], np.zeros((2, 2)), ValueError, "a must be finite"),
-    ([[0.5, 0.5]], [1.0], np.zeros((1, 1)), ValueError, "1-D weight vectors"),
-    (["x"], [1.0], np.zeros((1, 1)), TypeError, "a must be an array or tensor of numbers"),
+    ([0.5, np.nan], [0.5, 0.5], np.zeros((2, 2)), ValueError, "a contains NaN or infinite"),
+    ([[0.5, 0.5]], [1.0], np.zeros((1, 1)), ValueError, r"a must have 1 dimension\(s\)"),
+    ([], [1.0], np.zeros((0, 1)), ValueError, "a must have at least 1 entries"),
+    (["x"], [1.0], np.zeros((1, 1)), TypeError, "a must be a tensor .or array. of numbers"),
 ])
 def test_bad_input(a, b, M, error, match):
     with pytest.raises(error, match=match):

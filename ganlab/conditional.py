@@ -1,0 +1,233 @@
+"""Conditional GANs: the class label y is given to both players, G(z, y) and D(x, y).
+
+* ``ConcatGenerator``, ``ConcatCritic`` -- Mirza & Osindero 2014: the one-hot label is
+  concatenated to the noise, and to the critic's hidden features before a joint layer.
+* ``ACGANCritic`` -- Odena et al. 2017: a score head and a class head. The class head
+  returns *logits*: ``fit`` applies cross-entropy (which contains the softmax) -- a softmax
+  before it would apply the softmax twice.
+* ``ProjectionCritic`` -- Miyato & Koyama 2018: D(x, y) = psi(phi(x)) + <embed(y), phi(x)>,
+  phi summed over spatial positions, spectral norm on every layer including the embedding.
+* ``ConditionalBatchNorm2d``, ``BigGANGenerator`` -- Brock et al. 2019 (BigGAN): batch norm
+  without its own affine, gain = 1 + linear(c), bias = linear(c) with c = [shared(y), z_i]:
+  one class embedding shared by all blocks, and the noise split into one chunk per block
+  (hierarchical z).
+
+Every player checks its inputs' shapes, dtypes and devices (no values are read: the range
+of the labels is checked once by ``fit``, at its boundary). Train them with
+``fit(..., conditional=True)``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from . import _checks
+from ._checks import positive_int
+from .models import DCGenerator, conv_features
+from .spectral import spectral_norm
+
+__all__ = ["ACGANCritic", "BigGANGenerator", "ConcatCritic", "ConcatGenerator",
+           "ConditionalBatchNorm2d", "ProjectionCritic"]
+
+Tensor = torch.Tensor
+
+
+def _check_labels(owner: str, y, n: int, device: torch.device, what: str = "x") -> None:
+    """Labels for a batch of n: an integer tensor (n,) on ``device`` (values not read)."""
+    if not isinstance(y, Tensor) or y.dtype not in (torch.int64, torch.int32):
+        got = y.dtype if isinstance(y, Tensor) else type(y).__name__
+        raise TypeError(f"{owner} expects labels y as an integer tensor (torch.long), got {got}")
+    if y.shape != (n,):
+        raise ValueError(f"{owner} expects one label per sample: {what} has {n} samples, so y "
+                         f"must have shape ({n},); got y of shape {tuple(y.shape)}")
+    if y.device != device:
+        raise ValueError(f"{owner}: the labels are on {y.device} but the weights on {device}")
+
+
+def _sn(sn: bool):
+    return spectral_norm if sn else (lambda layer: layer)
+
+
+class ConcatGenerator(nn.Module):
+    """G(z, y) = DCGenerator([z, one_hot(y)]): the label enters with the noise."""
+
+    def __init__(self, n_classes: int = 10, z_dim: int = 64, *, width: int = 64,
+                 image_shape=(1, 28, 28)):
+        super().__init__()
+        positive_int("n_classes", n_classes)
+        self.n_classes, self.z_dim = n_classes, z_dim
+        self.net = DCGenerator(z_dim + n_classes, image_shape=image_shape, width=width)
+
+    def forward(self, z: Tensor, y: Tensor) -> Tensor:
+        _checks.forward_input(f"ConcatGenerator(z_dim={self.z_dim})", z, (self.z_dim,),
+                              next(self.parameters()))
+        _check_labels("ConcatGenerator", y, len(z), z.device, "z")
+        return self.net(torch.cat([z, F.one_hot(y.long(), self.n_classes).to(z.dtype)], 1))
+
+
+class ConcatCritic(nn.Module):
+    """D(x, y) = w . LeakyReLU(W [phi(x), one_hot(y)]): the label joins the image features
+    in a hidden layer (on a linear output alone it could only add a per-class bias)."""
+
+    def __init__(self, n_classes: int = 10, *, width: int = 64, hidden: int = 256,
+                 image_shape=(1, 28, 28), sn: bool = False):
+        super().__init__()
+        positive_int("n_classes", n_classes)
+        positive_int("hidden", hidden)
+        wrap = _sn(sn)
+        convs, c, s = conv_features(image_shape, width, wrap)
+        self.n_classes, self.image_shape = n_classes, tuple(image_shape)
+        self.features = nn.Sequential(*convs, nn.Flatten())
+        self.joint = nn.Sequential(wrap(nn.Linear(c * s * s + n_classes, hidden)),
+                                   nn.LeakyReLU(0.2), wrap(nn.Linear(hidden, 1)))
+
+    def forward(self, x: Tensor, y: Tensor) -> Tensor:
+        _checks.forward_input("ConcatCritic", x, self.image_shape, next(self.parameters()))
+        _check_labels("ConcatCritic", y, len(x), x.device)
+        h = torch.cat([self.features(x), F.one_hot(y.long(), self.n_classes).to(x.dtype)], 1)
+        return self.joint(h).squeeze(-1)
+
+
+class ACGANCritic(nn.Module):
+    """(score(x), class logits(x)): a critic with an auxiliary classifier (AC-GAN).
+
+    The label is not an input of the score; ``fit`` trains the class head with
+    cross-entropy on real and generated samples. Returns (scores (N,), logits (N, K)).
+    """
+
+    def __init__(self, n_classes: int = 10, *, width: int = 64, image_shape=(1, 28, 28),
+                 sn: bool = False):
+        super().__init__()
+        positive_int("n_classes", n_classes)
+        wrap = _sn(sn)
+        convs, c, s = conv_features(image_shape, width, wrap)
+        self.n_classes, self.image_shape = n_classes, tuple(image_shape)
+        self.features = nn.Sequential(*convs, nn.Flatten())
+        self.score = wrap(nn.Linear(c * s * s, 1))
+        self.classify = wrap(nn.Linear(c * s * s, n_classes))  # logits: no softmax here
+
+    def forward(self, x: Tensor, y: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        _checks.forward_input("ACGANCritic", x, self.image_shape, next(self.parameters()))
+        if y is not None:
+            _check_labels("ACGANCritic", y, len(x), x.device)
+        h = self.features(x)
+        return self.score(h).squeeze(-1), self.classify(h)
+
+
+class ProjectionCritic(nn.Module):
+    """D(x, y) = psi(phi(x)) + <embed(y), phi(x)> (Miyato & Koyama 2018, eq. 3).
+
+    phi(x): the DCGAN convolutions, then ReLU and a *sum* over spatial positions (N, C);
+    psi: a linear layer to one score; embed: one C-vector per class. Spectral norm on all
+    of them, the embedding included, as in the released code (sngan_projection,
+    BigGAN-PyTorch's SNEmbedding).
+    """
+
+    def __init__(self, n_classes: int = 10, *, width: int = 64, image_shape=(1, 28, 28),
+                 sn: bool = True):
+        super().__init__()
+        positive_int("n_classes", n_classes)
+        wrap = _sn(sn)
+        convs, c, _ = conv_features(image_shape, width, wrap)
+        self.n_classes, self.image_shape = n_classes, tuple(image_shape)
+        self.body = convs
+        self.psi = wrap(nn.Linear(c, 1))
+        self.embed = wrap(nn.Embedding(n_classes, c))
+
+    def phi(self, x: Tensor) -> Tensor:
+        """Image features (N, C): convolutions, ReLU, global sum pooling."""
+        return F.relu(self.body(x)).sum(dim=(2, 3))
+
+    def forward(self, x: Tensor, y: Tensor) -> Tensor:
+        _checks.forward_input("ProjectionCritic", x, self.image_shape, next(self.parameters()))
+        _check_labels("ProjectionCritic", y, len(x), x.device)
+        h = self.phi(x)
+        return self.psi(h).squeeze(-1) + (self.embed(y.long()) * h).sum(1)
+
+
+class ConditionalBatchNorm2d(nn.Module):
+    """BN(x) * (1 + gain(c)) + bias(c): batch norm without its own affine parameters, the
+    per-channel gain and bias predicted from a conditioning vector c (BigGAN)."""
+
+    def __init__(self, num_features: int, cond_dim: int, eps: float = 1e-5):
+        super().__init__()
+        positive_int("num_features", num_features)
+        positive_int("cond_dim", cond_dim)
+        self.bn = nn.BatchNorm2d(num_features, affine=False, eps=eps)
+        self.gain = nn.Linear(cond_dim, num_features)
+        self.bias = nn.Linear(cond_dim, num_features)
+
+    def forward(self, x: Tensor, c: Tensor) -> Tensor:
+        if not isinstance(c, Tensor) or c.shape != (len(x), self.gain.in_features):
+            got = tuple(c.shape) if isinstance(c, Tensor) else type(c).__name__
+            raise ValueError(f"ConditionalBatchNorm2d expects c of shape ({len(x)}, "
+                             f"{self.gain.in_features}), got {got}")
+        gain = (1 + self.gain(c))[:, :, None, None]
+        return self.bn(x) * gain + self.bias(c)[:, :, None, None]
+
+
+class _UpBlock(nn.Module):
+    """CBN -> ReLU -> 4x4 stride-2 transposed convolution (side x2)."""
+
+    def __init__(self, c_in: int, c_out: int, cond_dim: int):
+        super().__init__()
+        self.norm = ConditionalBatchNorm2d(c_in, cond_dim)
+        self.up = nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1)
+
+    def forward(self, h: Tensor, c: Tensor) -> Tensor:
+        return self.up(F.relu(self.norm(h, c)))
+
+
+class BigGANGenerator(nn.Module):
+    """A small BigGAN-style G(z, y) for 28x28 images.
+
+    z (N, z_dim) is split into 3 chunks: the first is projected to a (4w, 7, 7) map, the
+    other two condition one up-sampling block each, together with the shared class
+    embedding: c_i = [shared(y), z_i]. Blocks: CBN, ReLU, transposed conv (7 -> 14 -> 28);
+    then BN, ReLU, a 3x3 conv to the image channels and tanh. ``attention`` adds a SAGAN
+    self-attention block at 14x14 (``ganlab.attention``). No spectral norm on the shared
+    embedding (BigGAN's choice).
+    """
+
+    def __init__(self, n_classes: int = 10, z_dim: int = 60, *, width: int = 32,
+                 shared_dim: int = 32, channels: int = 1, attention: bool = False):
+        super().__init__()
+        for name, value in (("n_classes", n_classes), ("z_dim", z_dim), ("width", width),
+                            ("shared_dim", shared_dim), ("channels", channels)):
+            positive_int(name, value)
+        if z_dim % 3:
+            raise ValueError(f"z_dim must be a multiple of 3 (one chunk per block), got {z_dim}")
+        self.n_classes, self.z_dim, self.width = n_classes, z_dim, width
+        chunk = z_dim // 3
+        self.shared = nn.Embedding(n_classes, shared_dim)
+        self.project = nn.Linear(chunk, 4 * width * 7 * 7)
+        self.blocks = nn.ModuleList([_UpBlock(4 * width, 2 * width, shared_dim + chunk),
+                                     _UpBlock(2 * width, width, shared_dim + chunk)])
+        if attention:
+            from .attention import SelfAttention
+
+            self.attention = SelfAttention(2 * width)
+        else:
+            self.attention = None
+        self.out = nn.Sequential(nn.BatchNorm2d(width), nn.ReLU(),
+                                 nn.Conv2d(width, channels, 3, padding=1), nn.Tanh())
+
+    def forward(self, z: Tensor, y: Tensor) -> Tensor:
+        _checks.forward_input(f"BigGANGenerator(z_dim={self.z_dim})", z, (self.z_dim,),
+                              self.project.weight)
+        _check_labels("BigGANGenerator", y, len(z), z.device, "z")
+        z0, *zs = z.chunk(3, dim=1)
+        shared = self.shared(y.long())
+        h = self.project(z0).view(len(z), 4 * self.width, 7, 7)
+        for i, (block, z_i) in enumerate(zip(self.blocks, zs, strict=True)):
+            h = block(h, torch.cat([shared, z_i], 1))
+            if i == 0 and self.attention is not None:
+                h = self.attention(h)
+        return self.out(h)
+
+    def weights_for_orthogonal_penalty(self) -> list[nn.Parameter]:
+        """G's weight matrices except the shared embedding (BigGAN, sec. 3.1)."""
+        return [m.weight for m in self.modules()
+                if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d))]

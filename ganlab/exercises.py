@@ -369,6 +369,65 @@ def _truncated_noise(fn: Callable) -> int:
     return 4
 
 
+# ---------------------------------------------------------------- 08 ------------------------
+def _projection_score(fn: Callable) -> int:
+    g = torch.Generator().manual_seed(0)
+    torch.manual_seed(0)
+    psi, embed = torch.nn.Linear(6, 1), torch.nn.Embedding(4, 6)
+    h, y = torch.randn(5, 6, generator=g), torch.tensor([0, 3, 1, 3, 2])
+    got = fn(h, y, psi, embed)
+    want = psi(h).squeeze(-1) + (embed.weight[y] * h).sum(1)
+    _require(isinstance(got, torch.Tensor) and got.shape == (5,),
+             "projection_score on 5 samples", "a (5,) tensor of scores", getattr(got, "shape", got))
+    _require(_close(got, want, 1e-5), "projection_score",
+             "psi(h) + <embed(y), h> for each sample (the inner product, not a product of sums)",
+             got)
+    other = fn(h, (y + 1) % 4, psi, embed)
+    _require(_close(other, psi(h).squeeze(-1) + (embed.weight[(y + 1) % 4] * h).sum(1), 1e-5),
+             "projection_score with other labels", "a score that uses each sample's own label",
+             other)
+    return 3
+
+
+def _attention(fn: Callable) -> int:
+    g = torch.Generator().manual_seed(0)
+    theta, phi = torch.randn(2, 3, 12, generator=g), torch.randn(2, 3, 4, generator=g)
+    values = torch.randn(2, 5, 4, generator=g)
+    out = fn(theta, phi, values)
+    _require(isinstance(out, tuple) and len(out) == 2, "attention(theta, phi, g)",
+             "a pair (o, beta)", type(out).__name__)
+    o, beta = out
+    want_beta = torch.softmax(theta.transpose(1, 2) @ phi, dim=-1)
+    _require(getattr(beta, "shape", None) == (2, 12, 4), "attention: beta",
+             "shape (N, HW, keys) = (2, 12, 4)", getattr(beta, "shape", beta))
+    _require(_close(beta.sum(-1), torch.ones(2, 12), 1e-5), "attention: beta",
+             "each query's weights over the keys summing to 1 (softmax over the keys)",
+             "rows that do not sum to 1")
+    _require(_close(beta, want_beta, 1e-5), "attention: beta",
+             "softmax over keys of theta^T phi", "other weights")
+    _require(_close(o, values @ want_beta.transpose(1, 2), 1e-5), "attention: o",
+             "g beta^T, shape (N, C_g, HW)", getattr(o, "shape", o))
+    return 4
+
+
+def _orthogonal_penalty(fn: Callable) -> int:
+    g = torch.Generator().manual_seed(0)
+    W = torch.randn(4, 6, generator=g, requires_grad=True)
+    got = fn(W)
+    gram = W.detach() @ W.detach().T
+    want = (gram * (1 - torch.eye(4))).pow(2).sum()
+    _require(_close(got, want, 1e-4), "orthogonal_penalty on a (4, 6) W",
+             "||W W^T * (1 - I)||_F^2 (off-diagonal Gram entries only)", got)
+    q, _ = torch.linalg.qr(torch.randn(6, 4, generator=g))
+    scaled = (q.T * torch.tensor([[0.5], [1.0], [2.0], [3.0]]))   # orthogonal rows, any norms
+    _require(_close(fn(scaled), 0.0, 1e-5), "orthogonal_penalty on orthogonal rows of norms "
+             "0.5, 1, 2, 3", "0: the norms are left free", fn(scaled))
+    got.backward()
+    _require(_close(W.grad, 4 * (gram * (1 - torch.eye(4))) @ W.detach(), 1e-4),
+             "orthogonal_penalty: gradient", "4 (W W^T * (1 - I)) W, through autograd", "other")
+    return 3
+
+
 _CHECKERS: dict[str, Callable[[Callable], int]] = {
     "00.to_unit_range": _to_unit_range,
     "01.optimal_discriminator": _optimal_discriminator,
@@ -388,6 +447,9 @@ _CHECKERS: dict[str, Callable[[Callable], int]] = {
     "06.spectral_bound": _spectral_bound,
     "07.feature_matching": _feature_matching,
     "07.truncated_noise": _truncated_noise,
+    "08.projection_score": _projection_score,
+    "08.attention": _attention,
+    "08.orthogonal_penalty": _orthogonal_penalty,
 }
 KNOWN = tuple(_CHECKERS)
 

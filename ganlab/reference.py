@@ -4,9 +4,9 @@ A comparison counts only at convergence, and converging takes tens of thousands 
 updates -- far more than a notebook may spend on two CPU cores. So every run that a lesson
 compares is a *recipe* here, trained for 3 seeds by ``scripts/train_reference.py`` (in
 parallel, resumable, on any device), and shipped in ``data/reference/<recipe>_s<seed>.pt``
-(the generator and, for the toys, the critic; sha256 in ``data/MANIFEST``, loaded with
-``weights_only=True``). ``data/reference/runs.json`` records each run's provenance: recipe,
-seed, steps, wall time, device, torch version and its final metrics. The notebooks load the
+(see ``shipped_state``; sha256 in ``data/MANIFEST``, loaded with ``weights_only=True``).
+``data/reference/runs.json`` records each run's provenance: recipe, seed, steps, wall
+time, device, torch version and its final metrics. The notebooks load the
 shipped runs under the ``quick`` budget and retrain them with :func:`train` under ``full``.
 
 Toy recipes (``<set>_<method>``, sets 8gaussians, 25gaussians, swissroll): the same pair for
@@ -51,6 +51,12 @@ on the shipped 5,000 digits, batch 64, lr / 10 for the second half.
   1 critic step, 5,000 generator steps) and ``nonsaturating`` (DCGAN, same Adam, 5,000
   generator steps). The papers' rates for clipping (5e-5) and WGAN-GP (1e-4) are raised:
   at 1,000 generator steps they barely move the generator.
+* ``mnist_nonsaturating-5k-MBD``, ``mnist_nonsaturating-5k-FM-MBD`` (notebook 07, 3 seeds)
+  -- ``mnist_nonsaturating-5k`` (their baseline) with minibatch discrimination in the
+  critic (B = 32, C = 4), and with feature matching as G's objective as well.
+
+What a file holds is ``shipped_state``'s choice: the generator always (float16 for MNIST),
+the critic only for the toy runs whose critics notebooks 05 and 06 show.
 """
 
 from __future__ import annotations
@@ -73,7 +79,7 @@ from .train import fit
 
 __all__ = ["RECIPES", "RUNS_FILE", "SEEDS", "TRICKS", "Recipe", "evaluate", "filename", "load",
            "make_pair", "mnist_evaluation_digits", "obtain", "provenance", "recipe", "runs",
-           "select", "train"]
+           "select", "shipped_state", "train"]
 
 SEEDS = (0, 1, 2)
 RUNS_FILE = "reference/runs.json"
@@ -183,6 +189,19 @@ def _mnist_comparison() -> dict[str, Recipe]:
             for m, kw in methods.items()}
 
 
+def _mnist_tricks() -> dict[str, Recipe]:
+    """Notebook 07 on MNIST: the non-saturating 5k recipe (its baseline) with minibatch
+    discrimination (B = 32, C = 4), and with feature matching as well."""
+    base = _mnist_comparison()["mnist_nonsaturating-5k"]
+    out = {}
+    for tricks in (("MBD",), ("FM", "MBD")):
+        name = "mnist_nonsaturating-5k-" + "-".join(tricks)
+        out[name] = Recipe(name, "mnist", base.options, base.optimizer, base.lr, base.steps,
+                           base.betas, base.batch_size, base.width, z_dim=base.z_dim,
+                           notebook="07", tricks=tricks)
+    return out
+
+
 RECIPES: dict[str, Recipe] = {
     **_toy_recipes(),
     **_comparison_recipes(),
@@ -190,6 +209,7 @@ RECIPES: dict[str, Recipe] = {
         "mnist_nonsaturating", "mnist", dict(loss="nonsaturating", n_critic=1), lr=2e-4,
         steps=12000, batch_size=64, width=64, z_dim=64, seeds=(0,), **_ADAM_DCGAN),
     **_mnist_comparison(),
+    **_mnist_tricks(),
 }
 
 
@@ -224,7 +244,9 @@ def make_pair(name: str, seed: int = 0):
     positive_int("seed", seed, zero_ok=True)
     torch.manual_seed(seed)
     if r.data == "mnist":
-        return DCGenerator(r.z_dim, width=r.width), DCCritic(width=r.width, sn=r.sn)
+        mbd = (32, 4) if "MBD" in r.tricks else None  # notebook 07's live MNIST runs
+        return DCGenerator(r.z_dim, width=r.width), DCCritic(width=r.width, sn=r.sn,
+                                                             minibatch_discrimination=mbd)
     if "VBN" in r.tricks:
         G = _vbn_generator(r, seed)
     else:
@@ -314,6 +336,20 @@ def train(name: str, seed: int = 0, *, steps: int | None = None, device=None,
     return G.cpu().eval(), D.cpu().eval()
 
 
+def shipped_state(name: str, G, D) -> dict:
+    """What a shipped file of recipe ``name`` holds: the generator's state dict -- in
+    float16 for MNIST (half the size; the metrics in runs.json are computed from these
+    rounded weights) -- and the critic's only where a notebook uses it (the toy methods of
+    notebooks 05 and 06: heat maps, slopes, peaks)."""
+    r = recipe(name)
+    state = {"G": G.state_dict()}
+    if r.data == "mnist":
+        state["G"] = {k: v.half() if v.is_floating_point() else v for k, v in state["G"].items()}
+    elif r.notebook in ("05", "06"):
+        state["D"] = D.state_dict()
+    return state
+
+
 def load(name: str, seed: int = 0, *, critic: bool = False):
     """The shipped generator of recipe ``name`` and ``seed`` (sha256-checked,
     ``weights_only``), in eval mode; ``critic=True`` returns (G, D)."""
@@ -322,7 +358,7 @@ def load(name: str, seed: int = 0, *, critic: bool = False):
     G.load_state_dict(state["G"])
     if not critic:
         return G.eval()
-    if "D" not in state:  # the MNIST files ship the generator only (size)
+    if "D" not in state:  # see shipped_state: critics ship only where a notebook uses them
         raise ValueError(f"the shipped {name} run has no critic; pass critic=False")
     D.load_state_dict(state["D"])
     return G.eval(), D.eval()

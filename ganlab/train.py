@@ -224,16 +224,21 @@ def _check_data_and_players(G, D, sample_real: _Sampler, noise, device,
         if conditional:
             labels = sample_real.labels[:4]
             _check_label_range(G, D, sample_real.labels)
+    elif conditional:
+        out = sample_real.fn(4, probe)
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            raise ValueError("with conditional=True, data(n, generator) must return "
+                             f"(x, labels); it returned {type(out).__name__}")
+        real, labels = out
+        if not isinstance(real, Tensor):
+            raise ValueError("data(n, generator) must return (x, labels) with x a tensor; got "
+                             f"x of type {type(real).__name__}")
+        labels = _check_labels("the labels data(n, generator) returns", labels, len(real))
+        _check_label_range(G, D, labels)
+        real, labels = real.to(device), labels.to(device)
     else:
         real = sample_real(4, probe)
-        if conditional:
-            if not (isinstance(real, (tuple, list)) and len(real) == 2):
-                raise ValueError("with conditional=True, data(n, generator) must return "
-                                 f"(x, labels); it returned {type(real).__name__}")
-            real, labels = real
-            labels = _check_labels("the labels data(n, generator) returns", labels, len(real))
-            _check_label_range(G, D, labels)
-            labels = labels.to(device)
+    if sample_real.tensor is None:
         if not isinstance(real, Tensor) or real.dim() < 1 or len(real) != 4:
             got = tuple(real.shape) if isinstance(real, Tensor) else type(real).__name__
             raise ValueError(f"data(n, generator) must return a tensor of n samples; for n = 4 "

@@ -3,9 +3,10 @@
 Each (recipe, seed) is trained by ``ganlab.reference.train`` in its own process (``--jobs``
 at a time, ``--threads`` torch threads each: one per core is fastest on a CPU), checkpointed
 under ``--work`` so that an interrupted run resumes where it stopped, evaluated with
-``ganlab.reference.evaluate``, and written to ``data/reference/<recipe>_s<seed>.pt`` (G and D
-state dicts). Its sha256 goes into ``data/MANIFEST`` and its provenance (recipe, seed,
-steps, wall time, device, torch version, metrics) into ``data/reference/runs.json``.
+``ganlab.reference.evaluate``, and written to ``data/reference/<recipe>_s<seed>.pt`` (what
+``ganlab.reference.shipped_state`` keeps). Its sha256 goes into ``data/MANIFEST`` and its
+provenance (recipe, seed, steps, wall time, device, torch version, metrics) into
+``data/reference/runs.json``. ``--reship`` rewrites recorded runs' files without training.
 Runs already recorded there are skipped unless ``--force``.
 
     python scripts/train_reference.py --list
@@ -54,6 +55,9 @@ def _parse(argv=None) -> argparse.Namespace:
                         help="retrain recorded runs too, from scratch (their checkpoints are "
                              "deleted)")
     parser.add_argument("--list", action="store_true", help="list the recipes and stop")
+    parser.add_argument("--reship", action="store_true",
+                        help="rewrite the recorded runs' files as reference.shipped_state says "
+                             "(no training; their metrics are recomputed)")
     args = parser.parse_args(argv)
     for name in ("jobs", "threads"):
         if getattr(args, name) < 1:
@@ -91,16 +95,46 @@ def _run(job: tuple[str, int, argparse.Namespace]) -> tuple[str, int, dict, str 
     G, D = reference.train(name, seed, steps=args.steps, device=args.device,
                            checkpoint_dir=work)
     wall = time.perf_counter() - start
-    metrics = reference.evaluate(name, G)
     steps = args.steps or reference.recipe(name).steps
-    entry = reference.provenance(name, seed, steps, wall, args.device, args.threads, metrics)
     if args.steps is not None:  # a quick look: keep it out of data/
+        metrics = reference.evaluate(name, G)
+        entry = reference.provenance(name, seed, steps, wall, args.device, args.threads, metrics)
         torch.save({"G": G.state_dict(), "D": D.state_dict()}, work / f"{name}_s{seed}.pt")
         return name, seed, entry, None
+    digest, metrics = _ship(name, seed, G, D)
+    entry = reference.provenance(name, seed, steps, wall, args.device, args.threads, metrics)
+    return name, seed, entry, digest
+
+
+def _ship(name: str, seed: int, G, D) -> tuple[str, dict]:
+    """Write the shipped file (``reference.shipped_state``) and evaluate the generator as
+    shipped (rounded to float16 for MNIST); return (sha256, metrics)."""
+    state = reference.shipped_state(name, G, D)
     path = data_dir() / reference.filename(name, seed)
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"G": G.state_dict(), "D": D.state_dict()}, path)
-    return name, seed, entry, hashlib.sha256(path.read_bytes()).hexdigest()
+    torch.save(state, path)
+    G.load_state_dict(state["G"])
+    return hashlib.sha256(path.read_bytes()).hexdigest(), reference.evaluate(name, G)
+
+
+def reship(patterns, seeds=None) -> int:
+    """Rewrite recorded runs under the current ``shipped_state`` without retraining: the
+    metrics in runs.json are recomputed from the rewritten weights, the rest kept."""
+    for r in reference.select(patterns):
+        for seed in seeds or r.seeds:
+            entry = reference.runs().get(r.name, {}).get(str(seed))
+            if entry is None:
+                continue
+            G, D = reference.make_pair(r.name, seed)
+            state = torch.load(data_dir() / reference.filename(r.name, seed),
+                               map_location="cpu", weights_only=True)
+            G.load_state_dict(state["G"])
+            if "D" in state:
+                D.load_state_dict(state["D"])
+            digest, metrics = _ship(r.name, seed, G.eval(), D.eval())
+            _record(r.name, seed, {**entry, "metrics": metrics}, digest)
+            print(f"{r.name} seed {seed}: {_summary(metrics)}")
+    return 0
 
 
 def update_manifest(manifest: Path, file: str, digest: str) -> None:
@@ -136,6 +170,8 @@ def _summary(metrics: dict) -> str:
 def main(argv=None) -> int:
     args = _parse(argv)
     jobs = _jobs(args)
+    if args.reship:
+        return reship(args.only, args.seeds)
     if args.list:
         for r in args.recipes:
             print(f"{r.name:34s} notebook {r.notebook}  seeds {list(r.seeds)}  {r.describe()}")

@@ -59,6 +59,19 @@ def test_fake_labels_come_from_the_data_and_the_penalty_keeps_y_fixed():
     assert all((y == 2).all() for y in D.seen)
 
 
+def test_a_callable_may_return_labelled_batches():
+    torch.manual_seed(0)
+    G, D = SpyG(), SpyD()
+
+    def data(n, generator):
+        y = torch.randint(N_CLASSES, (n,), generator=generator)
+        return torch.randn(n, 2, generator=generator) + y[:, None].float(), y
+
+    history = fit(G, D, data, loss="hinge", z_dim=2, steps=3, batch_size=8, progress=False,
+                  conditional=True)
+    assert history.steps[-1] == 3 and len(G.seen) > 3
+
+
 def test_the_critic_step_reuses_the_real_batch_labels():
     torch.manual_seed(0)
     G, D = SpyG(), SpyD()

@@ -57,6 +57,11 @@ RIGHT = {
     "06.spectral_bound": lambda ws: float(np.prod([torch.linalg.svdvals(w)[0] for w in ws])),
     "07.feature_matching": feature_matching_loss,
     "07.truncated_noise": truncated_noise,
+    "08.projection_score": lambda h, y, psi, embed: (psi(h).squeeze(-1)
+                                                     + (embed(y) * h).sum(1)),
+    "08.attention": lambda t, p, g: (g @ torch.softmax(t.transpose(1, 2) @ p, -1).transpose(1, 2),
+                                     torch.softmax(t.transpose(1, 2) @ p, -1)),
+    "08.orthogonal_penalty": lambda W: ((W @ W.T) * (1 - torch.eye(len(W)))).pow(2).sum(),
 }
 
 WRONG = {
@@ -78,6 +83,11 @@ WRONG = {
     "06.spectral_bound": lambda ws: float(np.prod([torch.linalg.norm(w) for w in ws])),
     "07.feature_matching": lambda r, f: ((r.flatten(1).mean(0) - f.flatten(1).mean(0)) ** 2).sum(),
     "07.truncated_noise": lambda n, d, t, g=None: torch.randn(n, d, generator=g).clamp(-t, t),
+    "08.projection_score": lambda h, y, psi, embed: (psi(h).squeeze(-1)
+                                                     + embed(y).sum(1) * h.sum(1)),
+    "08.attention": lambda t, p, g: (g @ torch.softmax(t.transpose(1, 2) @ p, 1).transpose(1, 2),
+                                     torch.softmax(t.transpose(1, 2) @ p, 1)),
+    "08.orthogonal_penalty": lambda W: ((W @ W.T) - torch.eye(len(W))).pow(2).sum(),
 }
 
 

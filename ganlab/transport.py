@@ -50,8 +50,13 @@ NUM_ITER_MAX = 10_000_000  # POT's default of 100,000 stops early from about n =
 def _as_numpy(name: str, value, dims: int | tuple[int, ...]) -> np.ndarray:
     """A checked float64 copy of an array or tensor (any device): finite, of rank ``dims``,
     not empty."""
+    if value is not None and not isinstance(value, torch.Tensor):  # lists, arrays: float64
+        try:
+            value = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            pass  # not numbers: _checks.tensor names the argument
     if isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
-        value = torch.from_numpy(np.ascontiguousarray(value))  # float64 stays float64
+        value = torch.from_numpy(np.ascontiguousarray(value, dtype=np.float64))  # no float32 trip
     return _checks.tensor(name, value, dims=dims).detach().cpu().to(torch.float64).numpy()
 
 

@@ -64,12 +64,15 @@ def test_nan_names_step_and_loss_and_keeps_last_good_checkpoint(tmp_path):
         return x * float("nan") if calls["n"] > 26 else x
 
     G, D = nets()
-    with pytest.raises(NonFiniteLossError, match="d_loss became NaN or infinite at step 26"):
+    with pytest.raises(NonFiniteLossError, match="d_loss became NaN or infinite at step 26") as err:
         fit(G, D, poisoned, loss="nonsaturating", steps=100, z_dim=2, progress=False,
             log_every=10, checkpoint=ckpt, checkpoint_every=10)
     state = torch.load(ckpt, weights_only=True)
     assert state["step"] == 20
     assert all(torch.isfinite(v).all() for v in state["D"].values())
+    # the decision, said in the message: the networks in memory are not restored ...
+    assert "NOT restored" in str(err.value) and "resume from it" in str(err.value)
+    assert not all(torch.isfinite(p).all() for p in D.parameters())   # ... and they are not
 
 
 def test_n_critic_and_clip():

@@ -268,3 +268,25 @@ def test_per_class_frechet_separates_real_from_wrong_classes():
     same = metrics.per_class_frechet(images[a], labels[a], images[b], labels[b])
     swapped = metrics.per_class_frechet(images[a], (labels[a] + 1) % 10, images[b], labels[b])
     assert (swapped > 3 * same).all()
+
+
+def test_players_and_conditional_fit_run_on_every_device(device):
+    from ganlab.attention import SelfAttention
+
+    torch.manual_seed(0)
+    G = conditional.BigGANGenerator(width=8, attention=True).to(device)
+    y = torch.arange(4, device=device)
+    x = G(torch.randn(4, 60, device=device), y)
+    assert x.device.type == device.type and x.shape == (4, 1, 28, 28)
+    for D in (conditional.ProjectionCritic(width=8), conditional.ConcatCritic(width=8),
+              conditional.ACGANCritic(width=8)):
+        out = D.to(device)(x, y)
+        scores = out[0] if isinstance(out, tuple) else out
+        assert scores.shape == (4,) and scores.device.type == device.type
+    out, beta = SelfAttention(16).to(device)(torch.randn(2, 16, 6, 6, device=device),
+                                             return_attention=True)
+    assert beta.device.type == device.type
+    torch.manual_seed(0)
+    history = fit(SpyG(), SpyD(), labelled(), loss="hinge", penalty="gp", z_dim=2, steps=2,
+                  batch_size=8, device=device, progress=False, conditional=True)
+    assert history.steps[-1] == 2

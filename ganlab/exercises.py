@@ -25,8 +25,8 @@ import torch
 
 from . import _checks
 
-__all__ = ["BEGIN", "END", "ExerciseError", "KNOWN", "build_learner_copy", "check",
-           "check_notebooks"]
+__all__ = ["BEGIN", "END", "ExerciseError", "KNOWN", "POINTS", "build_learner_copy", "check",
+           "check_notebooks", "nbgrader_metadata"]
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = 'raise NotImplementedError("Exercise: replace this line with your solution")'
@@ -485,6 +485,41 @@ def _strip_solutions(source: str) -> str:
     if inside:
         raise ValueError(f"a cell opens {BEGIN!r} without {END!r}")
     return "\n".join(out)
+
+
+# Points per exercise for nbgrader: one per check its checker makes (a test keeps them equal).
+POINTS = {"00.to_unit_range": 1, "01.optimal_discriminator": 4, "01.jensen_shannon": 5,
+          "01.nonsaturating_loss": 3, "02.reverse_kl_conjugate": 3, "02.pearson_chi2": 4,
+          "02.fgan_objective": 4, "03.constraint_matrix": 6, "03.plan_cost": 2,
+          "03.w1_sorted": 3, "04.clip": 2, "04.wgan_losses": 2, "05.interpolates": 8,
+          "05.gradient_penalty": 7, "06.power_step": 5, "06.spectral_bound": 2,
+          "07.feature_matching": 4, "07.truncated_noise": 4, "08.projection_score": 3,
+          "08.attention": 4, "08.orthogonal_penalty": 3}
+
+
+def nbgrader_metadata(nb) -> int:
+    """Mark each exercise for nbgrader (schema 3), in place; return how many were marked.
+
+    The solution cell (the one with ``### BEGIN SOLUTION``) becomes an autograded answer
+    (``solution``, unlocked, grade_id = the exercise id, e.g. "07.feature_matching"); the
+    code cell after it, which calls ``exercises.check``, an autograder test (``grade``,
+    locked, grade_id "<id>.check", ``points`` = the checks it makes).
+    """
+    if not hasattr(nb, "cells"):
+        raise TypeError(f"nb must be a notebook (nbformat.read(...)), got {type(nb).__name__}")
+    cells = [c for c in nb.cells if c.cell_type == "code"]
+    marked = 0
+    for answer, test in zip(cells, cells[1:], strict=False):
+        ids = _CHECK_CALL.findall(test.source)
+        if BEGIN not in answer.source or len(ids) != 1:
+            continue
+        answer.metadata["nbgrader"] = {"grade": False, "grade_id": ids[0], "locked": False,
+                                       "schema_version": 3, "solution": True, "task": False}
+        test.metadata["nbgrader"] = {"grade": True, "grade_id": f"{ids[0]}.check",
+                                     "locked": True, "points": POINTS[ids[0]],
+                                     "schema_version": 3, "solution": False, "task": False}
+        marked += 1
+    return marked
 
 
 def build_learner_copy(src: Path, dst: Path) -> int:

@@ -61,10 +61,13 @@ def run_notebook(path: Path, *, timeout: int = 600) -> float:
     """Re-execute ``path`` in place under the quick budget on the CPU; return seconds taken."""
     import nbformat
 
+    from .exercises import nbgrader_metadata
+
     nb = nbformat.read(_checks.existing_path("path", path), as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     if code:
         code[0].source = SETUP_CELL
+    nbgrader_metadata(nb)  # exercise cells stay marked for nbgrader
     env_before = {k: os.environ.get(k) for k in ("GANLAB_BUDGET", "GANLAB_DEVICE")}
     os.environ.update(GANLAB_BUDGET="quick", GANLAB_DEVICE="cpu")
     try:

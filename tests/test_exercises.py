@@ -211,3 +211,31 @@ def test_check_notebooks_reports_failures_outside_exercises(tmp_path):
 def test_instructor_notebook_passes_its_checks(capsys):
     assert main(["exercises", "check", str(NOTEBOOKS / "00_start_here.ipynb")]) == 0
     assert "1 passed, 0 failed" in capsys.readouterr().out
+
+
+def test_every_exercise_is_marked_for_nbgrader():
+    import nbformat
+
+    from ganlab.notebooks import course_notebooks
+
+    ids = []
+    for path in course_notebooks(Path(__file__).resolve().parents[1] / "notebooks"):
+        cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+        for answer, test in zip(cells, cells[1:], strict=False):
+            if exercises.BEGIN not in answer.source:
+                continue
+            solution, grade = answer.metadata["nbgrader"], test.metadata["nbgrader"]
+            assert solution["solution"] and not solution["grade"] and not solution["locked"]
+            assert grade["grade"] and grade["locked"] and not grade["solution"]
+            assert grade["grade_id"] == solution["grade_id"] + ".check"
+            assert f'exercises.check("{solution["grade_id"]}"' in test.source
+            assert grade["points"] == exercises.POINTS[solution["grade_id"]] > 0
+            assert solution["schema_version"] == grade["schema_version"] == 3
+            ids += [solution["grade_id"], grade["grade_id"]]
+    assert len(ids) == len(set(ids)) > 0          # unique across the course
+
+
+@pytest.mark.parametrize("exercise_id", exercises.KNOWN)
+def test_points_are_the_checks_each_checker_makes(exercise_id, capsys):
+    check(exercise_id, RIGHT[exercise_id])
+    assert f"passed ({exercises.POINTS[exercise_id]} checks)" in capsys.readouterr().out

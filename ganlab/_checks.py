@@ -7,7 +7,9 @@ Each check names the argument, says what was expected and what came, and returns
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -133,9 +135,6 @@ def forward_input(owner: str, x, trailing: tuple[int, ...], param: torch.Tensor,
 def existing_path(name: str, value, *, folder: bool = False):
     """``value`` as a Path to an existing file (or folder); TypeError for a non-path,
     FileNotFoundError naming ``name`` and the path for a missing one."""
-    import os
-    from pathlib import Path
-
     if not isinstance(value, (str, os.PathLike)):
         raise TypeError(f"{name} must be a path (str or pathlib.Path), got {type(value).__name__}")
     path = Path(value)

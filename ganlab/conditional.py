@@ -50,6 +50,16 @@ def _sn(sn: bool):
     return spectral_norm if sn else (lambda layer: layer)
 
 
+def _critic_body(critic: nn.Module, n_classes: int, image_shape, width: int, sn: bool):
+    """What the three critics share: check ``n_classes``, record it and the image shape on
+    ``critic``, build the DCGAN convolutions. Returns (wrap, convolutions, channels, side)."""
+    positive_int("n_classes", n_classes)
+    wrap = _sn(sn)
+    convs, c, s = conv_features(image_shape, width, wrap)
+    critic.n_classes, critic.image_shape = n_classes, tuple(image_shape)
+    return wrap, convs, c, s
+
+
 class ConcatGenerator(nn.Module):
     """G(z, y) = DCGenerator([z, one_hot(y)]): the label enters with the noise."""
 
@@ -74,11 +84,8 @@ class ConcatCritic(nn.Module):
     def __init__(self, n_classes: int = 10, *, width: int = 64, hidden: int = 256,
                  image_shape=(1, 28, 28), sn: bool = False):
         super().__init__()
-        positive_int("n_classes", n_classes)
         positive_int("hidden", hidden)
-        wrap = _sn(sn)
-        convs, c, s = conv_features(image_shape, width, wrap)
-        self.n_classes, self.image_shape = n_classes, tuple(image_shape)
+        wrap, convs, c, s = _critic_body(self, n_classes, image_shape, width, sn)
         self.features = nn.Sequential(*convs, nn.Flatten())
         self.joint = nn.Sequential(wrap(nn.Linear(c * s * s + n_classes, hidden)),
                                    nn.LeakyReLU(0.2), wrap(nn.Linear(hidden, 1)))
@@ -100,10 +107,7 @@ class ACGANCritic(nn.Module):
     def __init__(self, n_classes: int = 10, *, width: int = 64, image_shape=(1, 28, 28),
                  sn: bool = False):
         super().__init__()
-        positive_int("n_classes", n_classes)
-        wrap = _sn(sn)
-        convs, c, s = conv_features(image_shape, width, wrap)
-        self.n_classes, self.image_shape = n_classes, tuple(image_shape)
+        wrap, convs, c, s = _critic_body(self, n_classes, image_shape, width, sn)
         self.features = nn.Sequential(*convs, nn.Flatten())
         self.score = wrap(nn.Linear(c * s * s, 1))
         self.classify = wrap(nn.Linear(c * s * s, n_classes))  # logits: no softmax here
@@ -128,10 +132,7 @@ class ProjectionCritic(nn.Module):
     def __init__(self, n_classes: int = 10, *, width: int = 64, image_shape=(1, 28, 28),
                  sn: bool = True):
         super().__init__()
-        positive_int("n_classes", n_classes)
-        wrap = _sn(sn)
-        convs, c, _ = conv_features(image_shape, width, wrap)
-        self.n_classes, self.image_shape = n_classes, tuple(image_shape)
+        wrap, convs, c, _ = _critic_body(self, n_classes, image_shape, width, sn)
         self.body = convs
         self.psi = wrap(nn.Linear(c, 1))
         self.embed = wrap(nn.Embedding(n_classes, c))

@@ -174,6 +174,20 @@ def frechet_distance(mu1, cov1, mu2, cov2) -> float:
     return float(((mu1 - mu2) ** 2).sum() + np.trace(cov1) + np.trace(cov2) - 2 * cross)
 
 
+def _classifier_outputs(images: torch.Tensor, net: MnistFeatureNet,
+                        batch_size: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
+    """The classifier on ``images`` in chunks: (features (N, 64) in float64, logits (N, 10)),
+    both on the CPU."""
+    device = next(net.parameters()).device
+    feats, logits = [], []
+    with torch.no_grad():
+        for chunk in images.split(batch_size):
+            h = net.features(chunk.to(device, torch.float32))
+            feats.append(h.double().cpu())
+            logits.append(net.head(h).cpu())
+    return torch.cat(feats), torch.cat(logits)
+
+
 def mnist_frechet(images_a: torch.Tensor, images_b: torch.Tensor, *,
                   net: MnistFeatureNet | None = None, batch_size: int = 500) -> float:
     """Frechet distance between two sets of MNIST-shaped images (N, 1, 28, 28) in [-1, 1],
@@ -185,10 +199,7 @@ def mnist_frechet(images_a: torch.Tensor, images_b: torch.Tensor, *,
     for name, images in (("images_a", images_a), ("images_b", images_b)):
         # non-finite images: a diverged generator, which cannot be scored
         images = _checks.tensor(name, images, dims=4, min_rows=2, trailing=(1, 28, 28))
-        device = next(net.parameters()).device
-        with torch.no_grad():
-            feats = torch.cat([net.features(chunk.to(device, torch.float32)).double().cpu()
-                               for chunk in images.split(batch_size)])
+        feats, _ = _classifier_outputs(images, net, batch_size)
         stats += [feats.mean(0).numpy(), torch.cov(feats.T).numpy()]
     return frechet_distance(stats[0], stats[1], stats[2], stats[3])
 
@@ -232,11 +243,8 @@ def mnist_legibility(images: torch.Tensor, *, threshold: float = 0.9,
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) \
             or not 0 < threshold < 1:
         raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
-    net = net or mnist_feature_net()
-    device = next(net.parameters()).device
-    with torch.no_grad():
-        probs = torch.cat([net(chunk.to(device, torch.float32)).softmax(1).cpu()
-                           for chunk in images.split(batch_size)])
+    _, logits = _classifier_outputs(images, net or mnist_feature_net(), batch_size)
+    probs = logits.softmax(1)
     top, label = probs.max(1)
     shares = torch.bincount(label, minlength=10).double() / len(images)
     return Legibility(float((top >= threshold).double().mean()), shares, threshold)
@@ -257,18 +265,6 @@ def _images_and_labels(images, labels, names=("images", "labels")
         raise ValueError(f"{label_name} must be MNIST classes 0-9, got values from "
                          f"{int(labels.min())} to {int(labels.max())}")
     return images, labels.long().cpu()
-
-
-def _classify(images: torch.Tensor, net, batch_size: int = 500) -> tuple[torch.Tensor, ...]:
-    """(features (N, 64), predicted classes (N,)) from the MNIST classifier, on the CPU."""
-    device = next(net.parameters()).device
-    feats, preds = [], []
-    with torch.no_grad():
-        for chunk in images.split(batch_size):
-            h = net.features(chunk.to(device, torch.float32))
-            feats.append(h.double().cpu())
-            preds.append(net.head(h).argmax(1).cpu())
-    return torch.cat(feats), torch.cat(preds)
 
 
 @dataclass(frozen=True)
@@ -296,7 +292,7 @@ def label_fidelity(images: torch.Tensor, labels: torch.Tensor, *,
     about 95 % accurate on real digits, its ceiling). Classes absent from ``labels`` get NaN
     in ``per_class``."""
     images, labels = _images_and_labels(images, labels)
-    _, preds = _classify(images, net or mnist_feature_net())
+    preds = _classifier_outputs(images, net or mnist_feature_net())[1].argmax(1)
     confusion = torch.zeros(10, 10, dtype=torch.long)
     confusion.index_put_((labels, preds), torch.ones_like(labels), accumulate=True)
     asked = confusion.sum(1).double()
@@ -311,7 +307,7 @@ def intra_class_diversity(images: torch.Tensor, labels: torch.Tensor, *,
     generator whose classes are narrower than the data's (AC-GAN's known weakness) scores
     lower."""
     images, labels = _images_and_labels(images, labels)
-    feats, _ = _classify(images, net or mnist_feature_net())
+    feats, _ = _classifier_outputs(images, net or mnist_feature_net())
     out = torch.full((10,), float("nan"), dtype=torch.float64)
     for k in range(10):
         f = feats[labels == k]

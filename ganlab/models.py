@@ -63,11 +63,10 @@ def _minibatch_discrimination(in_features: int, spec) -> nn.Module:
 
     if not (isinstance(spec, tuple) and len(spec) == 2):
         raise ValueError(f"minibatch_discrimination must be a (B, C) tuple, got {spec!r}")
-    for name, value in zip("BC", spec, strict=True):
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"minibatch_discrimination=(B, C) needs positive ints, got "
-                             f"{name} = {value!r}")
-    return MinibatchDiscrimination(in_features, *spec)
+    try:  # the layer checks B and C; say which argument they came from
+        return MinibatchDiscrimination(in_features, *spec)
+    except ValueError as err:
+        raise ValueError(f"minibatch_discrimination=(B, C) needs positive ints: {err}") from None
 
 
 def _activation(name: str) -> nn.Module:

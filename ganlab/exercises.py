@@ -26,7 +26,7 @@ import torch
 from . import _checks
 
 __all__ = ["BEGIN", "END", "ExerciseError", "KNOWN", "POINTS", "build_learner_copy", "check",
-           "check_notebooks", "nbgrader_metadata"]
+           "check_notebooks", "grade_id", "grade_notebooks", "nbgrader_metadata"]
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = 'raise NotImplementedError("Exercise: replace this line with your solution")'
@@ -497,13 +497,20 @@ POINTS = {"00.to_unit_range": 1, "01.optimal_discriminator": 4, "01.jensen_shann
           "08.attention": 4, "08.orthogonal_penalty": 3}
 
 
+def grade_id(exercise_id: str) -> str:
+    """nbgrader's name for an exercise's answer cell: the id with "_" for "." (nbgrader
+    allows only letters, digits, "_" and "-"), e.g. "07_feature_matching"."""
+    return _checks.one_of("exercise_id", exercise_id, KNOWN, "the course's exercises"
+                          ).replace(".", "_")
+
+
 def nbgrader_metadata(nb) -> int:
     """Mark each exercise for nbgrader (schema 3), in place; return how many were marked.
 
     The solution cell (the one with ``### BEGIN SOLUTION``) becomes an autograded answer
-    (``solution``, unlocked, grade_id = the exercise id, e.g. "07.feature_matching"); the
+    (``solution``, unlocked, grade_id ``grade_id(id)``, e.g. "07_feature_matching"); the
     code cell after it, which calls ``exercises.check``, an autograder test (``grade``,
-    locked, grade_id "<id>.check", ``points`` = the checks it makes).
+    locked, grade_id "<grade_id>_check", ``points`` = the checks it makes).
     """
     if not hasattr(nb, "cells"):
         raise TypeError(f"nb must be a notebook (nbformat.read(...)), got {type(nb).__name__}")
@@ -513,9 +520,10 @@ def nbgrader_metadata(nb) -> int:
         ids = _CHECK_CALL.findall(test.source)
         if BEGIN not in answer.source or len(ids) != 1:
             continue
-        answer.metadata["nbgrader"] = {"grade": False, "grade_id": ids[0], "locked": False,
-                                       "schema_version": 3, "solution": True, "task": False}
-        test.metadata["nbgrader"] = {"grade": True, "grade_id": f"{ids[0]}.check",
+        answer.metadata["nbgrader"] = {"grade": False, "grade_id": grade_id(ids[0]),
+                                       "locked": False, "schema_version": 3, "solution": True,
+                                       "task": False}
+        test.metadata["nbgrader"] = {"grade": True, "grade_id": f"{grade_id(ids[0])}_check",
                                      "locked": True, "points": POINTS[ids[0]],
                                      "schema_version": 3, "solution": False, "task": False}
         marked += 1
@@ -541,25 +549,40 @@ def build_learner_copy(src: Path, dst: Path) -> int:
     return n
 
 
-def check_notebooks(paths: list[Path], *, timeout: int = 900) -> dict[str, str]:
-    """Execute notebooks; return {exercise id: "passed" or the error's name} per check cell.
-
-    A cell that fails without checking an exercise is reported too, as
-    ``"<notebook> cell <n>"``: a learner copy should fail only at its exercises.
+def grade_notebooks(paths: list[Path], *, timeout: int = 900) -> list[dict]:
+    """Execute notebooks; return one record per exercise check cell (and per other failing
+    cell): ``id``, ``passed``, ``points`` (all or nothing: a checker stops at its first failed
+    check), ``max_points`` (``POINTS``), ``message`` (the error's name and text; empty when
+    passed) and ``notebook``. A cell that fails without checking an exercise gets the id
+    ``"<notebook> cell <n>"`` and 0 of 0 points: a learner copy should fail only at its
+    exercises.
     """
     import nbformat
 
     from .notebooks import execute
 
-    results: dict[str, str] = {}
+    records: list[dict] = []
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         execute(nb, path.parent, timeout=timeout, allow_errors=True)
         for number, cell in enumerate(nb.cells):
             ids = _CHECK_CALL.findall(cell.source) if cell.cell_type == "code" else []
             errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            message = f"{errors[0]['ename']}: {errors[0]['evalue']}" if errors else ""
             for exercise_id in ids:
-                results[exercise_id] = errors[0]["ename"] if errors else "passed"
+                best = POINTS.get(exercise_id, 0)
+                records.append({"id": exercise_id, "notebook": path.name, "passed": not errors,
+                                "points": 0 if errors else best, "max_points": best,
+                                "message": message})
             if errors and not ids:
-                results[f"{path.name} cell {number}"] = errors[0]["ename"]
-    return results
+                records.append({"id": f"{path.name} cell {number}", "notebook": path.name,
+                                "passed": False, "points": 0, "max_points": 0,
+                                "message": message})
+    return records
+
+
+def check_notebooks(paths: list[Path], *, timeout: int = 900) -> dict[str, str]:
+    """Execute notebooks; return {exercise id: "passed" or the error's name} per check cell
+    (``grade_notebooks`` has the points and messages)."""
+    return {r["id"]: "passed" if r["passed"] else r["message"].split(":")[0]
+            for r in grade_notebooks(paths, timeout=timeout)}

@@ -96,6 +96,11 @@ class Recipe:
         last ``finish`` fraction of ``steps``.
     width, depth, z_dim: the networks (toy: ``MLP`` pair; MNIST: ``DCGenerator`` /
         ``DCCritic``, depth unused).
+    conditional: None, or how the critic sees the label -- "concat", "acgan" or
+        "projection" (``ganlab.conditional``; G is then a ``BigGANGenerator``).
+    orthogonal: BigGAN's orthogonal regularisation of G, this weight (beta) times
+        ``regularizers.orthogonal_penalty(G)`` added to G's loss (0: none).
+    attention: a SAGAN self-attention block in the conditional G, at 14x14.
     """
 
     name: str
@@ -114,6 +119,9 @@ class Recipe:
     seeds: tuple[int, ...] = field(default=SEEDS)
     tricks: tuple[str, ...] = ()
     sn: bool = False
+    conditional: str | None = None
+    orthogonal: float = 0.0
+    attention: bool = False
 
     def fingerprint(self, steps: int | None = None) -> str:
         """A short hash of the recipe (and run length): names its checkpoints, so that a
@@ -127,7 +135,9 @@ class Recipe:
                 "lr": self.lr, "betas": list(self.betas) if self.betas else None,
                 "steps": self.steps, "batch_size": self.batch_size, "width": self.width,
                 "depth": self.depth, "z_dim": self.z_dim, "lr_drop_fraction": self.finish,
-                "tricks": list(self.tricks), "spectral_norm": self.sn}
+                "tricks": list(self.tricks), "spectral_norm": self.sn,
+                **({"conditional": self.conditional, "orthogonal": self.orthogonal,
+                    "attention": self.attention} if self.conditional else {})}
 
 
 _ADAM_DCGAN = dict(optimizer="adam", betas=(0.5, 0.999))
@@ -202,14 +212,39 @@ def _mnist_tricks() -> dict[str, Recipe]:
     return out
 
 
+def _conditional_recipes() -> dict[str, Recipe]:
+    """Notebook 08: one BigGAN-style G, three ways for the critic to see the label (3 seeds,
+    4,000 steps); the best of them (AC-GAN) trained longer, and with BigGAN's orthogonal
+    regularisation or SAGAN's attention in G (one seed each)."""
+    common = dict(data="mnist", options=dict(loss="hinge", n_critic=1), lr=2e-4, steps=4000,
+                  batch_size=64, width=32, z_dim=60, finish=0.25, sn=True, notebook="08",
+                  **_ADAM_DCGAN)
+    out = {f"mnist_cgan-{c}": Recipe(f"mnist_cgan-{c}", conditional=c, **common)
+           for c in ("concat", "acgan", "projection")}
+    out["mnist_cgan-acgan-long"] = Recipe("mnist_cgan-acgan-long", conditional="acgan",
+                                          seeds=(0,), **{**common, "steps": 10000})
+    out["mnist_cgan-acgan-orthogonal"] = Recipe("mnist_cgan-acgan-orthogonal",
+                                                conditional="acgan", orthogonal=1e-4,
+                                                seeds=(0,), **common)
+    out["mnist_cgan-acgan-attention"] = Recipe("mnist_cgan-acgan-attention",
+                                               conditional="acgan", attention=True,
+                                               seeds=(0,), **common)
+    return out
+
+
 RECIPES: dict[str, Recipe] = {
     **_toy_recipes(),
     **_comparison_recipes(),
     "mnist_nonsaturating": Recipe(
         "mnist_nonsaturating", "mnist", dict(loss="nonsaturating", n_critic=1), lr=2e-4,
         steps=12000, batch_size=64, width=64, z_dim=64, seeds=(0,), **_ADAM_DCGAN),
+    "mnist_nonsaturating-MBD": Recipe(
+        "mnist_nonsaturating-MBD", "mnist", dict(loss="nonsaturating", n_critic=1), lr=2e-4,
+        steps=12000, batch_size=64, width=64, z_dim=64, seeds=(0,), finish=0.25,
+        tricks=("MBD",), **_ADAM_DCGAN),
     **_mnist_comparison(),
     **_mnist_tricks(),
+    **_conditional_recipes(),
 }
 
 
@@ -243,6 +278,14 @@ def make_pair(name: str, seed: int = 0):
     r = recipe(name)
     positive_int("seed", seed, zero_ok=True)
     torch.manual_seed(seed)
+    if r.conditional:
+        from . import conditional
+
+        critic = {"concat": conditional.ConcatCritic, "acgan": conditional.ACGANCritic,
+                  "projection": conditional.ProjectionCritic}[r.conditional]
+        return (conditional.BigGANGenerator(z_dim=r.z_dim, width=r.width,
+                                            attention=r.attention),
+                critic(width=r.width, sn=r.sn))
     if r.data == "mnist":
         mbd = (32, 4) if "MBD" in r.tricks else None  # notebook 07's live MNIST runs
         return DCGenerator(r.z_dim, width=r.width), DCCritic(width=r.width, sn=r.sn,
@@ -273,6 +316,10 @@ def _trick_options(r: Recipe, G, D) -> dict:
     from . import tricks
 
     options = dict(r.options)
+    if r.orthogonal:
+        from .regularizers import orthogonal_penalty
+
+        options["g_extra"] = lambda: r.orthogonal * orthogonal_penalty(G)
     if "LS" in r.tricks:
         options["loss"] = tricks.smooth_labels(options["loss"], 0.9)
     if "FM" in r.tricks:
@@ -332,7 +379,7 @@ def train(name: str, seed: int = 0, *, steps: int | None = None, device=None,
                     if folder is not None else None)
             fit(G, D, data, steps=phase_steps, optimizers=optimizers, z_dim=r.z_dim,
                 batch_size=r.batch_size, generator=gen, device=device, progress=progress,
-                log_every=100, checkpoint=ckpt, **options)
+                log_every=100, checkpoint=ckpt, conditional=bool(r.conditional), **options)
     return G.cpu().eval(), D.cpu().eval()
 
 
@@ -389,6 +436,9 @@ def evaluate(name: str, G, *, n: int = 2500, n_w1: int = 1000) -> dict:
     protocol). Every toy: exact W1 (POT) between ``n_w1`` samples and ``n_w1`` data points,
     beside the W1 between two independent data samples of that size (the floor).
     MNIST: Frechet score and legibility of 2,000 samples against the shipped digits.
+    Conditional MNIST: 200 samples asked of each class -- label fidelity (overall and per
+    class), mean intra-class diversity and mean per-class Frechet against the evaluation
+    digits of that class, and the overall Frechet score.
     """
     from . import metrics
 
@@ -398,6 +448,8 @@ def evaluate(name: str, G, *, n: int = 2500, n_w1: int = 1000) -> dict:
     positive_int("n_w1", n_w1)
     G = G.cpu().eval()
     z = torch.randn(n, r.z_dim, generator=torch.Generator().manual_seed(1))
+    if r.conditional:
+        return _evaluate_conditional(G, z[:2000])
     with torch.no_grad():
         x = G(z)
     if r.data == "mnist":
@@ -416,17 +468,35 @@ def evaluate(name: str, G, *, n: int = 2500, n_w1: int = 1000) -> dict:
     return out
 
 
-def mnist_evaluation_digits(n: int = 2000) -> tuple[torch.Tensor, torch.Tensor]:
+def _evaluate_conditional(G, z: torch.Tensor) -> dict:
+    from . import metrics
+
+    y = torch.arange(len(z)) % 10
+    with torch.no_grad():
+        x = G(z, y)
+    real, real_y = mnist_evaluation_digits(labels=True)
+    fidelity = metrics.label_fidelity(x, y)
+    return {"label_fidelity": fidelity.accuracy,
+            "class_fidelity": [round(v, 4) for v in fidelity.per_class.tolist()],
+            "diversity": float(metrics.intra_class_diversity(x, y).mean()),
+            "class_frechet": float(metrics.per_class_frechet(x, y, real, real_y).mean()),
+            "frechet": metrics.mnist_frechet(x, real)}
+
+
+def mnist_evaluation_digits(n: int = 2000, *, labels: bool = False
+                            ) -> tuple[torch.Tensor, torch.Tensor]:
     """Two disjoint sets of ``n`` shipped digits in a fixed random order (the file is sorted
     by class): the first is what ``evaluate`` scores generators against, the second gives the
-    real-vs-real floor of a score."""
+    real-vs-real floor of a score. ``labels=True``: the first set and its labels instead."""
     from .data import mnist
 
     positive_int("n", n)
-    real = mnist("shipped").tensors[0]
+    real, real_labels = mnist("shipped").tensors[:2]
     if 2 * n > len(real):
         raise ValueError(f"n must be at most {len(real) // 2} (the shipped digits), got {n}")
     order = torch.randperm(len(real), generator=torch.Generator().manual_seed(3))
+    if labels:
+        return real[order[:n]], real_labels[order[:n]]
     return real[order[:n]], real[order[n:2 * n]]
 
 

@@ -45,6 +45,20 @@ def test_train_mnist_gp(tmp_path):
     assert (out / "samples.png").exists()
 
 
+def test_train_conditional_projection(tmp_path, capsys):
+    out = tmp_path / "c"
+    assert main(["train", "--data", "mnist", "--conditional", "projection", "--loss", "hinge",
+                 "--steps", "2", "--batch-size", "8", "--width", "8", "--out", str(out),
+                 "--device", "cpu"]) == 0
+    assert (out / "samples.png").exists() and (out / "checkpoint.pt").exists()
+    assert main(["train", "--data", "ring", "--conditional", "acgan", "--steps", "2",
+                 "--out", str(tmp_path / "r")]) == 2
+    assert "--conditional needs labelled data: use --data mnist" in capsys.readouterr().err
+    assert main(["train", "--data", "mnist", "--conditional", "concat", "--z-dim", "64",
+                 "--steps", "2", "--width", "8", "--out", str(tmp_path / "z")]) == 2
+    assert "z_dim must be a multiple of 3" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("argv, message", [
     (["train", "--data", "moons", "--out", "x"], "invalid choice: 'moons'"),
     (["train", "--data", "ring", "--out", "x", "--steps", "0"], "must be a positive integer"),

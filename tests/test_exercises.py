@@ -1,5 +1,7 @@
 """Exercise checkers, learner copies and the coursework check."""
 
+import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -191,11 +193,18 @@ def test_learner_copy_fails_exactly_at_the_exercises(tmp_path, capsys):
     source = NOTEBOOKS / "00_start_here.ipynb"
     assert main(["exercises", "build", str(source), "--out", str(tmp_path)]) == 0
     capsys.readouterr()
-    assert main(["exercises", "check", str(tmp_path)]) == 1
+    results = tmp_path / "results.json"
+    assert main(["exercises", "check", str(tmp_path), "--json", str(results)]) == 1
     out = capsys.readouterr().out
     # the only failing cell is the exercise's check, with NotImplementedError
     assert "00.to_unit_range  FAILED (NotImplementedError)" in out
-    assert "0 passed, 1 failed" in out and " cell " not in out
+    assert "0 passed, 1 failed; 0/1 points" in out and " cell " not in out
+    graded = json.loads(results.read_text())
+    assert graded["exercises"] == [{"id": "00.to_unit_range", "notebook": "00_start_here.ipynb",
+                                    "passed": False, "points": 0, "max_points": 1,
+                                    "message": graded["exercises"][0]["message"]}]
+    assert graded["exercises"][0]["message"].startswith("NotImplementedError")
+    assert (graded["points"], graded["max_points"], graded["failed"]) == (0, 1, 1)
 
 
 def test_check_notebooks_reports_failures_outside_exercises(tmp_path):
@@ -208,9 +217,14 @@ def test_check_notebooks_reports_failures_outside_exercises(tmp_path):
                        "00.to_unit_range": "ExerciseError"}
 
 
-def test_instructor_notebook_passes_its_checks(capsys):
-    assert main(["exercises", "check", str(NOTEBOOKS / "00_start_here.ipynb")]) == 0
-    assert "1 passed, 0 failed" in capsys.readouterr().out
+def test_instructor_notebook_passes_its_checks(capsys, tmp_path):
+    results = tmp_path / "r.json"
+    assert main(["exercises", "check", str(NOTEBOOKS / "00_start_here.ipynb"),
+                 "--json", str(results)]) == 0
+    assert "1 passed, 0 failed; 1/1 points" in capsys.readouterr().out
+    graded = json.loads(results.read_text())
+    assert graded["exercises"][0]["passed"] and graded["exercises"][0]["message"] == ""
+    assert (graded["points"], graded["max_points"], graded["failed"]) == (1, 1, 0)
 
 
 def test_every_exercise_is_marked_for_nbgrader():
@@ -227,9 +241,11 @@ def test_every_exercise_is_marked_for_nbgrader():
             solution, grade = answer.metadata["nbgrader"], test.metadata["nbgrader"]
             assert solution["solution"] and not solution["grade"] and not solution["locked"]
             assert grade["grade"] and grade["locked"] and not grade["solution"]
-            assert grade["grade_id"] == solution["grade_id"] + ".check"
-            assert f'exercises.check("{solution["grade_id"]}"' in test.source
-            assert grade["points"] == exercises.POINTS[solution["grade_id"]] > 0
+            (exercise_id,) = exercises._CHECK_CALL.findall(test.source)
+            assert solution["grade_id"] == exercise_id.replace(".", "_")
+            assert grade["grade_id"] == solution["grade_id"] + "_check"
+            assert re.fullmatch(r"[a-zA-Z0-9_\-]+", grade["grade_id"])   # nbgrader's pattern
+            assert grade["points"] == exercises.POINTS[exercise_id] > 0
             assert solution["schema_version"] == grade["schema_version"] == 3
             ids += [solution["grade_id"], grade["grade_id"]]
     assert len(ids) == len(set(ids)) > 0          # unique across the course
@@ -239,3 +255,27 @@ def test_every_exercise_is_marked_for_nbgrader():
 def test_points_are_the_checks_each_checker_makes(exercise_id, capsys):
     check(exercise_id, RIGHT[exercise_id])
     assert f"passed ({exercises.POINTS[exercise_id]} checks)" in capsys.readouterr().out
+
+
+def test_classroom_template_grades_every_notebook_for_its_points():
+    # templates/classroom-autograding.yml: one GitHub Classroom grader step per notebook,
+    # worth the points of its exercises, all of them reported.
+    import yaml
+
+    from ganlab.notebooks import course_notebooks
+
+    root = Path(__file__).resolve().parents[1]
+    workflow = yaml.safe_load((root / "templates" / "classroom-autograding.yml").read_text())
+    steps = workflow["jobs"]["run-autograding-tests"]["steps"]
+    graders = {s["id"]: s["with"] for s in steps
+               if "autograding-command-grader" in s.get("uses", "")}
+    reporter = next(s for s in steps if "grading-reporter" in s.get("uses", ""))
+    assert reporter["with"]["runners"].split(",") == list(graders)
+    assert set(reporter["env"]) == {f"{i.upper()}_RESULTS" for i in graders}
+    for path in course_notebooks(root / "notebooks"):
+        prefix = path.name[:2]
+        step = graders[f"nb{prefix}"]
+        assert step["command"] == (f"ganlab exercises check notebooks/{path.name} "
+                                   f"--json results-{prefix}.json")
+        assert step["max-score"] == sum(v for k, v in exercises.POINTS.items()
+                                        if k.startswith(prefix + ".")) > 0

@@ -456,6 +456,8 @@ TARGETS: list[Target] = [
            lambda: dict(exercise_id="07.truncated_noise", obj=tricks.truncated_noise),
            {"exercise_id": bad_names(exercises.KNOWN),
             "obj": {"type": st.one_of(st.none(), st.integers(), st.text(max_size=3))}}),
+    Target("exercises.grade_id", exercises.grade_id, lambda: dict(exercise_id="08.attention"),
+           {"exercise_id": bad_names(exercises.KNOWN)}),
     Target("exercises.nbgrader_metadata", exercises.nbgrader_metadata,
            lambda: dict(nb=__import__("nbformat").v4.new_notebook()),
            {"nb": {"type": st.one_of(st.none(), st.integers(), st.text(max_size=3))}}),
@@ -486,7 +488,8 @@ RECORDS = {  # results and records the library builds; learners read them, not b
 NO_ARGUMENTS = {  # nothing to get wrong, or configured by the environment (tested elsewhere)
     "runtime.budget", "runtime.device", "runtime.info", "runtime.pick", "data.data_dir",
     "metrics.mnist_feature_net", "reference.runs", "reference.obtain",
-    "exercises.check_notebooks", "notebooks.execute", "notebooks.run_all",
+    "exercises.check_notebooks", "exercises.grade_notebooks", "notebooks.execute",
+    "notebooks.run_all",
 }
 EXCEPTIONS = {"data.ChecksumError", "train.CheckpointError", "train.NonFiniteLossError",
               "exercises.ExerciseError"}

@@ -161,6 +161,47 @@ def test_mnist_recipes_train_on_the_shipped_digits():
         assert G(torch.randn(3, 64)).shape == (3, 1, 28, 28) and D.training is False
 
 
+def test_conditional_recipes_train_conditional_players_and_score_them():
+    # notebook 08: G(z, y) against each way of showing D the label, the BigGAN and SAGAN
+    # variants included; evaluate asks 200 samples of each class.
+    from ganlab import conditional
+
+    for name, critic in (("mnist_cgan-concat", conditional.ConcatCritic),
+                         ("mnist_cgan-acgan", conditional.ACGANCritic),
+                         ("mnist_cgan-projection", conditional.ProjectionCritic)):
+        G, D = reference.train(name, 0, steps=2)
+        assert isinstance(G, conditional.BigGANGenerator) and isinstance(D, critic)
+        assert G(torch.randn(3, 60), torch.tensor([0, 4, 9])).shape == (3, 1, 28, 28)
+    G, _ = reference.make_pair("mnist_cgan-acgan-attention")
+    assert G.attention is not None
+    assert reference.make_pair("mnist_cgan-acgan")[0].attention is None
+    metrics = reference.evaluate("mnist_cgan-acgan", G)
+    assert set(metrics) == {"label_fidelity", "class_fidelity", "diversity", "class_frechet",
+                            "frechet"}
+    assert len(metrics["class_fidelity"]) == 10 and 0 <= metrics["label_fidelity"] <= 1
+
+
+def test_orthogonal_recipe_adds_the_penalty_to_the_generator_loss():
+    from ganlab.regularizers import orthogonal_penalty
+
+    r = reference.recipe("mnist_cgan-acgan-orthogonal")
+    G, D = reference.make_pair(r.name)
+    options = reference._trick_options(r, G, D)
+    assert torch.allclose(options["g_extra"](), 1e-4 * orthogonal_penalty(G))
+    assert "g_extra" not in reference._trick_options(reference.recipe("mnist_cgan-acgan"), G, D)
+
+
+def test_labelled_evaluation_digits_are_the_first_set_with_their_labels():
+    from ganlab.data import mnist
+
+    images, labels = reference.mnist_evaluation_digits(300, labels=True)
+    first, _ = reference.mnist_evaluation_digits(300)
+    assert torch.equal(images, first) and labels.shape == (300,)
+    x, y = mnist("shipped").tensors[:2]
+    index = [int((x == image).flatten(1).all(1).nonzero()[0]) for image in images[:20]]
+    assert torch.equal(y[index], labels[:20])
+
+
 def test_mnist_evaluation_digits_are_two_fixed_disjoint_sets():
     first, second = reference.mnist_evaluation_digits(500)
     again, _ = reference.mnist_evaluation_digits(500)

@@ -550,10 +550,16 @@ def build_learner_copy(src: Path, dst: Path) -> int:
 
 
 def grade_notebooks(paths: list[Path], *, timeout: int = 900) -> list[dict]:
-    """Execute notebooks; return one record per exercise check cell (and per other failing
-    cell): ``id``, ``passed``, ``points`` (all or nothing: a checker stops at its first failed
-    check), ``max_points`` (``POINTS``), ``message`` (the error's name and text; empty when
-    passed) and ``notebook``. A cell that fails without checking an exercise gets the id
+    """Execute notebooks; return one record per exercise (and per other failing cell):
+    ``id``, ``notebook``, ``passed``, ``points`` (all or nothing: a checker stops at its first
+    failed check), ``max_points`` (``POINTS``) and ``message`` (the error's name and text;
+    empty when passed).
+
+    What learners do to a copy is graded, not guessed: an exercise whose check cell was
+    deleted, or renamed to another id, is reported as not graded (0 points, the message says
+    which call to restore) -- the exercises a notebook must check are known from its number;
+    an exercise checked twice (a copied check cell) counts once and passes only if every
+    check passes. A cell that fails without checking an exercise gets the id
     ``"<notebook> cell <n>"`` and 0 of 0 points: a learner copy should fail only at its
     exercises.
     """
@@ -565,20 +571,33 @@ def grade_notebooks(paths: list[Path], *, timeout: int = 900) -> list[dict]:
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         execute(nb, path.parent, timeout=timeout, allow_errors=True)
+        outcomes: dict[str, list[str]] = {}        # exercise id -> one message per check
         for number, cell in enumerate(nb.cells):
             ids = _CHECK_CALL.findall(cell.source) if cell.cell_type == "code" else []
             errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
             message = f"{errors[0]['ename']}: {errors[0]['evalue']}" if errors else ""
             for exercise_id in ids:
-                best = POINTS.get(exercise_id, 0)
-                records.append({"id": exercise_id, "notebook": path.name, "passed": not errors,
-                                "points": 0 if errors else best, "max_points": best,
-                                "message": message})
+                outcomes.setdefault(exercise_id, []).append(message)
             if errors and not ids:
-                records.append({"id": f"{path.name} cell {number}", "notebook": path.name,
-                                "passed": False, "points": 0, "max_points": 0,
-                                "message": message})
+                records.append(_record(f"{path.name} cell {number}", path.name, message, 0))
+        expected = [k for k in KNOWN if k.split(".")[0] == path.name[:2]]
+        for exercise_id in expected + [k for k in outcomes if k not in expected]:
+            messages = outcomes.get(exercise_id)
+            if messages is None:
+                message = (f"not graded: no cell calls exercises.check(\"{exercise_id}\", ...); "
+                           "restore the check cell from the course notebook")
+            else:
+                failed = [m for m in messages if m]
+                message = failed[0] if failed else ""
+                if len(messages) > 1 and failed:
+                    message += f" (checked {len(messages)} times; {len(failed)} failed)"
+            records.append(_record(exercise_id, path.name, message, POINTS.get(exercise_id, 0)))
     return records
+
+
+def _record(exercise_id: str, notebook: str, message: str, best: int) -> dict:
+    return {"id": exercise_id, "notebook": notebook, "passed": not message,
+            "points": 0 if message else best, "max_points": best, "message": message}
 
 
 def check_notebooks(paths: list[Path], *, timeout: int = 900) -> dict[str, str]:

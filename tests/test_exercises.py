@@ -279,3 +279,39 @@ def test_classroom_template_grades_every_notebook_for_its_points():
                                    f"--json results-{prefix}.json")
         assert step["max-score"] == sum(v for k, v in exercises.POINTS.items()
                                         if k.startswith(prefix + ".")) > 0
+
+
+def test_grading_survives_what_learners_do_to_their_copy(tmp_path):
+    # Synthetic copies of notebook 00's exercise: each what a learner might hand in.
+    check_cell = 'import ganlab\nganlab.exercises.check("00.to_unit_range", to_unit_range)'
+    right, wrong = "def to_unit_range(x):\n    return (x + 1) / 2", "def to_unit_range(x):\n    return x"
+    chatty = "for i in range(20000):\n    print('step', i)\n" + right
+    cases = {"deleted": [right], "copied": [wrong, check_cell, check_cell],
+             "renamed": [right, check_cell.replace("00.to_unit_range", "00.unit_range")],
+             "chatty": [chatty, check_cell]}
+    paths = []
+    for name, sources in cases.items():
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(src) for src in sources]
+        (tmp_path / name).mkdir()
+        nbformat.write(nb, tmp_path / name / "00_start_here.ipynb")
+        paths.append(tmp_path / name / "00_start_here.ipynb")
+    graded = exercises.grade_notebooks(paths)
+    # records come notebook by notebook, in the order of `paths`
+    records = {}
+    it = iter(graded)
+    for name in cases:
+        n = 1 + (name == "renamed")                  # renamed: the unknown id too
+        records[name] = [next(it) for _ in range(n)]
+    assert next(it, None) is None
+    deleted, = records["deleted"]
+    assert (deleted["id"], deleted["passed"], deleted["points"]) == ("00.to_unit_range", False, 0)
+    assert "not graded" in deleted["message"] and "restore the check cell" in deleted["message"]
+    copied, = records["copied"]
+    assert not copied["passed"] and "(checked 2 times; 2 failed)" in copied["message"]
+    missing, unknown = records["renamed"]
+    assert missing["id"] == "00.to_unit_range" and "not graded" in missing["message"]
+    assert unknown["id"] == "00.unit_range" and unknown["message"].startswith("ValueError")
+    assert unknown["max_points"] == 0
+    chatty_record, = records["chatty"]
+    assert chatty_record["passed"] and chatty_record["points"] == 1

@@ -215,7 +215,7 @@ def _exercises_build(args: argparse.Namespace) -> int:
 def _exercises_check(args: argparse.Namespace) -> int:
     from .exercises import grade_notebooks
 
-    records = grade_notebooks(_notebook_paths(args.paths))
+    records = grade_notebooks(_notebook_paths(args.paths), fast=args.fast)
     width = max((len(r["id"]) for r in records), default=10)
     for r in records:
         mark = "passed" if r["passed"] else f"FAILED ({r['message'].split(':')[0]})"
@@ -240,6 +240,9 @@ def _add_exercises(sub) -> None:
     build.set_defaults(func=_exercises_build)
     check = ex_sub.add_parser("check", help="execute notebooks and report every exercise")
     check.add_argument("paths", nargs="+", help="notebooks or folders")
+    check.add_argument("--fast", action="store_true",
+                       help="run only the notebooks' imports and exercise cells, not the "
+                       "training cells (seconds per notebook; answers must be self-contained)")
     check.add_argument("--json", default=None, metavar="FILE",
                        help="also write the results there: per exercise id, passed, points, "
                        "max_points, message; and the totals (for autograding / a gradebook)")

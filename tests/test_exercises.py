@@ -284,7 +284,8 @@ def test_classroom_template_grades_every_notebook_for_its_points():
 def test_grading_survives_what_learners_do_to_their_copy(tmp_path):
     # Synthetic copies of notebook 00's exercise: each what a learner might hand in.
     check_cell = 'import ganlab\nganlab.exercises.check("00.to_unit_range", to_unit_range)'
-    right, wrong = "def to_unit_range(x):\n    return (x + 1) / 2", "def to_unit_range(x):\n    return x"
+    right = "def to_unit_range(x):\n    return (x + 1) / 2"
+    wrong = "def to_unit_range(x):\n    return x"
     chatty = "for i in range(20000):\n    print('step', i)\n" + right
     cases = {"deleted": [right], "copied": [wrong, check_cell, check_cell],
              "renamed": [right, check_cell.replace("00.to_unit_range", "00.unit_range")],
@@ -315,3 +316,25 @@ def test_grading_survives_what_learners_do_to_their_copy(tmp_path):
     assert unknown["max_points"] == 0
     chatty_record, = records["chatty"]
     assert chatty_record["passed"] and chatty_record["points"] == 1
+
+
+def test_fast_grading_runs_only_imports_and_exercises(tmp_path):
+    # --fast: the course's own answers are self-contained (full marks from the reduced
+    # copies), and a learner copy fails exactly at its exercises, in seconds per notebook.
+    from ganlab.notebooks import course_notebooks
+
+    nb = nbformat.read(NOTEBOOKS / "05_wgan_gp.ipynb", as_version=4)
+    reduced = exercises.exercises_only(nb)
+    assert reduced.cells[0].source.startswith("import ganlab")
+    assert "fit(" not in "\n".join(c.source for c in reduced.cells[1:])      # no training
+    assert len(reduced.cells) == 1 + 2 * 2                                    # 2 exercises
+    paths = course_notebooks(NOTEBOOKS)
+    instructor = exercises.grade_notebooks(paths, fast=True)
+    present = {p.name[:2] for p in paths}
+    assert [r["id"] for r in instructor] == [k for k in exercises.KNOWN if k[:2] in present]
+    assert all(r["passed"] for r in instructor)
+    for name in ("01_minimax_optimal_d.ipynb", "07_improved_gan_tricks.ipynb"):
+        build_learner_copy(NOTEBOOKS / name, tmp_path / name)
+    learner = exercises.grade_notebooks(sorted(tmp_path.glob("*.ipynb")), fast=True)
+    assert len(learner) == 5 and all(r["message"].startswith("NotImplementedError")
+                                     for r in learner)

@@ -42,8 +42,10 @@ need far fewer steps.
 MNIST recipes (``mnist_<method>``): DCGAN pairs (``DCGenerator`` / ``DCCritic``, 64-d noise)
 on the shipped 5,000 digits, batch 64, lr / 10 for the second half.
 
-* ``mnist_nonsaturating`` -- width 64, Adam 2e-4, betas (0.5, 0.999) (Radford et al. 2016),
-  12,000 steps: the course's most legible MNIST generator (``metrics.mnist_legibility``).
+* ``mnist_nonsaturating-MBD`` -- width 64, Adam 2e-4, betas (0.5, 0.999) (Radford et al.
+  2016), minibatch discrimination in the critic (B = 32, C = 4), 12,000 steps with the rate
+  dropped for the last quarter: the course's most legible MNIST generator
+  (``metrics.mnist_legibility``; notebook 05), one seed.
 * ``mnist_<method>-5k`` (notebook 06's comparison, 3 seeds, width 32) -- every method gets
   the same 5,000 critic updates: ``wgan-clip`` (RMSProp 5e-4, c = 0.01, 5 critic steps,
   1,000 generator steps), ``wgan-gp`` (Adam 5e-4, betas (0, 0.9), lambda = 10, 5 critic
@@ -54,6 +56,14 @@ on the shipped 5,000 digits, batch 64, lr / 10 for the second half.
 * ``mnist_nonsaturating-5k-MBD``, ``mnist_nonsaturating-5k-FM-MBD`` (notebook 07, 3 seeds)
   -- ``mnist_nonsaturating-5k`` (their baseline) with minibatch discrimination in the
   critic (B = 32, C = 4), and with feature matching as G's objective as well.
+
+Conditional MNIST recipes (``mnist_cgan-<critic>``, notebook 08): ``BigGANGenerator`` (width
+32, z in R^60, shared class embedding, conditional batch norm) against a spectrally normalised
+DCGAN critic that sees the label by concatenation, an auxiliary classifier (AC-GAN) or
+projection; hinge loss, Adam 2e-4, betas (0.5, 0.999), 1 critic step, batch 64, 4,000 steps
+with the rate dropped for the last quarter, 3 seeds. ``mnist_cgan-acgan-long`` trains the best
+of them for 10,000 steps; ``-orthogonal`` adds BigGAN's orthogonal regularisation of G
+(beta = 1e-4), ``-attention`` a SAGAN block in G at 14x14 (one seed each).
 
 What a file holds is ``shipped_state``'s choice: the generator always (float16 for MNIST),
 the critic only for the toy runs whose critics notebooks 05 and 06 show.
@@ -235,9 +245,6 @@ def _conditional_recipes() -> dict[str, Recipe]:
 RECIPES: dict[str, Recipe] = {
     **_toy_recipes(),
     **_comparison_recipes(),
-    "mnist_nonsaturating": Recipe(
-        "mnist_nonsaturating", "mnist", dict(loss="nonsaturating", n_critic=1), lr=2e-4,
-        steps=12000, batch_size=64, width=64, z_dim=64, seeds=(0,), **_ADAM_DCGAN),
     "mnist_nonsaturating-MBD": Recipe(
         "mnist_nonsaturating-MBD", "mnist", dict(loss="nonsaturating", n_critic=1), lr=2e-4,
         steps=12000, batch_size=64, width=64, z_dim=64, seeds=(0,), finish=0.25,

@@ -94,6 +94,20 @@ def r1_penalty(critic: nn.Module, real: torch.Tensor) -> torch.Tensor:
     return _input_gradient_norms(critic, real).pow(2).mean()
 
 
+def _off_diagonal_gram_sq(W: torch.Tensor) -> torch.Tensor:
+    """||W W^T * (1 - I)||_F^2 for W (out, in).
+
+    With more filters than inputs (out > in) the filters cannot all be orthogonal and the
+    (out, out) Gram matrix is large (6272 x 6272 for a projection of 20 inputs to a 7x7x128
+    map), so the same value is computed as ||W^T W||_F^2 - sum_i ||w_i||^4 (the two Gram
+    matrices have the same Frobenius norm) from an (in, in) matrix. Otherwise directly: no
+    cancellation when the filters are nearly orthogonal."""
+    if W.shape[0] <= W.shape[1]:
+        gram = W @ W.T
+        return (gram - torch.diag_embed(torch.diagonal(gram))).pow(2).sum()
+    return (W.T @ W).pow(2).sum() - W.pow(2).sum(1).pow(2).sum()
+
+
 def orthogonal_penalty(module: nn.Module) -> torch.Tensor:
     """Sum over weight layers of ||W W^T * (1 - I)||_F^2, W reshaped to (out, -1) so that
     W W^T is the Gram matrix of the filters (the paper's W^T W, with filters as columns).
@@ -109,10 +123,7 @@ def orthogonal_penalty(module: nn.Module) -> torch.Tensor:
             continue
         weight = getattr(layer, "weight", None)
         if isinstance(weight, torch.Tensor) and weight.dim() >= 2:
-            W = weight.flatten(1)              # (out, in * k * k)
-            gram = W @ W.T                     # filter correlations (out, out)
-            off = gram - torch.diag_embed(torch.diagonal(gram))
-            term = off.pow(2).sum()
+            term = _off_diagonal_gram_sq(weight.flatten(1))   # W: (out, in * k * k)
             total = term if total is None else total + term
     if total is None:
         raise ValueError(f"{type(module).__name__} has no weight matrix to regularise")

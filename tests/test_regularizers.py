@@ -105,3 +105,23 @@ def test_orthogonal_penalty_closed_forms(device):
     assert layer.weight.grad.abs().sum() > 0
     with pytest.raises(ValueError, match="no weight"):
         orthogonal_penalty(torch.nn.ReLU())
+
+
+def test_orthogonal_penalty_on_tall_and_wide_layers_matches_the_gram_formula(device):
+    # the penalty forms the Gram matrix on the smaller side; both sides give the formula,
+    # and its gradient is autograd's of the formula itself, 4 (W W^T * (1 - I)) W.
+    from ganlab.regularizers import orthogonal_penalty
+
+    g = torch.Generator().manual_seed(0)
+    for shape in ((300, 7), (7, 300), (9, 9)):
+        layer = torch.nn.Linear(shape[1], shape[0], bias=False).to(device, torch.float64)
+        with torch.no_grad():
+            layer.weight.copy_(torch.randn(*shape, generator=g, dtype=torch.float64))
+        W = layer.weight
+        gram = W @ W.T
+        direct = (gram * (1 - torch.eye(shape[0], device=device, dtype=W.dtype))).pow(2).sum()
+        penalty = orthogonal_penalty(layer)
+        assert torch.allclose(penalty, direct, rtol=1e-10)
+        (grad,) = torch.autograd.grad(penalty, W)
+        off = gram.detach() * (1 - torch.eye(shape[0], device=device, dtype=W.dtype))
+        assert torch.allclose(grad, 4 * off @ W.detach(), rtol=1e-8)

@@ -60,8 +60,7 @@ def _models_and_data(args: argparse.Namespace):
         if args.data != "mnist":
             raise ValueError(f"--conditional needs labelled data: use --data mnist, "
                              f"not --data {args.data}")
-        critic = {"concat": conditional.ConcatCritic, "acgan": conditional.ACGANCritic,
-                  "projection": conditional.ProjectionCritic}[args.conditional]
+        critic = conditional.CRITICS[args.conditional]
         dataset = data.mnist(pick(quick="shipped", full="auto"))
         G = conditional.BigGANGenerator(z_dim=args.z_dim, width=args.width)
         return G, critic(width=args.width, sn=True), dataset

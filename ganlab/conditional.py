@@ -28,7 +28,7 @@ from ._checks import positive_int
 from .models import DCGenerator, conv_features
 from .spectral import spectral_norm
 
-__all__ = ["ACGANCritic", "BigGANGenerator", "ConcatCritic", "ConcatGenerator",
+__all__ = ["ACGANCritic", "BigGANGenerator", "CRITICS", "ConcatCritic", "ConcatGenerator",
            "ConditionalBatchNorm2d", "ProjectionCritic"]
 
 Tensor = torch.Tensor
@@ -146,6 +146,10 @@ class ProjectionCritic(nn.Module):
         _check_labels("ProjectionCritic", y, len(x), x.device)
         h = self.phi(x)
         return self.psi(h).squeeze(-1) + (self.embed(y.long()) * h).sum(1)
+
+
+CRITICS = {"concat": ConcatCritic, "acgan": ACGANCritic, "projection": ProjectionCritic}
+"""The three ways for a critic to see the label, by the names the CLI and the recipes use."""
 
 
 class ConditionalBatchNorm2d(nn.Module):

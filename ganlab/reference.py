@@ -288,8 +288,7 @@ def make_pair(name: str, seed: int = 0):
     if r.conditional:
         from . import conditional
 
-        critic = {"concat": conditional.ConcatCritic, "acgan": conditional.ACGANCritic,
-                  "projection": conditional.ProjectionCritic}[r.conditional]
+        critic = conditional.CRITICS[r.conditional]
         return (conditional.BigGANGenerator(z_dim=r.z_dim, width=r.width,
                                             attention=r.attention),
                 critic(width=r.width, sn=r.sn))

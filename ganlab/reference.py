@@ -480,7 +480,7 @@ def _evaluate_conditional(G, z: torch.Tensor) -> dict:
     y = torch.arange(len(z)) % 10
     with torch.no_grad():
         x = G(z, y)
-    real, real_y = mnist_evaluation_digits(labels=True)
+    real, real_y, _, _ = mnist_evaluation_digits(labels=True)
     fidelity = metrics.label_fidelity(x, y)
     return {"label_fidelity": fidelity.accuracy,
             "class_fidelity": [round(v, 4) for v in fidelity.per_class.tolist()],
@@ -489,11 +489,10 @@ def _evaluate_conditional(G, z: torch.Tensor) -> dict:
             "frechet": metrics.mnist_frechet(x, real)}
 
 
-def mnist_evaluation_digits(n: int = 2000, *, labels: bool = False
-                            ) -> tuple[torch.Tensor, torch.Tensor]:
+def mnist_evaluation_digits(n: int = 2000, *, labels: bool = False) -> tuple[torch.Tensor, ...]:
     """Two disjoint sets of ``n`` shipped digits in a fixed random order (the file is sorted
     by class): the first is what ``evaluate`` scores generators against, the second gives the
-    real-vs-real floor of a score. ``labels=True``: the first set and its labels instead."""
+    real-vs-real floor of a score. ``labels=True``: (first, its labels, second, its labels)."""
     from .data import mnist
 
     positive_int("n", n)
@@ -501,9 +500,10 @@ def mnist_evaluation_digits(n: int = 2000, *, labels: bool = False
     if 2 * n > len(real):
         raise ValueError(f"n must be at most {len(real) // 2} (the shipped digits), got {n}")
     order = torch.randperm(len(real), generator=torch.Generator().manual_seed(3))
+    first, second = order[:n], order[n:2 * n]
     if labels:
-        return real[order[:n]], real_labels[order[:n]]
-    return real[order[:n]], real[order[n:2 * n]]
+        return real[first], real_labels[first], real[second], real_labels[second]
+    return real[first], real[second]
 
 
 @functools.cache

@@ -203,12 +203,14 @@ def test_orthogonal_recipe_adds_the_penalty_to_the_generator_loss():
 def test_labelled_evaluation_digits_are_the_first_set_with_their_labels():
     from ganlab.data import mnist
 
-    images, labels = reference.mnist_evaluation_digits(300, labels=True)
-    first, _ = reference.mnist_evaluation_digits(300)
-    assert torch.equal(images, first) and labels.shape == (300,)
+    images, labels, other, other_labels = reference.mnist_evaluation_digits(300, labels=True)
+    first, second = reference.mnist_evaluation_digits(300)
+    assert torch.equal(images, first) and torch.equal(other, second)
+    assert labels.shape == other_labels.shape == (300,)
     x, y = mnist("shipped").tensors[:2]
-    index = [int((x == image).flatten(1).all(1).nonzero()[0]) for image in images[:20]]
-    assert torch.equal(y[index], labels[:20])
+    for part, part_labels in ((images, labels), (other, other_labels)):
+        index = [int((x == image).flatten(1).all(1).nonzero()[0]) for image in part[:20]]
+        assert torch.equal(y[index], part_labels[:20])
 
 
 def test_mnist_evaluation_digits_are_two_fixed_disjoint_sets():

@@ -58,6 +58,15 @@ def module(name: str, value) -> nn.Module:
     return value
 
 
+def notebook(name: str, value):
+    """``value`` if it is a notebook node (has ``cells``, as ``nbformat.read`` gives);
+    TypeError naming ``name`` otherwise."""
+    if not hasattr(value, "cells"):
+        raise TypeError(f"{name} must be a notebook (nbformat.read(...)), "
+                        f"got {type(value).__name__}")
+    return value
+
+
 def generator(name: str, value) -> torch.Generator | None:
     """``value`` if it is None or a torch.Generator (not a seed); TypeError otherwise."""
     if value is not None and not isinstance(value, torch.Generator):

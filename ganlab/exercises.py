@@ -513,8 +513,7 @@ def nbgrader_metadata(nb) -> int:
     code cell after it, which calls ``exercises.check``, an autograder test (``grade``,
     locked, grade_id "<grade_id>_check", ``points`` = the checks it makes).
     """
-    if not hasattr(nb, "cells"):
-        raise TypeError(f"nb must be a notebook (nbformat.read(...)), got {type(nb).__name__}")
+    _checks.notebook("nb", nb)
     cells = [c for c in nb.cells if c.cell_type == "code"]
     marked = 0
     for answer, test in zip(cells, cells[1:], strict=False):
@@ -562,8 +561,7 @@ def exercises_only(nb):
 
     import nbformat
 
-    if not hasattr(nb, "cells"):
-        raise TypeError(f"nb must be a notebook (nbformat.read(...)), got {type(nb).__name__}")
+    _checks.notebook("nb", nb)
     imports, keep = [], []
     cells = [c for c in nb.cells if c.cell_type == "code"]
     for cell, after in zip(cells, cells[1:] + [None], strict=True):

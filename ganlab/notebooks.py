@@ -27,8 +27,7 @@ def course_notebooks(folder: str | os.PathLike = "notebooks") -> list[Path]:
 
 def execution_problems(nb) -> list[str]:
     """What is wrong with how ``nb`` (an nbformat node) was stored; empty when it is fine."""
-    if not hasattr(nb, "cells"):
-        raise TypeError(f"nb must be a notebook (nbformat.read(...)), got {type(nb).__name__}")
+    _checks.notebook("nb", nb)
     problems = []
     code = [c for c in nb.cells if c.cell_type == "code"]
     if not code:

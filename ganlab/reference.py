@@ -460,8 +460,9 @@ def evaluate(name: str, G, *, n: int = 2500, n_w1: int = 1000) -> dict:
         x = G(z)
     if r.data == "mnist":
         real, _ = mnist_evaluation_digits()
-        return {"frechet": metrics.mnist_frechet(x[:2000], real),
-                **metrics.mnist_legibility(x[:2000]).as_dict()}
+        net = metrics.mnist_feature_net()   # loaded (and sha256-checked) once for both scores
+        return {"frechet": metrics.mnist_frechet(x[:2000], real, net=net),
+                **metrics.mnist_legibility(x[:2000], net=net).as_dict()}
     from .transport import wasserstein1
 
     out = {}
@@ -481,12 +482,13 @@ def _evaluate_conditional(G, z: torch.Tensor) -> dict:
     with torch.no_grad():
         x = G(z, y)
     real, real_y, _, _ = mnist_evaluation_digits(labels=True)
-    fidelity = metrics.label_fidelity(x, y)
+    net = metrics.mnist_feature_net()       # loaded (and sha256-checked) once for all scores
+    fidelity = metrics.label_fidelity(x, y, net=net)
     return {"label_fidelity": fidelity.accuracy,
             "class_fidelity": [round(v, 4) for v in fidelity.per_class.tolist()],
-            "diversity": float(metrics.intra_class_diversity(x, y).mean()),
-            "class_frechet": float(metrics.per_class_frechet(x, y, real, real_y).mean()),
-            "frechet": metrics.mnist_frechet(x, real)}
+            "diversity": float(metrics.intra_class_diversity(x, y, net=net).mean()),
+            "class_frechet": float(metrics.per_class_frechet(x, y, real, real_y, net=net).mean()),
+            "frechet": metrics.mnist_frechet(x, real, net=net)}
 
 
 def mnist_evaluation_digits(n: int = 2000, *, labels: bool = False) -> tuple[torch.Tensor, ...]:

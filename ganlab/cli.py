@@ -153,6 +153,7 @@ def _positive_int(text: str) -> int:
 
 
 def _add_train(sub) -> None:
+    from .conditional import CRITICS
     from .losses import NAMES
     from .train import PENALTIES
 
@@ -175,7 +176,7 @@ def _add_train(sub) -> None:
     p.add_argument("--z-dim", type=_positive_int, default=None,
                    help="toy 2, mnist 64, conditional 60 (a multiple of 3)")
     p.add_argument("--width", type=_positive_int, default=None, help="toy 128, mnist 32")
-    p.add_argument("--conditional", choices=("concat", "acgan", "projection"), default=None,
+    p.add_argument("--conditional", choices=tuple(CRITICS), default=None,
                    help="a class-conditional GAN on MNIST (notebook 08): a BigGAN-style G(z, y) "
                    "and a spectrally normalised critic that sees the label this way")
     p.add_argument("--log-every", type=_positive_int, default=50)

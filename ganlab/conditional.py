@@ -219,18 +219,23 @@ class BigGANGenerator(nn.Module):
         self.out = nn.Sequential(nn.BatchNorm2d(width), nn.ReLU(),
                                  nn.Conv2d(width, channels, 3, padding=1), nn.Tanh())
 
-    def forward(self, z: Tensor, y: Tensor) -> Tensor:
+    def forward(self, z: Tensor, y: Tensor, return_attention: bool = False):
+        """Images (N, C, 28, 28); with ``return_attention`` (needs ``attention=True``) also the
+        attention block's weights (N, 196, 49): one row per 14x14 query over the pooled keys."""
         _checks.forward_input(f"BigGANGenerator(z_dim={self.z_dim})", z, (self.z_dim,),
                               self.project.weight)
         _check_labels("BigGANGenerator", y, len(z), z.device, "z")
+        if return_attention and self.attention is None:
+            raise ValueError("return_attention=True needs a generator built with attention=True")
         z0, *zs = z.chunk(3, dim=1)
         shared = self.shared(y.long())
         h = self.project(z0).view(len(z), 4 * self.width, 7, 7)
+        beta = None
         for i, (block, z_i) in enumerate(zip(self.blocks, zs, strict=True)):
             h = block(h, torch.cat([shared, z_i], 1))
             if i == 0 and self.attention is not None:
-                h = self.attention(h)
-        return self.out(h)
+                h, beta = self.attention(h, return_attention=True)
+        return (self.out(h), beta) if return_attention else self.out(h)
 
     def weights_for_orthogonal_penalty(self) -> list[nn.Parameter]:
         """G's weight matrices except the shared embedding (BigGAN, sec. 3.1)."""

@@ -290,3 +290,22 @@ def test_players_and_conditional_fit_run_on_every_device(device):
     history = fit(SpyG(), SpyD(), labelled(), loss="hinge", penalty="gp", z_dim=2, steps=2,
                   batch_size=8, device=device, progress=False, conditional=True)
     assert history.steps[-1] == 2
+
+
+def test_generator_returns_its_attention_weights_on_request():
+    # G(z, y, return_attention=True): the same images, and the block's softmax weights, which
+    # equal the block applied by hand to the 14x14 map it receives.
+    torch.manual_seed(0)
+    G = conditional.BigGANGenerator(width=8, attention=True).eval()
+    z, y = torch.randn(3, 60), torch.tensor([1, 5, 9])
+    captured = {}
+    hook = G.attention.register_forward_pre_hook(lambda m, args: captured.update(h=args[0]))
+    with torch.no_grad():
+        plain = G(z, y)
+        images, beta = G(z, y, return_attention=True)
+        _, by_hand = G.attention(captured["h"], return_attention=True)
+    hook.remove()
+    assert torch.equal(images, plain) and beta.shape == (3, 196, 49)
+    assert torch.equal(beta, by_hand) and torch.allclose(beta.sum(-1), torch.ones(3, 196))
+    with pytest.raises(ValueError, match="needs a generator built with attention=True"):
+        conditional.BigGANGenerator(width=8)(z, y, return_attention=True)

@@ -85,7 +85,7 @@ from . import _checks, toy
 from ._checks import positive_int
 from .data import SOURCES, data_dir, load_state_dict
 from .models import MLP, DCCritic, DCGenerator
-from .train import fit
+from .train import exponential_average, fit
 
 __all__ = ["RECIPES", "RUNS_FILE", "SEEDS", "TRICKS", "Recipe", "evaluate", "filename", "load",
            "make_pair", "mnist_evaluation_digits", "obtain", "provenance", "recipe", "runs",
@@ -111,6 +111,8 @@ class Recipe:
     orthogonal: BigGAN's orthogonal regularisation of G, this weight (beta) times
         ``regularizers.orthogonal_penalty(G)`` added to G's loss (0: none).
     attention: a SAGAN self-attention block in the conditional G, at 14x14.
+    ema: when not 0, the decay of an exponential moving average of G's weights
+        (``train.exponential_average``); the average is the run's generator.
     """
 
     name: str
@@ -132,6 +134,7 @@ class Recipe:
     conditional: str | None = None
     orthogonal: float = 0.0
     attention: bool = False
+    ema: float = 0.0
 
     def fingerprint(self, steps: int | None = None) -> str:
         """A short hash of the recipe (and run length): names its checkpoints, so that a
@@ -147,7 +150,8 @@ class Recipe:
                 "depth": self.depth, "z_dim": self.z_dim, "lr_drop_fraction": self.finish,
                 "tricks": list(self.tricks), "spectral_norm": self.sn,
                 **({"conditional": self.conditional, "orthogonal": self.orthogonal,
-                    "attention": self.attention} if self.conditional else {})}
+                    "attention": self.attention} if self.conditional else {}),
+                **({"ema": self.ema} if self.ema else {})}
 
 
 _ADAM_DCGAN = dict(optimizer="adam", betas=(0.5, 0.999))
@@ -249,6 +253,10 @@ RECIPES: dict[str, Recipe] = {
         "mnist_nonsaturating-MBD", "mnist", dict(loss="nonsaturating", n_critic=1), lr=2e-4,
         steps=12000, batch_size=64, width=64, z_dim=64, seeds=(0,), finish=0.25,
         tricks=("MBD",), **_ADAM_DCGAN),
+    "mnist_nonsaturating-MBD-EMA": Recipe(
+        "mnist_nonsaturating-MBD-EMA", "mnist", dict(loss="nonsaturating", n_critic=1),
+        lr=2e-4, steps=20000, batch_size=64, width=64, z_dim=64, seeds=(0,), finish=0.25,
+        tricks=("MBD",), ema=0.999, **_ADAM_DCGAN),
     **_mnist_comparison(),
     **_mnist_tricks(),
     **_conditional_recipes(),
@@ -354,7 +362,8 @@ def _set_lr(optimizers, lr: float) -> None:
 def train(name: str, seed: int = 0, *, steps: int | None = None, device=None,
           checkpoint_dir: str | Path | None = None, mnist_source: str = "shipped",
           progress: bool = False):
-    """Train recipe ``name`` with ``seed``; return (G, D) in eval mode, on the CPU.
+    """Train recipe ``name`` with ``seed``; return (G, D) in eval mode, on the CPU (G is the
+    running average of the generator's weights for recipes with ``ema``).
 
     ``steps`` overrides the recipe's length (tests, quick looks). With ``checkpoint_dir``
     each phase checkpoints there (``<recipe>_s<seed>_<fingerprint>.phase<k>.pt``: a changed
@@ -373,6 +382,7 @@ def train(name: str, seed: int = 0, *, steps: int | None = None, device=None,
     extra = {"betas": r.betas} if r.betas else {}
     optimizers = make(G.parameters(), r.lr, **extra), make(D.parameters(), r.lr, **extra)
     options = _trick_options(r, G, D)
+    average = exponential_average(G, r.ema) if r.ema else None
     finish = int(steps * r.finish)
     data, gen = _data(r, mnist_source), torch.Generator().manual_seed(seed)
     folder = Path(checkpoint_dir) if checkpoint_dir is not None else None
@@ -385,7 +395,10 @@ def train(name: str, seed: int = 0, *, steps: int | None = None, device=None,
                     if folder is not None else None)
             fit(G, D, data, steps=phase_steps, optimizers=optimizers, z_dim=r.z_dim,
                 batch_size=r.batch_size, generator=gen, device=device, progress=progress,
-                log_every=100, checkpoint=ckpt, conditional=bool(r.conditional), **options)
+                log_every=100, checkpoint=ckpt, conditional=bool(r.conditional),
+                average=average, **options)
+    if average is not None:
+        G = average.module
     return G.cpu().eval(), D.cpu().eval()
 
 

@@ -17,7 +17,8 @@ Reliability:
   probe batch (eval mode, no gradients, a separate random generator: training is unchanged
   bit for bit), so that a wrong ``z_dim`` or a network built for other data fails with the
   shapes named instead of deep inside torch.
-* Checkpoints hold G, D, both optimisers, the RNG states and the history;
+* Checkpoints hold G, D, both optimisers, the RNG states, the history and, with
+  ``average``, G's running average;
   they are written atomically (temporary file, then rename) and read with
   ``torch.load(weights_only=True)``. ``resume=True`` continues the same run: on the CPU,
   50 steps + resume + 50 steps equals 100 straight steps bit for bit.
@@ -36,6 +37,7 @@ from typing import Any
 import torch
 from torch import nn
 from torch.nn import functional as F
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
 from . import _checks
@@ -45,7 +47,8 @@ from .losses import _registered as _registered_losses
 from .regularizers import clip_weights_, gradient_penalty, r1_penalty
 from .runtime import available_device
 
-__all__ = ["PENALTIES", "CheckpointError", "History", "NonFiniteLossError", "fit"]
+__all__ = ["PENALTIES", "CheckpointError", "History", "NonFiniteLossError",
+           "exponential_average", "fit"]
 
 Tensor = torch.Tensor
 Penalty = Callable[[nn.Module, Tensor, Tensor], Tensor]
@@ -327,6 +330,33 @@ def _check_args(G, D, steps, n_critic, batch_size, log_every, clip, penalty_weig
     _checks.generator("generator", generator)
 
 
+def exponential_average(G: nn.Module, decay: float = 0.999) -> AveragedModel:
+    """An exponential moving average of ``G``'s weights and buffers, for ``fit(average=...)``:
+    theta_avg <- decay theta_avg + (1 - decay) theta after each generator step, starting
+    from G's weights at the first update (Yazici et al. 2019, "The unusual effectiveness of
+    averaging in GAN training"; BigGAN and Progressive GAN sample from such an average).
+    torch's own ``AveragedModel`` with ``get_ema_multi_avg_fn``; batch-norm statistics are
+    averaged too. Sample from ``.module``.
+    """
+    _checks.module("G", G)
+    _checks.positive_float("decay", decay)
+    if not decay < 1:
+        raise ValueError(f"decay must be in (0, 1), got {decay!r}")
+    return AveragedModel(G, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+
+
+def _check_average(average, G) -> None:
+    if average is None:
+        return
+    if not isinstance(average, AveragedModel):
+        raise TypeError("average must be a torch.optim.swa_utils.AveragedModel of G (e.g. "
+                        f"ganlab.train.exponential_average(G)), got {type(average).__name__}")
+    if average.module is G or ([p.shape for p in average.module.parameters()]
+                               != [p.shape for p in G.parameters()]):
+        raise ValueError("average must hold its own copy of G (exponential_average(G)): "
+                         "its module is G itself or has other parameter shapes")
+
+
 class _NonFiniteWatch:
     """Remembers, on the device, the first step whose loss was not finite (no sync)."""
 
@@ -383,6 +413,7 @@ def fit(
     resume: bool = True,
     progress: bool = True,
     conditional: bool = False,
+    average: AveragedModel | None = None,
 ) -> History:
     """Train generator ``G`` against critic ``D`` for ``steps`` generator steps.
 
@@ -415,8 +446,13 @@ def fit(
         fixed). A critic returning ``(scores, class_logits)`` is an auxiliary classifier
         (AC-GAN, Odena et al. 2017): cross-entropy of the logits against the labels is added
         to D's loss for real and generated samples and to G's loss for generated ones.
+    average: a running average of G's weights (``exponential_average(G, decay)``, or any
+        ``torch.optim.swa_utils.AveragedModel`` of G), updated after every generator step
+        and checkpointed with the run; sample from ``average.module``. Training is
+        unchanged bit for bit: the average is read, never trained.
     """
     _check_args(G, D, steps, n_critic, batch_size, log_every, clip, penalty_weight, lr, generator)
+    _check_average(average, G)
     if (z_dim is None) == (noise is None):
         raise ValueError("give exactly one of z_dim (Gaussian noise size) or noise (a callable)")
     if z_dim is not None:
@@ -428,6 +464,8 @@ def fit(
               else next(G.parameters()).device)
     G.to(device)
     D.to(device)
+    if average is not None:
+        average.to(device)
     if conditional and generator_objective is not None:
         raise ValueError("generator_objective is not supported with conditional=True")
     sample_real = _Sampler(data, device, conditional)
@@ -445,12 +483,12 @@ def fit(
     history, start = History(), 0
     path = Path(checkpoint) if checkpoint is not None else None
     if path is not None and resume and path.exists():
-        start, history = _load(path, G, D, opt_g, opt_d, gen, device)
+        start, history = _load(path, G, D, opt_g, opt_d, gen, device, average)
     checkpoint_every = checkpoint_every or 10 * log_every
     watch = _NonFiniteWatch(device)
     parts = _Parts(G, D, loss, noise, sample_real, gen, device, batch_size, n_critic,
                    opt_g, opt_d, _penalty(penalty), penalty_weight, clip, generator_objective,
-                   d_extra, g_extra, conditional)
+                   d_extra, g_extra, conditional, average)
     wall0 = time.perf_counter() - (history.wall[-1] if history.wall else 0.0)
     bar = tqdm(range(start + 1, steps + 1), initial=start, total=steps, disable=not progress,
                desc=f"{loss.name}", unit="step", leave=True)
@@ -469,7 +507,7 @@ def fit(
                 history.snapshots.append((step, snapshot(G, D)))
         if path is not None and (step % checkpoint_every == 0 or last):
             watch.check()
-            _save_atomic(_state(step, G, D, opt_g, opt_d, gen, history), path)
+            _save_atomic(_state(step, G, D, opt_g, opt_d, gen, history, average), path)
     bar.close()
     return history
 
@@ -496,6 +534,7 @@ class _Parts:
     d_extra: Callable[[], Tensor] | None
     g_extra: Callable[[], Tensor] | None
     conditional: bool = False
+    average: AveragedModel | None = None
 
     def z(self) -> Tensor:
         return self.noise(self.batch_size, self.gen).to(self.device, non_blocking=True)
@@ -552,6 +591,8 @@ class _Parts:
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
+        if self.average is not None:
+            self.average.update_parameters(self.G)
         self.D.requires_grad_(True)
         return g_loss.detach()
 
@@ -576,14 +617,17 @@ def _log(history, step, d_loss, pen, g_loss, wall, metrics, G, D) -> None:
         history.extra.setdefault(name, []).append(value)
 
 
-def _state(step, G, D, opt_g, opt_d, gen, history) -> dict:
-    return {"step": step, "G": G.state_dict(), "D": D.state_dict(),
-            "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
-            "generator": gen.get_state(), "torch_rng": torch.get_rng_state(),
-            "history": history.state_dict()}
+def _state(step, G, D, opt_g, opt_d, gen, history, average=None) -> dict:
+    state = {"step": step, "G": G.state_dict(), "D": D.state_dict(),
+             "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
+             "generator": gen.get_state(), "torch_rng": torch.get_rng_state(),
+             "history": history.state_dict()}
+    if average is not None:
+        state["average"] = average.state_dict()
+    return state
 
 
-def _load(path, G, D, opt_g, opt_d, gen, device) -> tuple[int, History]:
+def _load(path, G, D, opt_g, opt_d, gen, device, average=None) -> tuple[int, History]:
     what_to_do = ("delete it, pass resume=False to start afresh, or give another "
                   "checkpoint path")
     try:
@@ -592,6 +636,8 @@ def _load(path, G, D, opt_g, opt_d, gen, device) -> tuple[int, History]:
         raise CheckpointError(f"checkpoint {path} is not a ganlab checkpoint that can be "
                               f"read ({type(err).__name__}); {what_to_do}") from err
     keys = {"step", "G", "D", "opt_g", "opt_d", "generator", "torch_rng", "history"}
+    if average is not None:
+        keys.add("average")  # a run checkpointed without its average cannot resume with one
     if not isinstance(state, dict) or not keys <= set(state):
         raise CheckpointError(f"checkpoint {path} is not a ganlab checkpoint (it lacks "
                               f"{sorted(keys - set(state)) if isinstance(state, dict) else keys}"
@@ -601,6 +647,8 @@ def _load(path, G, D, opt_g, opt_d, gen, device) -> tuple[int, History]:
         D.load_state_dict(state["D"])
         opt_g.load_state_dict(state["opt_g"])
         opt_d.load_state_dict(state["opt_d"])
+        if average is not None:
+            average.load_state_dict(state["average"])
     except (RuntimeError, ValueError, KeyError) as err:
         reason = str(err).strip().splitlines()[0]
         raise CheckpointError(f"checkpoint {path} was written for other networks or "

@@ -394,7 +394,15 @@ TARGETS: list[Target] = [
             "penalty_weight": bad_positive_floats(zero_ok=True),
             "clip": bad_positive_floats(none_ok=True), "log_every": bad_sizes(),
             "device": {"unknown": st.sampled_from(["gpu0", "cuda:99", "tpu"])},
-            "generator": bad_generators()}),
+            "generator": bad_generators(),
+            "average": {"type": st.one_of(st.integers(), st.text(max_size=3),
+                                          st.just(torch.nn.Linear(2, 2))),
+                        "other network": st.just(None).map(
+                            lambda _: train.exponential_average(_mlp(3, 2)))}}),
+    Target("train.exponential_average", train.exponential_average,
+           lambda: dict(G=_mlp(2, 2), decay=0.99),
+           {"G": bad_modules(), "decay": {**bad_positive_floats(),
+                                          "not below 1": st.floats(1, 10)}}),
     # runtime, data, reference
     Target("runtime.available_device", runtime.available_device, lambda: dict(wanted="cpu"),
            {"wanted": {"unknown": st.sampled_from(["gpu0", "cuda:99", "tpu", ""]),

@@ -3,7 +3,7 @@ import torch
 
 from ganlab import toy
 from ganlab.models import MLP
-from ganlab.train import History, NonFiniteLossError, fit
+from ganlab.train import CheckpointError, History, NonFiniteLossError, exponential_average, fit
 
 
 def ring(n, generator):
@@ -194,3 +194,59 @@ def test_the_probe_changes_neither_batch_norm_nor_spectral_state():
     assert G.training and D.training
     after = list(G.buffers()) + list(D.buffers())
     assert all(torch.equal(a, b) for a, b in zip(buffers, after, strict=True))
+
+
+def test_exponential_average_follows_its_formula_and_leaves_training_unchanged():
+    G1, D1, h1 = run(5, log_every=1)
+    G2, D2 = nets()
+    average = exponential_average(G2, decay=0.5)
+    seen = []
+
+    def record(G, D):  # G's weights after each step (metrics run on every log step)
+        seen.append([p.detach().clone() for p in G.parameters()])
+        return 0.0
+
+    h2 = fit(G2, D2, ring, loss="nonsaturating", steps=5, z_dim=2, progress=False,
+             log_every=1, average=average, metrics={"record": record})
+    for a, b in zip(G1.state_dict().values(), G2.state_dict().values(), strict=True):
+        assert torch.equal(a, b)  # the average is read, never trained
+    assert h1.g_loss == h2.g_loss
+    expected = seen[0]  # first update copies G; then theta_avg <- 0.5 theta_avg + 0.5 theta
+    for weights in seen[1:]:
+        expected = [0.5 * e + 0.5 * w for e, w in zip(expected, weights, strict=True)]
+    for e, p in zip(expected, average.module.parameters(), strict=True):
+        torch.testing.assert_close(p, e)
+    assert int(average.n_averaged) == 5
+
+
+def test_exponential_average_is_checkpointed_and_resumes_bitwise(tmp_path):
+    G1, D1 = nets()
+    a1 = exponential_average(G1, 0.9)
+    fit(G1, D1, ring, loss="nonsaturating", steps=40, z_dim=2, progress=False, average=a1)
+    ckpt = tmp_path / "run.pt"
+    G2, D2 = nets()
+    fit(G2, D2, ring, loss="nonsaturating", steps=20, z_dim=2, progress=False,
+        average=exponential_average(G2, 0.9), checkpoint=ckpt)
+    G3, D3 = nets(seed=5)
+    a3 = exponential_average(G3, 0.9)
+    fit(G3, D3, ring, loss="nonsaturating", steps=40, z_dim=2, progress=False, average=a3,
+        checkpoint=ckpt)
+    for a, b in zip(a1.state_dict().values(), a3.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    G4, D4 = nets()  # a checkpoint written without an average cannot resume with one
+    plain = tmp_path / "plain.pt"
+    fit(G4, D4, ring, loss="nonsaturating", steps=2, z_dim=2, progress=False, checkpoint=plain)
+    with pytest.raises(CheckpointError, match="average"):
+        fit(G4, D4, ring, loss="nonsaturating", steps=4, z_dim=2, progress=False,
+            checkpoint=plain, average=exponential_average(G4))
+
+
+def test_exponential_average_rejects_bad_arguments():
+    G, D = nets()
+    with pytest.raises(ValueError, match="decay"):
+        exponential_average(G, 1.0)
+    with pytest.raises(TypeError, match="average"):
+        fit(G, D, ring, loss="nonsaturating", steps=1, z_dim=2, progress=False, average=G)
+    with pytest.raises(ValueError, match="average"):
+        fit(G, D, ring, loss="nonsaturating", steps=1, z_dim=2, progress=False,
+            average=exponential_average(MLP(2, 2, width=8, depth=2)))

@@ -47,8 +47,8 @@ from .losses import _registered as _registered_losses
 from .regularizers import clip_weights_, gradient_penalty, r1_penalty
 from .runtime import available_device
 
-__all__ = ["PENALTIES", "CheckpointError", "History", "NonFiniteLossError",
-           "exponential_average", "fit"]
+__all__ = ["PENALTIES", "CheckpointError", "History", "NonFiniteLossError", "Stepper",
+           "exponential_average", "fit", "stepper"]
 
 Tensor = torch.Tensor
 Penalty = Callable[[nn.Module, Tensor, Tensor], Tensor]
@@ -315,12 +315,10 @@ def _save_atomic(state: dict, path: Path) -> None:
     os.replace(tmp, path)  # atomic on POSIX and Windows: readers see old or new, never half
 
 
-def _check_args(G, D, steps, n_critic, batch_size, log_every, clip, penalty_weight, lr,
-                generator):
+def _check_args(G, D, n_critic, batch_size, clip, penalty_weight, lr, generator):
     _checks.module("G", G)
     _checks.module("D", D)
-    for name, value in (("steps", steps), ("n_critic", n_critic), ("batch_size", batch_size),
-                        ("log_every", log_every)):
+    for name, value in (("n_critic", n_critic), ("batch_size", batch_size)):
         positive_int(name, value)
     if clip is not None:
         _checks.positive_float("clip", clip)
@@ -451,27 +449,16 @@ def fit(
         and checkpointed with the run; sample from ``average.module``. Training is
         unchanged bit for bit: the average is read, never trained.
     """
-    _check_args(G, D, steps, n_critic, batch_size, log_every, clip, penalty_weight, lr, generator)
-    _check_average(average, G)
-    if (z_dim is None) == (noise is None):
-        raise ValueError("give exactly one of z_dim (Gaussian noise size) or noise (a callable)")
-    if z_dim is not None:
-        positive_int("z_dim", z_dim)
-        noise = _gaussian_noise(z_dim)
-    if not isinstance(loss, GANLoss):
-        loss = get(_checks.one_of("loss", loss, _registered_losses(), "ganlab.losses"))
-    device = (available_device(device) if device is not None
-              else next(G.parameters()).device)
-    G.to(device)
-    D.to(device)
-    if average is not None:
-        average.to(device)
-    if conditional and generator_objective is not None:
-        raise ValueError("generator_objective is not supported with conditional=True")
-    sample_real = _Sampler(data, device, conditional)
-    _check_data_and_players(G, D, sample_real, noise, device, conditional)
-    gen = generator if generator is not None else torch.Generator().manual_seed(0)
-    opt_g, opt_d = optimizers or _optimizers(G, D, optimizer, lr, betas)
+    positive_int("steps", steps)
+    positive_int("log_every", log_every)
+    parts = stepper(G, D, data, loss=loss, n_critic=n_critic, z_dim=z_dim, noise=noise,
+                    batch_size=batch_size, optimizer=optimizer, lr=lr, betas=betas,
+                    optimizers=optimizers, penalty=penalty, penalty_weight=penalty_weight,
+                    clip=clip, generator_objective=generator_objective, d_extra=d_extra,
+                    g_extra=g_extra, device=device, generator=generator,
+                    conditional=conditional, average=average)
+    noise, sample_real, device, gen = parts.noise, parts.sample_real, parts.device, parts.gen
+    opt_g, opt_d, loss = parts.opt_g, parts.opt_d, parts.loss
     if snapshot is None:
         fixed = noise(64, torch.Generator().manual_seed(2**31 - 1))
         fixed_labels = (sample_real.draw_labels(64, torch.Generator().manual_seed(2**31 - 2)),
@@ -486,9 +473,6 @@ def fit(
         start, history = _load(path, G, D, opt_g, opt_d, gen, device, average)
     checkpoint_every = checkpoint_every or 10 * log_every
     watch = _NonFiniteWatch(device)
-    parts = _Parts(G, D, loss, noise, sample_real, gen, device, batch_size, n_critic,
-                   opt_g, opt_d, _penalty(penalty), penalty_weight, clip, generator_objective,
-                   d_extra, g_extra, conditional, average)
     wall0 = time.perf_counter() - (history.wall[-1] if history.wall else 0.0)
     bar = tqdm(range(start + 1, steps + 1), initial=start, total=steps, disable=not progress,
                desc=f"{loss.name}", unit="step", leave=True)
@@ -512,9 +496,75 @@ def fit(
     return history
 
 
+def stepper(
+    G: nn.Module,
+    D: nn.Module,
+    data,
+    *,
+    loss: str | GANLoss,
+    n_critic: int = 1,
+    z_dim: int | None = None,
+    noise: Callable[[int, torch.Generator], Tensor] | None = None,
+    batch_size: int = 64,
+    optimizer: str = "adam",
+    lr: float | tuple[float, float] = 2e-4,
+    betas: tuple[float, float] = (0.5, 0.999),
+    optimizers: tuple[torch.optim.Optimizer, torch.optim.Optimizer] | None = None,
+    penalty: str | Penalty | None = None,
+    penalty_weight: float = 10.0,
+    clip: float | None = None,
+    generator_objective: Callable[[nn.Module, Tensor, Tensor], Tensor] | None = None,
+    d_extra: Callable[[], Tensor] | None = None,
+    g_extra: Callable[[], Tensor] | None = None,
+    device: torch.device | str | None = None,
+    generator: torch.Generator | None = None,
+    conditional: bool = False,
+    average: AveragedModel | None = None,
+) -> Stepper:
+    """The training step that ``fit`` repeats, for callers that drive it themselves (the
+    playground: one critic update, one generator update, or a whole step at a time).
+
+    Takes ``fit``'s arguments other than the loop's own (steps, logging, snapshots,
+    checkpoints) and checks them the same way, runs the same probe of G and D on the data,
+    and returns a ``Stepper``. ``fit`` itself is ``stepper(...)`` and a loop of
+    ``Stepper.step()``: there is one training step in the course.
+    """
+    _check_args(G, D, n_critic, batch_size, clip, penalty_weight, lr, generator)
+    _check_average(average, G)
+    if (z_dim is None) == (noise is None):
+        raise ValueError("give exactly one of z_dim (Gaussian noise size) or noise (a callable)")
+    if z_dim is not None:
+        positive_int("z_dim", z_dim)
+        noise = _gaussian_noise(z_dim)
+    if not isinstance(loss, GANLoss):
+        loss = get(_checks.one_of("loss", loss, _registered_losses(), "ganlab.losses"))
+    device = (available_device(device) if device is not None
+              else next(G.parameters()).device)
+    G.to(device)
+    D.to(device)
+    if average is not None:
+        average.to(device)
+    if conditional and generator_objective is not None:
+        raise ValueError("generator_objective is not supported with conditional=True")
+    sample_real = _Sampler(data, device, conditional)
+    _check_data_and_players(G, D, sample_real, noise, device, conditional)
+    gen = generator if generator is not None else torch.Generator().manual_seed(0)
+    opt_g, opt_d = optimizers or _optimizers(G, D, optimizer, lr, betas)
+    return Stepper(G, D, loss, noise, sample_real, gen, device, batch_size, n_critic,
+                   opt_g, opt_d, _penalty(penalty), penalty_weight, clip, generator_objective,
+                   d_extra, g_extra, conditional, average)
+
+
 @dataclass
-class _Parts:
-    """The pieces of one training step (kept together so ``fit`` stays readable)."""
+class Stepper:
+    """The pieces of one training step, built by ``stepper``.
+
+    ``critic_step()`` is one update of D (loss, penalty, extras, then clipping);
+    ``generator_step()`` one update of G (then its running average); ``step()`` is
+    ``n_critic`` critic steps and one generator step -- what ``fit`` repeats. The fields
+    may be changed between steps (``penalty_weight``, ``clip``, ``n_critic``, the
+    optimisers' learning rates): the next step uses them.
+    """
 
     G: nn.Module
     D: nn.Module

@@ -399,6 +399,13 @@ TARGETS: list[Target] = [
                                           st.just(torch.nn.Linear(2, 2))),
                         "other network": st.just(None).map(
                             lambda _: train.exponential_average(_mlp(3, 2)))}}),
+    Target("train.stepper", train.stepper,
+           lambda: {k: v for k, v in _fit_valid().items() if k not in ("steps", "log_every")},
+           {"G": bad_modules(), "D": bad_modules(), "data": bad_tensors((32, 2)),
+            "loss": bad_names(losses.NAMES), "n_critic": bad_sizes(), "z_dim": bad_sizes(),
+            "batch_size": bad_sizes(), "lr": bad_positive_floats(),
+            "penalty": bad_names(train.PENALTIES, none_ok=True),
+            "clip": bad_positive_floats(none_ok=True), "generator": bad_generators()}),
     Target("train.exponential_average", train.exponential_average,
            lambda: dict(G=_mlp(2, 2), decay=0.99),
            {"G": bad_modules(), "decay": {**bad_positive_floats(),
@@ -493,7 +500,7 @@ NOT_FUZZED = {
 }
 RECORDS = {  # results and records the library builds; learners read them, not build them
     "metrics.ModeCoverage", "metrics.Legibility", "train.History", "reference.Recipe",
-    "losses.GANLoss", "divergences.FDivergence", "metrics.MnistFeatureNet",
+    "losses.GANLoss", "train.Stepper", "divergences.FDivergence", "metrics.MnistFeatureNet",
     "metrics.LabelFidelity",
 }
 NO_ARGUMENTS = {  # nothing to get wrong, or configured by the environment (tested elsewhere)

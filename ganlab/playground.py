@@ -126,7 +126,11 @@ class Settings:
     LIVE = frozenset({"clip", "penalty_weight", "n_critic", "lr_g", "lr_d", "batch_size",
                       "steps_per_frame"})
 
+    def __post_init__(self):
+        self.check()
+
     def check(self) -> Settings:
+        """ValueError naming the field for a value the playground cannot run."""
         _checks.one_of("data", self.data, DATASETS, "the playground's data sets")
         _checks.one_of("loss", self.loss, LOSSES, "ganlab.losses")
         _checks.one_of("constraint", self.constraint, CONSTRAINTS, "the playground")
@@ -161,7 +165,10 @@ class Lab:
     """
 
     def __init__(self, settings: Settings | None = None, points: torch.Tensor | None = None):
-        self.settings = (settings or Settings()).check()
+        if settings is not None and not isinstance(settings, Settings):
+            raise TypeError(f"settings must be a playground.Settings, got "
+                            f"{type(settings).__name__}")
+        self.settings = settings or Settings()
         self.points = None if points is None else read_points(points)
         self.build()
 
@@ -214,7 +221,7 @@ class Lab:
     def apply(self, **changes) -> bool:
         """Change settings: live ones take effect at the next step (returns False); others
         rebuild the experiment (returns True)."""
-        new = replace(self.settings, **changes).check()
+        new = replace(self.settings, **changes)  # checked by Settings
         rebuild = any(getattr(new, k) != getattr(self.settings, k)
                       for k in changes if k not in Settings.LIVE)
         old, self.settings = self.settings, new
@@ -320,6 +327,9 @@ class Canvas:
     """
 
     def __init__(self, lab: Lab, *, dpi: int = 72):
+        if not isinstance(lab, Lab):
+            raise TypeError(f"lab must be a playground.Lab, got {type(lab).__name__}")
+        _checks.positive_int("dpi", dpi)
         self.fig = Figure(figsize=(13.5, 3.4), dpi=dpi)
         FigureCanvasAgg(self.fig)
         self.axes = self.fig.subplots(1, 4, width_ratios=(1.1, 1, 1.2, 1.2))
@@ -532,6 +542,7 @@ class Playground:
 
     def __init__(self, data=None, *, settings: Settings | None = None, measure_every: int = 5):
         w = _widgets()
+        _checks.positive_int("measure_every", measure_every)
         settings = settings or Settings()
         points = None
         if data is not None:
@@ -713,6 +724,7 @@ class Playground:
         try:
             if self.upload.value:
                 item = self.upload.value[0]
+                self.upload.value = ()  # read once: a later paste is not shadowed by it
                 source = read_points(bytes(item["content"]), filename=item["name"])
             else:
                 source = read_points(self.pasted.value)

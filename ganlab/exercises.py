@@ -429,6 +429,56 @@ def _orthogonal_penalty(fn: Callable) -> int:
     return 3
 
 
+# ---------------------------------------------------------------- 09 ------------------------
+def _pull(fn: Callable) -> int:
+    from .losses import get
+    from .models import MLP
+
+    torch.manual_seed(0)
+    D = MLP(2, 1, width=8, depth=2)
+    x = torch.randn(6, 2, generator=torch.Generator().manual_seed(1))
+
+    def want(loss_name, points):
+        p = points.clone().requires_grad_(True)
+        (grad,) = torch.autograd.grad(get(loss_name).generator(D(p)) * len(p), p)
+        return -grad
+
+    got = fn(D, get("wasserstein"), x)
+    _require(isinstance(got, torch.Tensor) and got.shape == (6, 2), "pull on 6 points",
+             "a (6, 2) tensor: one arrow per generated point", getattr(got, "shape", got))
+    _require(_close(got, want("wasserstein", x), 1e-5), "pull with the Wasserstein loss",
+             "-d(N loss_G)/dx = +grad D(x) at each point (the direction that raises the "
+             "score; the mean loss times N gives each point its own gradient)", "other arrows")
+    got = fn(D, get("nonsaturating"), x)
+    _require(_close(got, want("nonsaturating", x), 1e-5), "pull with the non-saturating loss",
+             "each point's own gradient, not the batch mean's (multiply the mean loss by N)",
+             "arrows scaled by 1/N or otherwise off")
+    _require(all(q.grad is None for q in D.parameters()), "pull",
+             "no gradient left in D's parameters (torch.autograd.grad, not backward)",
+             "D's .grad filled")
+    return 4
+
+
+def _modes_covered(fn: Callable) -> int:
+    centres = torch.tensor([[0.0, 0.0], [4.0, 0.0], [0.0, 4.0]])
+    near = centres[[0, 0, 1, 1]] + 0.05
+    got = fn(near, centres, 0.1)
+    _require(isinstance(got, tuple) and len(got) == 2, "modes_covered",
+             "a pair (modes, high-quality fraction)", type(got).__name__)
+    _require(got[0] == 2 and abs(got[1] - 1.0) < 1e-9, "4 samples near modes 0 and 1",
+             "(2, 1.0)", got)
+    far = torch.cat([near, torch.tensor([[2.0, 2.0], [0.0, 0.35]])])
+    got = fn(far, centres, 0.1)
+    _require(got[0] == 2 and abs(got[1] - 4 / 6) < 1e-9,
+             "those 4 and 2 samples more than 3 std from every mode", "(2, 0.667): a far "
+             "sample covers no mode and is not high quality", got)
+    edge = torch.tensor([[0.29, 0.0], [4.31, 0.0]])
+    got = fn(edge, centres, 0.1)
+    _require(got[0] == 1 and abs(got[1] - 0.5) < 1e-9, "samples 2.9 and 3.1 std from a mode",
+             "(1, 0.5): within 3 std counts, beyond does not", got)
+    return 3
+
+
 _CHECKERS: dict[str, Callable[[Callable], int]] = {
     "00.to_unit_range": _to_unit_range,
     "01.optimal_discriminator": _optimal_discriminator,
@@ -451,6 +501,8 @@ _CHECKERS: dict[str, Callable[[Callable], int]] = {
     "08.projection_score": _projection_score,
     "08.attention": _attention,
     "08.orthogonal_penalty": _orthogonal_penalty,
+    "09.pull": _pull,
+    "09.modes_covered": _modes_covered,
 }
 KNOWN = tuple(_CHECKERS)
 
@@ -495,7 +547,7 @@ POINTS = {"00.to_unit_range": 1, "01.optimal_discriminator": 4, "01.jensen_shann
           "03.w1_sorted": 3, "04.clip": 2, "04.wgan_losses": 2, "05.interpolates": 8,
           "05.gradient_penalty": 7, "06.power_step": 5, "06.spectral_bound": 2,
           "07.feature_matching": 4, "07.truncated_noise": 4, "08.projection_score": 3,
-          "08.attention": 4, "08.orthogonal_penalty": 3}
+          "08.attention": 4, "08.orthogonal_penalty": 3, "09.pull": 4, "09.modes_covered": 3}
 
 
 def grade_id(exercise_id: str) -> str:

@@ -112,6 +112,7 @@ class Settings:
     data: str = "8gaussians"
     loss: str = "nonsaturating"
     constraint: str = "none"
+    minibatch_discrimination: bool = False   # Salimans et al. 2016's layer in D (B=8, C=4)
     clip: float = 0.01               # c, for "clip"
     penalty_weight: float = 0.1      # lambda for "gp" / "gp-one-sided", gamma for "r1"
     n_critic: int = 1
@@ -141,6 +142,9 @@ class Settings:
         for name in ("n_critic", "width", "depth", "batch_size", "steps_per_frame"):
             _checks.positive_int(name, getattr(self, name))
         _checks.positive_int("seed", self.seed, zero_ok=True)
+        if not isinstance(self.minibatch_discrimination, bool):
+            raise TypeError("minibatch_discrimination must be True or False, got "
+                            f"{self.minibatch_discrimination!r}")
         return self
 
 
@@ -191,9 +195,11 @@ class Lab:
         if s.data == OWN and self.points is None:
             raise ValueError("data is 'your points' but no points were given (read_points)")
         torch.manual_seed(s.seed)
+        self.rng = torch.Generator().manual_seed(s.seed + 3).get_state()  # see step_d
         self.G = MLP(self.dim, self.dim, width=s.width, depth=s.depth, squeeze=False)
         self.D = MLP(self.dim, 1, width=s.width, depth=s.depth,
-                     sn=s.constraint == "spectral-norm")
+                     sn=s.constraint == "spectral-norm",
+                     minibatch_discrimination=(8, 4) if s.minibatch_discrimination else None)
         gen = torch.Generator().manual_seed(s.seed)
         self.real = self.sample_real(_N_EVAL, torch.Generator().manual_seed(s.seed + 1))
         self.z_eval = torch.randn(_N_EVAL, self.dim, generator=torch.Generator().manual_seed(7))
@@ -260,8 +266,14 @@ class Lab:
         return value
 
     def step_d(self) -> float:
-        """One critic update (the constraint included); its loss."""
-        d_loss, _ = self.stepper.critic_step()
+        """One critic update (the constraint included); its loss.
+
+        The penalties draw from torch's global generator (as in ``fit``); the lab keeps its
+        own state of it, so that a lab's run does not depend on what else ran in between."""
+        with torch.random.fork_rng(devices=[]):
+            torch.set_rng_state(self.rng)
+            d_loss, _ = self.stepper.critic_step()
+            self.rng = torch.get_rng_state()
         self.d_steps += 1
         return self._checked("d_loss", d_loss)
 
@@ -374,8 +386,8 @@ class Canvas:
             self.arrows = self._moving(ax_field.quiver(
                 xy[:, 0], xy[:, 1], np.zeros(len(xy)), np.zeros(len(xy)), angles="xy",
                 scale_units="xy", scale=1.0, width=0.005, color="k", alpha=0.7))
-            ax_field.set(xlim=self.box[:2], ylim=self.box[2:], xlabel="x1", ylabel="x2",
-                         title="critic score; arrows: G's pull")
+            ax_field.set(xlim=self.box[:2], ylim=self.box[2:], xlabel="x1", ylabel="x2")
+            self.field_title = self._moving(ax_field.set_title("critic score"))
             ax_field.legend(loc="lower right", fontsize=7, markerscale=3)
             dense = np.linspace(-2.5, 2.5, 60)
             z_lines = [np.stack([np.full_like(dense, c), dense], 1) for c in
@@ -482,6 +494,7 @@ class Canvas:
                 scores = lab.D(self.grid).reshape(_GRID, _GRID).numpy()
                 self.heat.set_data(scores)
                 self.heat.set_clim(scores.min(), scores.max() + 1e-9)
+                self.field_title.set_text(f"critic, range {np.ptp(scores):.2g}; G's pull")
                 self.fake_dots.set_offsets(fake.numpy())
                 self.arrows.set_offsets(shown.numpy())
                 self.arrows.set_UVC(arrows[:, 0], arrows[:, 1])
@@ -573,6 +586,8 @@ class Playground:
             "depth": w.IntSlider(value=s.depth, min=1, max=5, description="depth"),
             "batch_size": w.Dropdown(options=(32, 64, 128, 256, 512), value=s.batch_size,
                                      description="batch"),
+            "minibatch_discrimination": w.Checkbox(value=s.minibatch_discrimination,
+                                                   description="minibatch discrimination"),
             "seed": w.BoundedIntText(value=s.seed, min=0, max=2**31 - 1, description="seed"),
             "steps_per_frame": w.IntSlider(value=s.steps_per_frame, min=1, max=50,
                                            description="steps/frame"),
@@ -599,7 +614,7 @@ class Playground:
         c = self.controls
         column = lambda *names: w.VBox([c[n] for n in names])  # noqa: E731
         self.widget = w.VBox([
-            w.HBox([column("data", "loss", "constraint", "seed"),
+            w.HBox([column("data", "loss", "constraint", "minibatch_discrimination", "seed"),
                     column("clip", "penalty_weight", "n_critic", "steps_per_frame"),
                     column("lr_g", "lr_d", "width", "depth", "batch_size"),
                     w.VBox([self.pasted, w.HBox([self.upload, self.use_points])])]),

@@ -36,6 +36,19 @@ def _power_step(W, u):
     return u_new @ W @ v, u_new, v
 
 
+def _pull(D, loss, x, per_point=True):
+    x = x.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(loss.generator(D(x)) * (len(x) if per_point else 1), x)
+    return -grad
+
+
+def _modes_covered(samples, centres, std, high_quality_only=True):
+    nearest_dist, nearest = torch.cdist(samples, centres).min(1)
+    hq = nearest_dist <= 3 * std
+    covered = nearest[hq] if high_quality_only else nearest
+    return int(covered.unique().numel()), float(hq.double().mean())
+
+
 RIGHT = {
     "00.to_unit_range": lambda x: (x + 1) / 2,
     "01.optimal_discriminator": lambda p, q: torch.where(p + q > 0, p / (p + q).clamp_min(1e-300),
@@ -64,6 +77,8 @@ RIGHT = {
     "08.attention": lambda t, p, g: (g @ torch.softmax(t.transpose(1, 2) @ p, -1).transpose(1, 2),
                                      torch.softmax(t.transpose(1, 2) @ p, -1)),
     "08.orthogonal_penalty": lambda W: ((W @ W.T) * (1 - torch.eye(len(W)))).pow(2).sum(),
+    "09.pull": _pull,
+    "09.modes_covered": _modes_covered,
 }
 
 WRONG = {
@@ -90,6 +105,8 @@ WRONG = {
     "08.attention": lambda t, p, g: (g @ torch.softmax(t.transpose(1, 2) @ p, 1).transpose(1, 2),
                                      torch.softmax(t.transpose(1, 2) @ p, 1)),
     "08.orthogonal_penalty": lambda W: ((W @ W.T) - torch.eye(len(W))).pow(2).sum(),
+    "09.pull": lambda D, loss, x: _pull(D, loss, x, per_point=False),
+    "09.modes_covered": lambda s, c, std: _modes_covered(s, c, std, high_quality_only=False),
 }
 
 

@@ -9,7 +9,7 @@ LAB_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
 
-.PHONY: venv lab test unit nbval notebooks lint bench clean
+.PHONY: venv lab test unit nbval browser-check notebooks lint bench clean
 
 venv: $(STAMP)
 
@@ -24,13 +24,20 @@ $(STAMP): pyproject.toml
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/ $(ROOT_FLAG) $(LAB_ARGS)
 
-test: unit nbval
+test: unit nbval browser-check
 
 unit: $(STAMP)
 	GANLAB_BUDGET=quick $(BIN)/python -m pytest tests/
 
 nbval: $(STAMP)
 	GANLAB_BUDGET=quick $(BIN)/python -m pytest $(NBVAL) --durations=10 notebooks/
+
+# The playground in a real browser: JupyterLab + Debian's headless Chromium (installed here
+# when missing; nothing is downloaded at run time), Play pressed, screenshots in runs/browser.
+CHROMIUM ?= /usr/bin/chromium
+browser-check: $(STAMP)
+	test -x $(CHROMIUM) || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	GANLAB_BUDGET=quick $(BIN)/python scripts/browser_check.py --out runs/browser --chromium $(CHROMIUM)
 
 notebooks: $(STAMP)
 	$(BIN)/ganlab run-notebooks notebooks

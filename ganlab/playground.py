@@ -586,13 +586,16 @@ class Playground:
             "depth": w.IntSlider(value=s.depth, min=1, max=5, description="depth"),
             "batch_size": w.Dropdown(options=(32, 64, 128, 256, 512), value=s.batch_size,
                                      description="batch"),
-            "minibatch_discrimination": w.Checkbox(value=s.minibatch_discrimination,
-                                                   description="minibatch discrimination"),
+            "minibatch_discrimination": w.Checkbox(
+                value=s.minibatch_discrimination, description="minibatch discrimination",
+                indent=False),
             "seed": w.BoundedIntText(value=s.seed, min=0, max=2**31 - 1, description="seed"),
             "steps_per_frame": w.IntSlider(value=s.steps_per_frame, min=1, max=50,
                                            description="steps/frame"),
         }
         for name, control in self.controls.items():
+            control.layout = w.Layout(width="270px")
+            control.style = {"description_width": "95px"}
             control.observe(lambda change, name=name: self._changed(name, change["new"]),
                             names="value")
         self.buttons = {label: w.Button(description=label, layout=w.Layout(width="90px"))
@@ -603,7 +606,7 @@ class Playground:
         self.buttons["Step G"].on_click(lambda _: self._single(self.lab.step_g))
         self.buttons["Reset"].on_click(lambda _: self.reset())
         self.pasted = w.Textarea(placeholder="paste x, y pairs, one per line",
-                                 layout=w.Layout(width="260px", height="60px"))
+                                 layout=w.Layout(width="250px", height="80px"))
         self.upload = w.FileUpload(accept=".csv,.npy,.txt", multiple=False,
                                    description="load .csv/.npy")
         self.use_points = w.Button(description="use these points")
@@ -617,7 +620,8 @@ class Playground:
             w.HBox([column("data", "loss", "constraint", "minibatch_discrimination", "seed"),
                     column("clip", "penalty_weight", "n_critic", "steps_per_frame"),
                     column("lr_g", "lr_d", "width", "depth", "batch_size"),
-                    w.VBox([self.pasted, w.HBox([self.upload, self.use_points])])]),
+                    w.VBox([self.pasted, self.upload, self.use_points])],
+                   layout=w.Layout(flex_flow="row wrap")),
             w.HBox(list(self.buttons.values())), self.message, self.image, self.status])
         self.redraw()
 

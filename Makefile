@@ -9,7 +9,7 @@ LAB_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
 
-.PHONY: venv lab test unit nbval browser-check notebooks lint bench clean
+.PHONY: venv lab test test-full unit nbval browser-check notebooks lint bench clean
 
 venv: $(STAMP)
 
@@ -27,7 +27,11 @@ lab: $(STAMP)
 test: unit nbval browser-check
 
 unit: $(STAMP)
-	GANLAB_BUDGET=quick $(BIN)/python -m pytest tests/
+	GANLAB_BUDGET=quick $(BIN)/python -m pytest -m "not full_budget" tests/
+
+# The notebooks' GANLAB_BUDGET=full code paths at tiny scale (tests/test_full_budget.py, ~8 min).
+test-full: $(STAMP)
+	$(BIN)/python -m pytest -m full_budget --durations=10 tests/test_full_budget.py
 
 nbval: $(STAMP)
 	GANLAB_BUDGET=quick $(BIN)/python -m pytest $(NBVAL) --durations=10 notebooks/

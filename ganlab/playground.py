@@ -194,12 +194,13 @@ class Lab:
         s = self.settings
         if s.data == OWN and self.points is None:
             raise ValueError("data is 'your points' but no points were given (read_points)")
-        torch.manual_seed(s.seed)
+        with torch.random.fork_rng(devices=[]):  # the seed decides; the caller's RNG is left
+            torch.manual_seed(s.seed)
+            self.G = MLP(self.dim, self.dim, width=s.width, depth=s.depth, squeeze=False)
+            self.D = MLP(self.dim, 1, width=s.width, depth=s.depth,
+                         sn=s.constraint == "spectral-norm",
+                         minibatch_discrimination=(8, 4) if s.minibatch_discrimination else None)
         self.rng = torch.Generator().manual_seed(s.seed + 3).get_state()  # see step_d
-        self.G = MLP(self.dim, self.dim, width=s.width, depth=s.depth, squeeze=False)
-        self.D = MLP(self.dim, 1, width=s.width, depth=s.depth,
-                     sn=s.constraint == "spectral-norm",
-                     minibatch_discrimination=(8, 4) if s.minibatch_discrimination else None)
         gen = torch.Generator().manual_seed(s.seed)
         self.real = self.sample_real(_N_EVAL, torch.Generator().manual_seed(s.seed + 1))
         self.z_eval = torch.randn(_N_EVAL, self.dim, generator=torch.Generator().manual_seed(7))

@@ -226,3 +226,12 @@ def test_canvas_updates_in_place():
     assert not np.array_equal(canvas.heat.get_array(), heat0)
     assert canvas.full_redraws <= 8     # the background is redrawn only when the axes grow
     assert canvas.max_pull > 0
+
+
+def test_a_lab_leaves_the_callers_random_state_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    lab = Lab(Settings(constraint="gp", **SMALL))
+    lab.step(2)
+    assert torch.equal(torch.rand(3), expected)

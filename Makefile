@@ -38,9 +38,11 @@ nbval: $(STAMP)
 
 # The playground in a real browser: JupyterLab + Debian's headless Chromium (installed here
 # when missing; nothing is downloaded at run time), Play pressed, screenshots in runs/browser.
-CHROMIUM ?= /usr/bin/chromium
+# (A Chrome already on the machine, as on GitHub's runners, is used instead.)
+CHROMIUM ?= $(firstword $(wildcard /usr/bin/chromium /usr/bin/google-chrome) /usr/bin/chromium)
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 browser-check: $(STAMP)
-	test -x $(CHROMIUM) || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	test -x $(CHROMIUM) || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null)
 	GANLAB_BUDGET=quick $(BIN)/python scripts/browser_check.py --out runs/browser --chromium $(CHROMIUM)
 
 notebooks: $(STAMP)

@@ -263,3 +263,16 @@ def test_reship_rewrites_files_as_shipped_state_says(tmp_path, monkeypatch, caps
     assert after["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert after["metrics"] == before["metrics"] and after["wall_seconds"] == before["wall_seconds"]
     assert reference.load(name, 0) is not None   # the MANIFEST line was updated too
+
+
+def test_a_recipe_with_ema_returns_and_checkpoints_the_average(tmp_path):
+    G, _ = reference.train("mnist_nonsaturating-MBD-EMA", 0, steps=4, checkpoint_dir=tmp_path)
+    (last,) = tmp_path.glob("*.phase1.pt")
+    state = torch.load(last, weights_only=True)
+    average = {k[len("module."):]: v for k, v in state["average"].items()
+               if k.startswith("module.")}
+    assert int(state["average"]["n_averaged"]) == 4   # one update per generator step
+    for name, value in G.state_dict().items():
+        assert torch.equal(value, average[name])      # what train returns is the average ...
+    assert any(not torch.equal(state["G"][k], average[k]) for k in average
+               if average[k].is_floating_point())     # ... not the last weights

@@ -439,14 +439,14 @@ class Canvas:
         ax_metric.set(xlabel="generator step", ylabel="W1 (POT)", ylim=(0, None),
                       title="W1 to the data" + (", modes" if lab.modes else ""))
         ax_metric.legend(loc="upper right", fontsize=7)
-        self.curves = [self.d_curve, self.g_loss_curve, self.w1_curve]
+        curves = [self.d_curve, self.g_loss_curve, self.w1_curve]
         if lab.modes is not None:
             self.mode_axis = ax_metric.twinx()
             self.twins.append(self.mode_axis)
             (self.mode_curve,) = self.mode_axis.plot([], [], "C4s-", lw=1, ms=3)
             self.mode_axis.set(ylim=(-0.5, len(lab.modes[0]) + 0.5), ylabel="modes covered")
-            self.curves.append(self.mode_curve)
-        for curve in self.curves:
+            curves.append(self.mode_curve)
+        for curve in curves:
             self._moving(curve)
         for ax in (ax_loss, ax_metric):
             ax.set_xlim(0, 100)

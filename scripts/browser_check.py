@@ -38,8 +38,7 @@ def _free_port() -> int:
 def _start_lab(folder: Path, port: int, token: str) -> subprocess.Popen:
     command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
                "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
-               f"--ServerApp.root_dir={folder}", "--LabApp.news_url=",
-               "--LabServerApp.extra_labextensions_path=[]", "--ServerApp.disable_check_xsrf=True"]
+               f"--ServerApp.root_dir={folder}", "--LabApp.news_url="]
     if os.geteuid() == 0:
         command.append("--allow-root")
     log = open(folder / "jupyterlab.log", "w")  # noqa: SIM115 (lives as long as the server)

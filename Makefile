@@ -8,6 +8,10 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root (containers, Colab-like boxes) unless told.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
+# Tests run on every core (pytest-xdist), one torch thread per worker: small-batch torch uses
+# a second thread poorly, and the stored outputs do not depend on the thread count (checked:
+# nbval passes with 1 and with 2 threads). `loadscope` keeps a notebook's cells on one kernel.
+PARALLEL := -n auto --dist loadscope
 
 .PHONY: venv lab test test-full unit nbval browser-check notebooks lint bench clean
 
@@ -27,14 +31,14 @@ lab: $(STAMP)
 test: unit nbval browser-check
 
 unit: $(STAMP)
-	GANLAB_BUDGET=quick $(BIN)/python -m pytest -m "not full_budget" tests/
+	OMP_NUM_THREADS=1 GANLAB_BUDGET=quick $(BIN)/python -m pytest $(PARALLEL) -m "not full_budget" tests/
 
 # The notebooks' GANLAB_BUDGET=full code paths at tiny scale (tests/test_full_budget.py, ~8 min).
 test-full: $(STAMP)
-	$(BIN)/python -m pytest -m full_budget --durations=10 tests/test_full_budget.py
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest $(PARALLEL) -m full_budget --durations=10 tests/test_full_budget.py
 
 nbval: $(STAMP)
-	GANLAB_BUDGET=quick $(BIN)/python -m pytest $(NBVAL) --durations=10 notebooks/
+	OMP_NUM_THREADS=1 GANLAB_BUDGET=quick $(BIN)/python -m pytest $(PARALLEL) $(NBVAL) --durations=10 notebooks/
 
 # The playground in a real browser: JupyterLab + Debian's headless Chromium (installed here
 # when missing; nothing is downloaded at run time), Play pressed, screenshots in runs/browser.

@@ -194,6 +194,9 @@ class BigGANGenerator(nn.Module):
     then BN, ReLU, a 3x3 conv to the image channels and tanh. ``attention`` adds a SAGAN
     self-attention block at 14x14 (``ganlab.attention``). No spectral norm on the shared
     embedding (BigGAN's choice).
+
+    ``n_classes=1`` makes it an unconditional G(z): y may then be left out, and the batch-norm
+    gains and biases come from the noise chunks alone (plus the one learned class vector).
     """
 
     def __init__(self, n_classes: int = 10, z_dim: int = 60, *, width: int = 32,
@@ -219,11 +222,17 @@ class BigGANGenerator(nn.Module):
         self.out = nn.Sequential(nn.BatchNorm2d(width), nn.ReLU(),
                                  nn.Conv2d(width, channels, 3, padding=1), nn.Tanh())
 
-    def forward(self, z: Tensor, y: Tensor, return_attention: bool = False):
+    def forward(self, z: Tensor, y: Tensor | None = None, return_attention: bool = False):
         """Images (N, C, 28, 28); with ``return_attention`` (needs ``attention=True``) also the
-        attention block's weights (N, 196, 49): one row per 14x14 query over the pooled keys."""
+        attention block's weights (N, 196, 49): one row per 14x14 query over the pooled keys.
+        ``y`` is required unless the generator has one class."""
         _checks.forward_input(f"BigGANGenerator(z_dim={self.z_dim})", z, (self.z_dim,),
                               self.project.weight)
+        if y is None:
+            if self.n_classes != 1:
+                raise ValueError(f"BigGANGenerator with {self.n_classes} classes needs labels y; "
+                                 "only a one-class generator (n_classes=1) runs without them")
+            y = torch.zeros(len(z), dtype=torch.long, device=z.device)
         _check_labels("BigGANGenerator", y, len(z), z.device, "z")
         if return_attention and self.attention is None:
             raise ValueError("return_attention=True needs a generator built with attention=True")

@@ -45,8 +45,15 @@ on the shipped 5,000 digits, batch 64, lr / 10 for the second half.
 * ``mnist_nonsaturating-MBD-EMA`` -- width 64, Adam 2e-4, betas (0.5, 0.999) (Radford et al.
   2016), minibatch discrimination in the critic (B = 32, C = 4), 20,000 steps with the rate
   dropped for the last quarter, and the exponential moving average of G's weights (decay
-  0.999; Yazici et al. 2019) as the shipped generator: the course's most legible
-  unconditional MNIST generator (``metrics.mnist_legibility``; notebook 05), one seed.
+  0.999; Yazici et al. 2019) as the shipped generator (``metrics.mnist_legibility``;
+  notebook 05), one seed.
+* ``mnist_sngan-biggan-EMA`` -- the ``sngan`` objective and SN DCGAN critic (hinge, 1 critic
+  step, Adam 2e-4, betas (0.5, 0.999)) against notebook 08's ``BigGANGenerator`` with one
+  class (``generator="biggan"``; width 32, z in R^60), 24,000 steps with the rate dropped for
+  the second half, EMA 0.999: the course's most legible unconditional MNIST generator
+  (notebook 05), one seed. Its first 12,000 steps were shared with a 16,000-step run of the
+  same recipe that dropped the rate for the last quarter (its checkpoint reused: the same seed
+  and settings give the same phase bit for bit; ``runs.json`` notes it).
 * ``mnist_<method>-5k`` (notebook 06's comparison, 3 seeds, width 32) -- every method gets
   the same 5,000 critic updates: ``wgan-clip`` (RMSProp 5e-4, c = 0.01, 5 critic steps,
   1,000 generator steps), ``wgan-gp`` (Adam 5e-4, betas (0, 0.9), lambda = 10, 5 critic
@@ -114,6 +121,9 @@ class Recipe:
     attention: a SAGAN self-attention block in the conditional G, at 14x14.
     ema: when not 0, the decay of an exponential moving average of G's weights
         (``train.exponential_average``); the average is the run's generator.
+    generator: an unconditional MNIST G -- "dcgan" (``DCGenerator``) or "biggan" (the
+        ``BigGANGenerator`` of notebook 08 with one class: hierarchical z into conditional
+        batch norm and a last 3x3 convolution at full resolution).
     """
 
     name: str
@@ -136,6 +146,10 @@ class Recipe:
     orthogonal: float = 0.0
     attention: bool = False
     ema: float = 0.0
+    generator: str = "dcgan"
+
+    def __post_init__(self):
+        _checks.one_of("generator", self.generator, ("dcgan", "biggan"), "Recipe.generator")
 
     def fingerprint(self, steps: int | None = None) -> str:
         """A short hash of the recipe (and run length): names its checkpoints, so that a
@@ -152,7 +166,8 @@ class Recipe:
                 "tricks": list(self.tricks), "spectral_norm": self.sn,
                 **({"conditional": self.conditional, "orthogonal": self.orthogonal,
                     "attention": self.attention} if self.conditional else {}),
-                **({"ema": self.ema} if self.ema else {})}
+                **({"ema": self.ema} if self.ema else {}),
+                **({"generator": self.generator} if self.generator != "dcgan" else {})}
 
 
 _ADAM_DCGAN = dict(optimizer="adam", betas=(0.5, 0.999))
@@ -254,6 +269,10 @@ RECIPES: dict[str, Recipe] = {
         "mnist_nonsaturating-MBD-EMA", "mnist", dict(loss="nonsaturating", n_critic=1),
         lr=2e-4, steps=20000, batch_size=64, width=64, z_dim=64, seeds=(0,), finish=0.25,
         tricks=("MBD",), ema=0.999, **_ADAM_DCGAN),
+    "mnist_sngan-biggan-EMA": Recipe(
+        "mnist_sngan-biggan-EMA", "mnist", dict(loss="hinge", n_critic=1), lr=2e-4,
+        steps=24000, batch_size=64, width=32, z_dim=60, seeds=(0,), finish=0.5, sn=True,
+        ema=0.999, generator="biggan", **_ADAM_DCGAN),
     **_mnist_comparison(),
     **_mnist_tricks(),
     **_conditional_recipes(),
@@ -297,6 +316,11 @@ def make_pair(name: str, seed: int = 0):
         return (conditional.BigGANGenerator(z_dim=r.z_dim, width=r.width,
                                             attention=r.attention),
                 critic(width=r.width, sn=r.sn))
+    if r.data == "mnist" and r.generator == "biggan":
+        from .conditional import BigGANGenerator
+
+        return (BigGANGenerator(1, r.z_dim, width=r.width),
+                DCCritic(width=r.width, sn=r.sn))
     if r.data == "mnist":
         mbd = (32, 4) if "MBD" in r.tricks else None  # notebook 07's live MNIST runs
         return DCGenerator(r.z_dim, width=r.width), DCCritic(width=r.width, sn=r.sn,

@@ -215,6 +215,16 @@ def test_biggan_generator_uses_hierarchical_z_and_a_shared_embedding():
         conditional.BigGANGenerator(z_dim=64)
 
 
+def test_a_one_class_biggan_generator_is_an_unconditional_g():
+    torch.manual_seed(0)
+    G = conditional.BigGANGenerator(1, width=8).eval()
+    z = torch.randn(4, 60)
+    assert torch.equal(G(z), G(z, torch.zeros(4, dtype=torch.long)))   # y = 0 for every sample
+    assert G(z).shape == (4, 1, 28, 28)
+    with pytest.raises(ValueError, match="10 classes needs labels y"):
+        conditional.BigGANGenerator(width=8)(z)
+
+
 def test_orthogonal_penalty_skips_the_shared_embedding_and_has_the_closed_form_gradient():
     torch.manual_seed(0)
     G = conditional.BigGANGenerator(width=8)

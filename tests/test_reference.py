@@ -1,5 +1,6 @@
 """Reference runs: recipes, the training pipeline, shipped files and their provenance."""
 
+import dataclasses
 import hashlib
 import importlib.util
 import json
@@ -179,6 +180,21 @@ def test_mnist_recipes_train_on_the_shipped_digits():
     for name in ("mnist_wgan-gp-5k", "mnist_sngan-5k"):
         G, D = reference.train(name, 0, steps=2)
         assert G(torch.randn(3, 64)).shape == (3, 1, 28, 28) and D.training is False
+
+
+def test_the_biggan_recipe_trains_an_unconditional_biggan_g_against_a_dcgan_critic():
+    from ganlab import conditional
+    from ganlab.models import DCCritic
+
+    G, D = reference.train("mnist_sngan-biggan-EMA", 0, steps=2)
+    assert isinstance(G, conditional.BigGANGenerator) and G.n_classes == 1
+    assert isinstance(D, DCCritic) and G(torch.randn(3, 60)).shape == (3, 1, 28, 28)
+    assert reference.recipe("mnist_sngan-biggan-EMA").describe()["generator"] == "biggan"
+    assert "generator" not in reference.recipe("mnist_sngan-5k").describe()  # DCGAN: unchanged
+    assert set(reference.evaluate("mnist_sngan-biggan-EMA", G)) == {
+        "frechet", "confident", "smallest_class_share", "class_shares"}
+    with pytest.raises(ValueError, match="generator must be one of dcgan, biggan"):
+        dataclasses.replace(reference.recipe("mnist_sngan-5k"), generator="resnet")
 
 
 def test_conditional_recipes_train_conditional_players_and_score_them():

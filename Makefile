@@ -8,7 +8,7 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root (containers, Colab-like boxes) unless told.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
-# Tests run on every core (pytest-xdist), one torch thread per worker: small-batch torch uses
+# Unit tests and nbval run on every core (pytest-xdist), one torch thread per worker: small-batch torch uses
 # a second thread poorly, and the stored outputs do not depend on the thread count (checked:
 # nbval passes with 1 and with 2 threads). `loadscope` keeps a notebook's cells on one kernel.
 PARALLEL := -n auto --dist loadscope
@@ -35,7 +35,7 @@ unit: $(STAMP)
 
 # The notebooks' GANLAB_BUDGET=full code paths at tiny scale (tests/test_full_budget.py, ~8 min).
 test-full: $(STAMP)
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest $(PARALLEL) -m full_budget --durations=10 tests/test_full_budget.py
+	$(BIN)/python -m pytest -m full_budget --durations=10 tests/test_full_budget.py
 
 nbval: $(STAMP)
 	OMP_NUM_THREADS=1 GANLAB_BUDGET=quick $(BIN)/python -m pytest $(PARALLEL) $(NBVAL) --durations=10 notebooks/

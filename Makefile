@@ -8,9 +8,10 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root (containers, Colab-like boxes) unless told.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
-# Unit tests and nbval run on every core (pytest-xdist), one torch thread per worker: small-batch torch uses
-# a second thread poorly, and the stored outputs do not depend on the thread count (checked:
-# nbval passes with 1 and with 2 threads). `loadscope` keeps a notebook's cells on one kernel.
+# Unit tests and nbval run on every core (pytest-xdist), one torch thread per worker:
+# small-batch torch uses a second thread poorly, and the stored outputs do not depend on the
+# thread count (checked: nbval passes with 1 and with 2 threads). `loadscope` keeps a
+# notebook's cells on one kernel.
 PARALLEL := -n auto --dist loadscope
 
 .PHONY: venv lab test test-full unit nbval browser-check notebooks lint bench clean

@@ -69,8 +69,6 @@ def test_resume_from_checkpoints_equals_a_straight_run(tmp_path, one_thread):
         assert _digest(a) == _digest(b)
         assert not b.training
     # a changed recipe must not resume from these checkpoints
-    import dataclasses
-
     other = dataclasses.replace(reference.recipe("25gaussians_wgan-clip"), lr=1e-4)
     assert other.fingerprint(40) != reference.recipe("25gaussians_wgan-clip").fingerprint(40)
 
@@ -161,8 +159,6 @@ def test_script_skips_recorded_runs_and_updates_the_manifest(tmp_path, capsys):
 
 def test_obtain_loads_under_quick_and_retrains_under_full(monkeypatch):
     # The notebooks' one call: under `full` it must run the recipe end to end (tiny here).
-    import dataclasses
-
     monkeypatch.setenv("GANLAB_BUDGET", "quick")
     G, D = reference.obtain("25gaussians_wgan-gp", 1, critic=True)
     shipped = reference.load("25gaussians_wgan-gp", 1)

@@ -150,6 +150,10 @@ class Recipe:
 
     def __post_init__(self):
         _checks.one_of("generator", self.generator, ("dcgan", "biggan"), "Recipe.generator")
+        if self.generator != "dcgan" and (self.data != "mnist" or self.conditional):
+            raise ValueError(f"generator={self.generator!r} is an unconditional MNIST generator; "
+                             f"recipe {self.name} has data={self.data!r}, "
+                             f"conditional={self.conditional!r}")
 
     def fingerprint(self, steps: int | None = None) -> str:
         """A short hash of the recipe (and run length): names its checkpoints, so that a

@@ -191,6 +191,8 @@ def test_the_biggan_recipe_trains_an_unconditional_biggan_g_against_a_dcgan_crit
         "frechet", "confident", "smallest_class_share", "class_shares"}
     with pytest.raises(ValueError, match="generator must be one of dcgan, biggan"):
         dataclasses.replace(reference.recipe("mnist_sngan-5k"), generator="resnet")
+    with pytest.raises(ValueError, match="unconditional MNIST generator; recipe 25gaussians_sngan"):
+        dataclasses.replace(reference.recipe("25gaussians_sngan"), generator="biggan")
 
 
 def test_conditional_recipes_train_conditional_players_and_score_them():

@@ -16,7 +16,8 @@ from pathlib import Path
 from . import _checks
 from .colab import SETUP_CELL
 
-__all__ = ["course_notebooks", "execute", "execution_problems", "run_all", "run_notebook"]
+__all__ = ["course_notebooks", "execute", "execution_problems", "full_budget_prelude", "run_all",
+           "run_notebook"]
 
 
 def course_notebooks(folder: str | os.PathLike = "notebooks") -> list[Path]:
@@ -46,6 +47,43 @@ def execution_problems(nb) -> list[str]:
             if out.get("output_type") == "error":
                 problems.append(f"code cell {i} stored an error: {out.get('ename')}")
     return problems
+
+
+def full_budget_prelude(cut: int) -> str:
+    """Code for a cell put before a notebook's setup cell so that, run under
+    ``GANLAB_BUDGET=full``, the notebook takes every full branch at ``1/cut`` of its length.
+
+    ``pick``'s full values of 1,000 or more (the step counts) are divided by ``cut`` (at least
+    10); widths, rates and data stay full. The notebook's asserts are removed: its claims are
+    about the real training lengths. Used by ``tests/test_full_budget.py`` (every full path
+    runs) and ``scripts/estimate_full_budget.py`` (what the full budget costs).
+    """
+    _checks.positive_int("cut", cut)
+    return f'''
+import ast
+import ganlab
+import ganlab.runtime
+
+_pick = ganlab.runtime.pick
+
+
+def _cut_pick(*, quick, full):  # the full branch, with step counts (>= 1,000) cut {cut}-fold
+    value = _pick(quick=quick, full=full)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1000:
+        return max(value // {cut}, 10)
+    return value
+
+
+ganlab.pick = ganlab.runtime.pick = _cut_pick
+
+
+class _WithoutAsserts(ast.NodeTransformer):  # the claims hold at full length, not here
+    def visit_Assert(self, node):
+        return ast.Pass()
+
+
+get_ipython().ast_transformers.append(_WithoutAsserts())
+'''
 
 
 def execute(nb, folder: Path, *, timeout: int = 600, allow_errors: bool = False) -> None:

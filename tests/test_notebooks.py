@@ -10,8 +10,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from ganlab import reference
 from ganlab.colab import SETUP_CELL
-from ganlab.notebooks import course_notebooks, execution_problems
+from ganlab.notebooks import course_notebooks, execution_problems, full_budget_prelude
 
 NOTEBOOKS = course_notebooks(Path(__file__).resolve().parents[1] / "notebooks")
 
@@ -80,3 +81,84 @@ def test_execution_problems_finds_stored_errors():
 def test_course_notebooks_rejects_missing_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="folder: no such folder: .*nope"):
         course_notebooks(tmp_path / "nope")
+
+
+def test_full_budget_prelude_cuts_full_step_counts_and_removes_asserts(monkeypatch):
+    import ast
+
+    import ganlab
+    import ganlab.runtime
+
+    monkeypatch.setattr(ganlab, "pick", ganlab.runtime.pick)            # restored afterwards
+    monkeypatch.setattr(ganlab.runtime, "pick", ganlab.runtime.pick)
+    monkeypatch.setenv("GANLAB_BUDGET", "full")
+    transformers = []
+    shell = type("Shell", (), {"ast_transformers": transformers})()
+    exec(full_budget_prelude(25), {"get_ipython": lambda: shell})
+    assert ganlab.pick(quick=300, full=5000) == 200                       # a step count, cut
+    assert ganlab.runtime.pick(quick=300, full=100) == 100                # small: kept
+    assert ganlab.pick(quick=16, full=64) == 64 and ganlab.pick(quick=1e-3, full=2e-3) == 2e-3
+    assert ganlab.pick(quick=3, full=1200) == 48 and ganlab.pick(quick=1, full=True) is True
+    assert full_budget_prelude(1000).count("max(value // 1000, 10)") == 1
+    (strip,) = transformers
+    tree = strip.visit(ast.parse("assert False\nx = 1"))
+    exec(compile(ast.fix_missing_locations(tree), "<cell>", "exec"), {})  # no AssertionError
+
+
+@pytest.mark.parametrize("cut", [0, -3, 2.5, "25", True])
+def test_full_budget_prelude_rejects_a_bad_cut(cut):
+    with pytest.raises((TypeError, ValueError), match="cut"):
+        full_budget_prelude(cut)
+
+
+def _estimator():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "estimate_full_budget.py"
+    spec = importlib.util.spec_from_file_location("estimate_full_budget", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_estimator_help_and_bad_arguments(capsys, tmp_path):
+    script = _estimator()
+    with pytest.raises(SystemExit) as exit_:
+        script.main(["--help"])
+    assert exit_.value.code == 0 and "T(c) = a + b / c" in capsys.readouterr().out
+    for flags, message in (([str(tmp_path / "missing.ipynb")], "does not exist"),
+                           (["--cuts", "25", "25", __file__], "two different positive"),
+                           (["--cuts", "0", "25", __file__], "two different positive")):
+        with pytest.raises(SystemExit) as exit_:
+            script.main(flags)
+        assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_estimator_extrapolates_a_plus_b_over_c_and_adds_the_recorded_retraining(monkeypatch):
+    script = _estimator()
+    refs = [("8gaussians_wgan-gp", 0), ("8gaussians_wgan-gp", 1)]
+    monkeypatch.setattr(script, "timed_run", lambda path, cut: (40 + 6000 / cut, refs))
+    e = script.estimate(Path("x.ipynb"), (50, 25))
+    assert e["fixed_s"] == pytest.approx(40) and e["live_s"] == pytest.approx(6040)
+    runs = reference.runs()["8gaussians_wgan-gp"]
+    assert e["references"] == 2
+    assert e["retrain_s"] == pytest.approx(runs["0"]["wall_seconds"] + runs["1"]["wall_seconds"])
+
+
+def test_estimator_runs_a_notebook_cut_under_full_with_shipped_references(tmp_path, monkeypatch):
+    script = _estimator()
+    monkeypatch.setenv("GANLAB_BUDGET", "full")
+    monkeypatch.setenv("GANLAB_DEVICE", "cpu")
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# 99 — a test"),
+        nbformat.v4.new_code_cell(
+            "import ganlab\nfrom ganlab import reference\n"
+            "if ganlab.pick(quick=1, full=5000) != 100:\n    raise RuntimeError('not cut')\n"
+            "G = reference.obtain('8gaussians_wgan-gp', 1)\n"
+            "G2 = reference.obtain('8gaussians_wgan-gp', 1)\n"
+            "assert False, 'asserts are off'"),
+    ])
+    path = tmp_path / "99_test.ipynb"
+    nbformat.write(nb, path)
+    seconds, refs = script.timed_run(path, 50)
+    assert seconds > 0 and refs == [("8gaussians_wgan-gp", 1)]

@@ -520,6 +520,8 @@ TARGETS: list[Target] = [
            {"nb": {"type": st.one_of(st.none(), st.integers(), st.text(max_size=3))}}),
     Target("notebooks.run_notebook", notebooks.run_notebook,
            lambda: dict(path=Path("notebooks/00_start_here.ipynb")), {"path": bad_paths()}),
+    Target("notebooks.full_budget_prelude", notebooks.full_budget_prelude,
+           lambda: dict(cut=25), {"cut": bad_sizes()}),
 ]
 
 # Public names that are not fuzzed, and why.

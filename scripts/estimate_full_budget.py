@@ -13,6 +13,13 @@ measured wall time of each shipped run the notebook loads (trained one core per 
     python scripts/estimate_full_budget.py notebooks/05_wgan_gp.ipynb
     python scripts/estimate_full_budget.py --cuts 50 25 notebooks/0[5-8]_*.ipynb
 
+With ``--full-length DIR`` it measures instead of estimating: each notebook runs once under
+``full`` at full length with its asserts kept (the references still loaded, their recorded
+training time added), the executed notebook is written to DIR, and every cell that raised
+(a claim that does not hold at full length, or a crash) is listed.
+
+    python scripts/estimate_full_budget.py --full-length runs/full notebooks/07_*.ipynb
+
 It prints one markdown row per notebook. Run it on an otherwise idle machine; with
 ``--threads 1`` (the default) it uses one core.
 """
@@ -58,6 +65,9 @@ def _parse(argv=None) -> argparse.Namespace:
     parser.add_argument("--cuts", nargs=2, type=int, default=(50, 25), metavar=("C1", "C2"),
                         help="the two step-count divisors (default 50 25)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--full-length", type=Path, metavar="DIR",
+                        help="measure one full-length run per notebook, asserts kept; "
+                             "write the executed notebooks to DIR")
     args = parser.parse_args(argv)
     if args.cuts[0] == args.cuts[1] or min(args.cuts) < 1:
         parser.error(f"--cuts must be two different positive divisors, got {args.cuts}")
@@ -67,18 +77,48 @@ def _parse(argv=None) -> argparse.Namespace:
     return args
 
 
-def timed_run(path: Path, cut: int) -> tuple[float, list[tuple[str, int]]]:
-    """Seconds to run ``path`` under ``full`` at ``1/cut`` scale, and the references it loads."""
+def _run(path: Path, prelude: str, *, keep: Path | None = None):
+    """Run ``path`` with ``prelude`` (plus the reference recorder) after its title cell.
+
+    Returns the seconds taken, the (recipe, seed) pairs it loaded and the executed notebook.
+    With ``keep`` the run goes on past errors and the notebook is written there.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         record = Path(tmp) / "obtained.json"
         nb = nbformat.read(path, as_version=4)
-        prelude = full_budget_prelude(cut) + RECORD.format(path=str(record))
-        nb.cells[1:1] = [nbformat.v4.new_code_cell(prelude)]  # after the title
+        nb.cells[1:1] = [nbformat.v4.new_code_cell(prelude + RECORD.format(path=str(record)))]
         start = time.perf_counter()
-        execute(nb, path.parent.resolve(), timeout=6 * 3600)
+        execute(nb, path.parent.resolve(), timeout=12 * 3600, allow_errors=keep is not None)
         seconds = time.perf_counter() - start
         obtained = json.loads(record.read_text()) if record.exists() else []
-    return seconds, sorted({(name, int(seed)) for name, seed in obtained})
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, keep / path.name)
+    return seconds, sorted({(name, int(seed)) for name, seed in obtained}), nb
+
+
+def timed_run(path: Path, cut: int) -> tuple[float, list[tuple[str, int]]]:
+    """Seconds to run ``path`` under ``full`` at ``1/cut`` scale, and the references it loads."""
+    seconds, obtained, _ = _run(path, full_budget_prelude(cut))
+    return seconds, obtained
+
+
+def failed_cells(nb) -> list[str]:
+    """``"cell N: Error: message"`` for each code cell of ``nb`` whose output is an error
+    (N counts the notebook's own cells from 0; the inserted prelude is not counted)."""
+    failures = []
+    for number, cell in enumerate(nb.cells[:1] + nb.cells[2:]):
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if out.output_type == "error":
+                failures.append(f"cell {number}: {out.ename}: {out.evalue}"[:300])
+    return failures
+
+
+def measure(path: Path, keep: Path) -> dict:
+    """One full-length run of ``path`` under ``full``, asserts kept, references loaded."""
+    seconds, refs, nb = _run(path, "", keep=keep)
+    return {"notebook": path.name, "live_s": seconds, "references": len(refs),
+            "retrain_s": retraining_seconds(refs), "failures": failed_cells(nb)}
 
 
 def retraining_seconds(obtained: list[tuple[str, int]]) -> float:
@@ -99,6 +139,16 @@ def main(argv=None) -> int:
     args = _parse(argv)
     os.environ.update(GANLAB_BUDGET="full", GANLAB_DEVICE="cpu",
                       OMP_NUM_THREADS=str(args.threads))
+    if args.full_length is not None:
+        print("| notebook | live runs under full, measured | references retrained "
+              "| retraining (runs.json) | cells that raised |")
+        print("|---|---|---|---|---|")
+        for path in args.notebooks:
+            m = measure(path, args.full_length)
+            print(f"| {m['notebook']} | {m['live_s'] / 60:.0f} min | {m['references']} "
+                  f"| {m['retrain_s'] / 3600:.1f} h | {'; '.join(m['failures']) or 'none'} |",
+                  flush=True)
+        return 0
     c1, c2 = args.cuts
     print(f"| notebook | timed at 1/{c1}, 1/{c2} | live runs under full | references retrained "
           "| retraining (runs.json) |")

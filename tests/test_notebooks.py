@@ -162,3 +162,26 @@ def test_estimator_runs_a_notebook_cut_under_full_with_shipped_references(tmp_pa
     nbformat.write(nb, path)
     seconds, refs = script.timed_run(path, 50)
     assert seconds > 0 and refs == [("8gaussians_wgan-gp", 1)]
+
+
+def test_estimator_measures_a_full_length_run_with_asserts_kept(tmp_path, monkeypatch):
+    script = _estimator()
+    monkeypatch.setenv("GANLAB_BUDGET", "full")
+    monkeypatch.setenv("GANLAB_DEVICE", "cpu")
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# 99 — a test"),
+        nbformat.v4.new_code_cell(
+            "import ganlab\nfrom ganlab import reference\n"
+            "assert ganlab.pick(quick=1, full=5000) == 5000, 'cut'\n"
+            "G = reference.obtain('8gaussians_wgan-gp', 1)"),
+        nbformat.v4.new_code_cell("assert G is None, 'a claim that fails at full length'"),
+        nbformat.v4.new_code_cell("print('runs on past the failure')"),
+    ])
+    path = tmp_path / "99_test.ipynb"
+    nbformat.write(nb, path)
+    m = script.measure(path, tmp_path / "out")
+    assert m["live_s"] > 0 and m["references"] == 1
+    assert m["retrain_s"] == reference.runs()["8gaussians_wgan-gp"]["1"]["wall_seconds"]
+    assert m["failures"] == ["cell 2: AssertionError: a claim that fails at full length"]
+    kept = nbformat.read(tmp_path / "out" / "99_test.ipynb", as_version=4)
+    assert kept.cells[-1].outputs[0]["text"] == "runs on past the failure\n"

@@ -19,6 +19,8 @@ training time added), the executed notebook is written to DIR, and every cell th
 (a claim that does not hold at full length, or a crash) is listed.
 
     python scripts/estimate_full_budget.py --full-length runs/full notebooks/07_*.ipynb
+    python scripts/estimate_full_budget.py --device cuda --full-length runs/full \
+        notebooks/0[5-8]_*.ipynb
 
 It prints one markdown row per notebook. Run it on an otherwise idle machine; with
 ``--threads 1`` (the default) it uses one core.
@@ -35,7 +37,7 @@ from pathlib import Path
 
 import nbformat
 
-from ganlab import reference
+from ganlab import reference, runtime
 from ganlab.notebooks import execute, full_budget_prelude
 
 RECORD = '''
@@ -65,12 +67,18 @@ def _parse(argv=None) -> argparse.Namespace:
     parser.add_argument("--cuts", nargs=2, type=int, default=(50, 25), metavar=("C1", "C2"),
                         help="the two step-count divisors (default 50 25)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--device", default="cpu",
+                        help="GANLAB_DEVICE for the runs: cpu (default), cuda, cuda:N, mps")
     parser.add_argument("--full-length", type=Path, metavar="DIR",
                         help="measure one full-length run per notebook, asserts kept; "
                              "write the executed notebooks to DIR")
     args = parser.parse_args(argv)
     if args.cuts[0] == args.cuts[1] or min(args.cuts) < 1:
         parser.error(f"--cuts must be two different positive divisors, got {args.cuts}")
+    try:
+        runtime.available_device(args.device, "--device")
+    except ValueError as error:
+        parser.error(str(error))
     for path in args.notebooks:
         if not path.is_file():
             parser.error(f"notebook {path} does not exist")
@@ -137,7 +145,7 @@ def estimate(path: Path, cuts: tuple[int, int]) -> dict:
 
 def main(argv=None) -> int:
     args = _parse(argv)
-    os.environ.update(GANLAB_BUDGET="full", GANLAB_DEVICE="cpu",
+    os.environ.update(GANLAB_BUDGET="full", GANLAB_DEVICE=args.device,
                       OMP_NUM_THREADS=str(args.threads))
     if args.full_length is not None:
         print("| notebook | live runs under full, measured | references retrained "

@@ -128,7 +128,9 @@ def test_estimator_help_and_bad_arguments(capsys, tmp_path):
     assert exit_.value.code == 0 and "T(c) = a + b / c" in capsys.readouterr().out
     for flags, message in (([str(tmp_path / "missing.ipynb")], "does not exist"),
                            (["--cuts", "25", "25", __file__], "two different positive"),
-                           (["--cuts", "0", "25", __file__], "two different positive")):
+                           (["--cuts", "0", "25", __file__], "two different positive"),
+                           (["--device", "gpu", __file__], "--device"),
+                           (["--device", "cuda:7", __file__], "--device")):
         with pytest.raises(SystemExit) as exit_:
             script.main(flags)
         assert exit_.value.code == 2 and message in capsys.readouterr().err

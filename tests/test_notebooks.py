@@ -147,40 +147,39 @@ def test_estimator_extrapolates_a_plus_b_over_c_and_adds_the_recorded_retraining
     assert e["retrain_s"] == pytest.approx(runs["0"]["wall_seconds"] + runs["1"]["wall_seconds"])
 
 
-def test_estimator_runs_a_notebook_cut_under_full_with_shipped_references(tmp_path, monkeypatch):
-    script = _estimator()
+def _full_budget_notebook(tmp_path, monkeypatch, *sources):
+    """A titled notebook of code cells ``sources`` in tmp_path, with the budget set to full."""
     monkeypatch.setenv("GANLAB_BUDGET", "full")
     monkeypatch.setenv("GANLAB_DEVICE", "cpu")
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("# 99 — a test"),
-        nbformat.v4.new_code_cell(
-            "import ganlab\nfrom ganlab import reference\n"
-            "if ganlab.pick(quick=1, full=5000) != 100:\n    raise RuntimeError('not cut')\n"
-            "G = reference.obtain('8gaussians_wgan-gp', 1)\n"
-            "G2 = reference.obtain('8gaussians_wgan-gp', 1)\n"
-            "assert False, 'asserts are off'"),
-    ])
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 99 — a test")]
+                                  + [nbformat.v4.new_code_cell(s) for s in sources])
     path = tmp_path / "99_test.ipynb"
     nbformat.write(nb, path)
+    return path
+
+
+def test_estimator_runs_a_notebook_cut_under_full_with_shipped_references(tmp_path, monkeypatch):
+    script = _estimator()
+    path = _full_budget_notebook(
+        tmp_path, monkeypatch,
+        "import ganlab\nfrom ganlab import reference\n"
+        "if ganlab.pick(quick=1, full=5000) != 100:\n    raise RuntimeError('not cut')\n"
+        "G = reference.obtain('8gaussians_wgan-gp', 1)\n"
+        "G2 = reference.obtain('8gaussians_wgan-gp', 1)\n"
+        "assert False, 'asserts are off'")
     seconds, refs = script.timed_run(path, 50)
     assert seconds > 0 and refs == [("8gaussians_wgan-gp", 1)]
 
 
 def test_estimator_measures_a_full_length_run_with_asserts_kept(tmp_path, monkeypatch):
     script = _estimator()
-    monkeypatch.setenv("GANLAB_BUDGET", "full")
-    monkeypatch.setenv("GANLAB_DEVICE", "cpu")
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("# 99 — a test"),
-        nbformat.v4.new_code_cell(
-            "import ganlab\nfrom ganlab import reference\n"
-            "assert ganlab.pick(quick=1, full=5000) == 5000, 'cut'\n"
-            "G = reference.obtain('8gaussians_wgan-gp', 1)"),
-        nbformat.v4.new_code_cell("assert G is None, 'a claim that fails at full length'"),
-        nbformat.v4.new_code_cell("print('runs on past the failure')"),
-    ])
-    path = tmp_path / "99_test.ipynb"
-    nbformat.write(nb, path)
+    path = _full_budget_notebook(
+        tmp_path, monkeypatch,
+        "import ganlab\nfrom ganlab import reference\n"
+        "assert ganlab.pick(quick=1, full=5000) == 5000, 'cut'\n"
+        "G = reference.obtain('8gaussians_wgan-gp', 1)",
+        "assert G is None, 'a claim that fails at full length'",
+        "print('runs on past the failure')")
     m = script.measure(path, tmp_path / "out")
     assert m["live_s"] > 0 and m["references"] == 1
     assert m["retrain_s"] == reference.runs()["8gaussians_wgan-gp"]["1"]["wall_seconds"]

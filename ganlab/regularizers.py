@@ -41,9 +41,17 @@ def clip_weights_(module: nn.Module, c: float) -> nn.Module:
     return module
 
 
+def _members(critic: nn.Module) -> int | None:
+    """S for a stacked ensemble critic (``ganlab.ensemble``): inputs (S, N, ...)."""
+    return getattr(critic, "members", None)
+
+
 def _input_gradient_norms(critic: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """||grad_x D(x)||_2 per sample, keeping the graph so the norm can be backpropagated."""
-    if x.dim() < 2:
+    """||grad_x D(x)||_2 per sample, keeping the graph so the norm can be backpropagated.
+
+    x (N, ...) -> (N,); for a stacked ensemble critic x (S, N, ...) -> (S, N)."""
+    batch_dims = 2 if _members(critic) else 1
+    if x.dim() < batch_dims + 1:
         raise ValueError(f"real/fake must be batches (N, ...) of samples, got shape "
                          f"{tuple(x.shape)}")
     x = x.detach().requires_grad_(True)
@@ -52,12 +60,31 @@ def _input_gradient_norms(critic: nn.Module, x: torch.Tensor) -> torch.Tensor:
     except (RuntimeError, ValueError) as err:
         raise ValueError(f"critic cannot score real/fake batches of shape {tuple(x.shape)} "
                          f"({str(err).splitlines()[0]})") from err
-    if scores.numel() != len(x):
+    if scores.numel() != x.shape[:batch_dims].numel():
         raise ValueError(f"critic must return one score per sample: for real/fake batches of "
                          f"shape {tuple(x.shape)} it returned shape {tuple(scores.shape)}")
     (grad,) = torch.autograd.grad(scores.sum(), x, create_graph=True)
     # sum over the batch is fine: sample i's score depends on x_i only (no batch norm!)
-    return grad.flatten(1).norm(2, dim=1)  # (N, ...) -> (N, features) -> (N,)
+    return grad.flatten(batch_dims).norm(2, dim=batch_dims)  # (..., N, features) -> (..., N)
+
+
+def _mean(values: torch.Tensor, critic: nn.Module) -> torch.Tensor:
+    """The mean over samples: a scalar, or one mean per member (S,) for an ensemble."""
+    return values.mean(1) if _members(critic) else values.mean()
+
+
+def _uniform_per_sample(real: torch.Tensor, generator, critic: nn.Module) -> torch.Tensor:
+    """eps ~ U[0, 1], one per sample, shaped to broadcast over the sample's axes; for an
+    ensemble, member k's from ``generator[k]`` (what a run with that seed alone draws)."""
+    if _members(critic):
+        if not isinstance(generator, (list, tuple)) or len(generator) != len(real):
+            raise ValueError(f"an ensemble critic of {_members(critic)} members needs one "
+                             f"torch.Generator per member as generator, got {generator!r}")
+        return torch.stack([_uniform_per_sample(r, g, nn.Identity())
+                            for r, g in zip(real, generator, strict=True)])
+    _checks.generator("generator", generator)
+    shape = (real.shape[0],) + (1,) * (real.dim() - 1)  # (N, 1, ..., 1)
+    return torch.rand(shape, generator=generator, dtype=torch.float32).to(real.device, real.dtype)
 
 
 def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, *,
@@ -66,11 +93,13 @@ def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, 
     """E[(||grad D(x_hat)|| - 1)^2] (or E[max(0, ||grad|| - 1)^2] when ``one_sided``).
 
     real, fake: (N, ...) batches of the same shape; x_hat = eps*real + (1-eps)*fake with
-    one eps ~ U[0, 1] per sample, broadcast over the other axes. Returns a scalar that
-    keeps its graph (backpropagate it into the critic's parameters).
+    one eps ~ U[0, 1] per sample, broadcast over the other axes, drawn from ``generator``
+    (``fit`` passes its step generator, so a seed fixes the whole run). Returns a scalar that
+    keeps its graph (backpropagate it into the critic's parameters). For a stacked ensemble
+    critic (``ganlab.ensemble``), real and fake are (S, N, ...), ``generator`` is a list of S
+    generators (member k's eps from the k-th) and the result is one penalty per member (S,).
     """
     _checks.module("critic", critic)
-    _checks.generator("generator", generator)
     # no finite check: this runs every critic step, and reading the values would stall a
     # GPU; a NaN batch gives a NaN penalty, which fit reports as a non-finite d_loss
     real = _checks.tensor("real", real, finite=False)
@@ -78,20 +107,20 @@ def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, 
     if real.shape != fake.shape:
         raise ValueError(f"real and fake must have the same shape, got {tuple(real.shape)} "
                          f"and {tuple(fake.shape)}")
-    shape = (real.shape[0],) + (1,) * (real.dim() - 1)  # (N, 1, ..., 1)
-    eps = torch.rand(shape, generator=generator, dtype=torch.float32).to(real.device, real.dtype)
+    eps = _uniform_per_sample(real, generator, critic)
     x_hat = eps * real.detach() + (1 - eps) * fake.detach()
     excess = _input_gradient_norms(critic, x_hat) - 1
     if one_sided:
         excess = excess.clamp(min=0)
-    return excess.pow(2).mean()
+    return _mean(excess.pow(2), critic)
 
 
 def r1_penalty(critic: nn.Module, real: torch.Tensor) -> torch.Tensor:
-    """E[||grad_x D(x)||^2] over real samples (a scalar with its graph)."""
+    """E[||grad_x D(x)||^2] over real samples (a scalar with its graph; one per member (S,)
+    for a stacked ensemble critic)."""
     _checks.module("critic", critic)
     real = _checks.tensor("real", real, finite=False)  # hot path: see gradient_penalty
-    return _input_gradient_norms(critic, real).pow(2).mean()
+    return _mean(_input_gradient_norms(critic, real).pow(2), critic)
 
 
 def _off_diagonal_gram_sq(W: torch.Tensor) -> torch.Tensor:

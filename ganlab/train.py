@@ -26,6 +26,7 @@ Reliability:
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import time
@@ -51,22 +52,33 @@ __all__ = ["PENALTIES", "CheckpointError", "History", "NonFiniteLossError", "Ste
            "exponential_average", "fit", "stepper"]
 
 Tensor = torch.Tensor
-Penalty = Callable[[nn.Module, Tensor, Tensor], Tensor]
+# penalty(D, real, fake, generator) -> scalar: the generator is the step's own, so the
+# penalty's random draws (WGAN-GP's interpolation weights) are fixed by fit's seed too
+Penalty = Callable[[nn.Module, Tensor, Tensor, Any], Tensor]
 
 
 PENALTIES: dict[str, Penalty] = {
-    "gp": gradient_penalty,
-    "gp-one-sided": lambda D, real, fake: gradient_penalty(D, real, fake, one_sided=True),
-    "r1": lambda D, real, fake: r1_penalty(D, real),
+    "gp": lambda D, real, fake, generator: gradient_penalty(D, real, fake, generator=generator),
+    "gp-one-sided": lambda D, real, fake, generator: gradient_penalty(
+        D, real, fake, one_sided=True, generator=generator),
+    "r1": lambda D, real, fake, generator: r1_penalty(D, real),
 }
 
 
-def _penalty(penalty: str | Penalty | None) -> Penalty | None:
-    if penalty is None or callable(penalty):
-        return penalty
+def _penalty(penalty: str | Callable | None) -> Penalty | None:
+    """A penalty name, or a callable ``(D, real, fake[, generator])``, as a ``Penalty``."""
+    if penalty is None:
+        return None
+    if callable(penalty):
+        try:
+            n_args = len(inspect.signature(penalty).parameters)
+        except (TypeError, ValueError):  # builtins without a signature: assume the full one
+            n_args = 4
+        return penalty if n_args >= 4 else (lambda D, real, fake, generator:
+                                             penalty(D, real, fake))
     if not isinstance(penalty, str) or penalty not in PENALTIES:
         raise ValueError(f"penalty must be one of {', '.join(PENALTIES)} or a callable "
-                         f"(D, real, fake) -> scalar; got {penalty!r}")
+                         f"(D, real, fake[, generator]) -> scalar; got {penalty!r}")
     return PENALTIES[penalty]
 
 
@@ -209,7 +221,7 @@ def _first_line(err: Exception) -> str:
 
 
 def _check_data_and_players(G, D, sample_real: _Sampler, noise, device,
-                            conditional: bool = False) -> None:
+                            conditional: bool = False, members: int | None = None) -> None:
     """Before any step: the real data are finite, and G and D accept what they will be given.
 
     Runs G on 4 noise vectors and D on 4 real and 4 generated samples in eval mode without
@@ -263,8 +275,9 @@ def _check_data_and_players(G, D, sample_real: _Sampler, noise, device,
                                  f"({_first_line(err)}); pass the z_dim (or noise) that G was "
                                  "built for" + (", and a conditional G(z, y)" if extra else "")
                                  ) from err
-            if tuple(fake.shape[1:]) != tuple(real.shape[1:]):
-                raise ValueError(f"G makes samples of shape {tuple(fake.shape[1:])} but the data's "
+            sample_shape = tuple(fake.shape[2:] if members else fake.shape[1:])  # (S, N, ...)
+            if sample_shape != tuple(real.shape[1:]):
+                raise ValueError(f"G makes samples of shape {sample_shape} but the data's "
                                  f"are {tuple(real.shape[1:])}; build G for the data's shape")
             for what, x in (("real", real), ("generated", fake)):
                 try:
@@ -274,9 +287,9 @@ def _check_data_and_players(G, D, sample_real: _Sampler, noise, device,
                                      f"({_first_line(err)}); build D for the data's shape"
                                      + (" and labels (a conditional D(x, y))" if extra else "")
                                      ) from err
-                if scores.numel() != len(x):
+                if scores.numel() != 4 * (members or 1):
                     raise ValueError(f"D must return one score per sample: for a batch of "
-                                     f"{len(x)} it returned shape {tuple(scores.shape)}")
+                                     f"4 it returned shape {tuple(scores.shape)}")
     finally:
         G.train(was_training[0])
         D.train(was_training[1])
@@ -364,7 +377,8 @@ class _NonFiniteWatch:
         self.first = torch.full((2,), -1, dtype=torch.long, device=device)
 
     def update(self, step: int, d_loss: Tensor, g_loss: Tensor) -> None:
-        bad = ~torch.isfinite(torch.stack([d_loss.detach(), g_loss.detach()]).float())
+        losses = torch.stack([d_loss.detach(), g_loss.detach()]).float().reshape(2, -1)
+        bad = ~torch.isfinite(losses).all(1)      # an ensemble: any member's loss
         self.first = torch.where(bad & (self.first < 0), step, self.first)
 
     def check(self) -> None:
@@ -384,24 +398,7 @@ def fit(
     D: nn.Module,
     data,
     *,
-    loss: str | GANLoss,
     steps: int,
-    n_critic: int = 1,
-    z_dim: int | None = None,
-    noise: Callable[[int, torch.Generator], Tensor] | None = None,
-    batch_size: int = 64,
-    optimizer: str = "adam",
-    lr: float | tuple[float, float] = 2e-4,
-    betas: tuple[float, float] = (0.5, 0.999),
-    optimizers: tuple[torch.optim.Optimizer, torch.optim.Optimizer] | None = None,
-    penalty: str | Penalty | None = None,
-    penalty_weight: float = 10.0,
-    clip: float | None = None,
-    generator_objective: Callable[[nn.Module, Tensor, Tensor], Tensor] | None = None,
-    d_extra: Callable[[], Tensor] | None = None,
-    g_extra: Callable[[], Tensor] | None = None,
-    device: torch.device | str | None = None,
-    generator: torch.Generator | None = None,
     log_every: int = 10,
     metrics: dict[str, Callable[[nn.Module, nn.Module], float]] | None = None,
     snapshot_every: int | None = None,
@@ -410,55 +407,36 @@ def fit(
     checkpoint_every: int | None = None,
     resume: bool = True,
     progress: bool = True,
-    conditional: bool = False,
-    average: AveragedModel | None = None,
+    **options,
 ) -> History:
     """Train generator ``G`` against critic ``D`` for ``steps`` generator steps.
 
-    data: real samples -- a tensor (N, ...) or TensorDataset (batches drawn uniformly with
-        replacement) or a callable ``(n, generator) -> tensor`` (e.g. a toy sampler).
-    loss: a name for ``ganlab.losses.get`` or a ``GANLoss``.
-    z_dim / noise: standard normal noise of this size, or a callable ``(n, generator)``.
-    optimizer, lr, betas: built when ``optimizers=(opt_g, opt_d)`` is not given; ``lr``
-        may be one rate or ``(lr_g, lr_d)``. WGAN: "rmsprop", 5e-5, clip=0.01, n_critic=5.
-        WGAN-GP: "adam", 1e-4, betas=(0.0, 0.9), penalty, n_critic=5.
-    penalty: "gp", "gp-one-sided", "r1" (``ganlab.regularizers``) or a callable
-        ``penalty(D, real, fake) -> scalar``, added to the critic's loss times
-        ``penalty_weight`` (lambda).
-    clip: clamp every critic parameter to [-clip, clip] after each critic update.
-    generator_objective: ``fn(D, real, fake) -> scalar`` replacing ``loss.generator(D(fake))``
-        as G's loss, with a fresh real batch (e.g. ``tricks.feature_matching_objective``).
-    d_extra, g_extra: zero-argument callables whose scalar result is added to the critic's /
-        generator's loss at every update (e.g. ``tricks.HistoricalAveraging(...).penalty``).
-    generator: the CPU generator for all sampling (real batches and noise); default seed 0.
+    ``fit`` is ``stepper(G, D, data, **options)`` and a loop of ``Stepper.step()``: the step's
+    options (``loss``, ``n_critic``, ``z_dim`` / ``noise``, ``batch_size``, ``optimizer``,
+    ``lr``, ``betas``, ``optimizers``, ``penalty``, ``penalty_weight``, ``clip``,
+    ``generator_objective``, ``d_extra``, ``g_extra``, ``device``, ``generator``,
+    ``conditional``, ``average``) are declared and documented once, in :func:`stepper`.
+    The arguments here are the loop's own:
+
+    steps: generator steps to train (a resumed run counts the steps already done).
+    log_every: record the losses (and ``metrics``) every this many steps, and at the last.
     metrics: ``name -> fn(G, D)`` evaluated on log steps, stored in ``History.extra``.
     snapshot: ``fn(G, D)``, called without gradients and stored every ``snapshot_every``
         steps (and at the last step); by default G's output on 64 fixed noise vectors, on
         the CPU.
     checkpoint: file to save to every ``checkpoint_every`` steps (default 10 x log_every)
         and at the end; with ``resume`` an existing file is loaded and training continues.
-    conditional: train a conditional GAN (Mirza & Osindero 2014): ``data`` is labelled (a
-        TensorDataset (x, labels) or a callable returning (x, labels)), the players are
-        ``G(z, y)`` and ``D(x, y)``. Generated samples get labels drawn from the data (the
-        critic step reuses the real batch's labels, so a penalty interpolates x with y
-        fixed). A critic returning ``(scores, class_logits)`` is an auxiliary classifier
-        (AC-GAN, Odena et al. 2017): cross-entropy of the logits against the labels is added
-        to D's loss for real and generated samples and to G's loss for generated ones.
-    average: a running average of G's weights (``exponential_average(G, decay)``, or any
-        ``torch.optim.swa_utils.AveragedModel`` of G), updated after every generator step
-        and checkpointed with the run; sample from ``average.module``. Training is
-        unchanged bit for bit: the average is read, never trained.
+    progress: show a tqdm progress bar.
+
+    With a stacked ensemble (``ganlab.ensemble``: G and D of S members, ``generator`` a list
+    of S generators) every logged loss is a list of S values, one per member.
     """
     positive_int("steps", steps)
     positive_int("log_every", log_every)
-    parts = stepper(G, D, data, loss=loss, n_critic=n_critic, z_dim=z_dim, noise=noise,
-                    batch_size=batch_size, optimizer=optimizer, lr=lr, betas=betas,
-                    optimizers=optimizers, penalty=penalty, penalty_weight=penalty_weight,
-                    clip=clip, generator_objective=generator_objective, d_extra=d_extra,
-                    g_extra=g_extra, device=device, generator=generator,
-                    conditional=conditional, average=average)
+    parts = stepper(G, D, data, **options)
     noise, sample_real, device, gen = parts.noise, parts.sample_real, parts.device, parts.gen
     opt_g, opt_d, loss = parts.opt_g, parts.opt_d, parts.loss
+    conditional, average = parts.conditional, parts.average
     if snapshot is None:
         fixed = noise(64, torch.Generator().manual_seed(2**31 - 1))
         fixed_labels = (sample_real.draw_labels(64, torch.Generator().manual_seed(2**31 - 2)),
@@ -485,7 +463,7 @@ def fit(
         if step % log_every == 0 or last:
             watch.check()
             _log(history, step, d_loss, pen, g_loss, time.perf_counter() - wall0, metrics, G, D)
-            bar.set_postfix(d=f"{history.d_loss[-1]:.3f}", g=f"{history.g_loss[-1]:.3f}")
+            bar.set_postfix(d=_brief(history.d_loss[-1]), g=_brief(history.g_loss[-1]))
         if snapshot_every and (step % snapshot_every == 0 or last):
             with torch.no_grad():
                 history.snapshots.append((step, snapshot(G, D)))
@@ -524,12 +502,48 @@ def stepper(
     """The training step that ``fit`` repeats, for callers that drive it themselves (the
     playground: one critic update, one generator update, or a whole step at a time).
 
-    Takes ``fit``'s arguments other than the loop's own (steps, logging, snapshots,
-    checkpoints) and checks them the same way, runs the same probe of G and D on the data,
-    and returns a ``Stepper``. ``fit`` itself is ``stepper(...)`` and a loop of
-    ``Stepper.step()``: there is one training step in the course.
+    Checks the options, runs a probe of G and D on the data and returns a ``Stepper``.
+    ``fit`` itself is ``stepper(...)`` and a loop of ``Stepper.step()``: there is one
+    training step in the course. The options (``fit`` takes the same):
+
+    data: real samples -- a tensor (N, ...) or TensorDataset (batches drawn uniformly with
+        replacement) or a callable ``(n, generator) -> tensor`` (e.g. a toy sampler).
+    loss: a name for ``ganlab.losses.get`` or a ``GANLoss``.
+    z_dim / noise: standard normal noise of this size, or a callable ``(n, generator)``.
+    optimizer, lr, betas: built when ``optimizers=(opt_g, opt_d)`` is not given; ``lr``
+        may be one rate or ``(lr_g, lr_d)``. WGAN: "rmsprop", 5e-5, clip=0.01, n_critic=5.
+        WGAN-GP: "adam", 1e-4, betas=(0.0, 0.9), penalty, n_critic=5.
+    penalty: "gp", "gp-one-sided", "r1" (``ganlab.regularizers``) or a callable
+        ``penalty(D, real, fake[, generator]) -> scalar``, added to the critic's loss times
+        ``penalty_weight`` (lambda); it draws its randomness from the step's generator.
+    clip: clamp every critic parameter to [-clip, clip] after each critic update.
+    generator_objective: ``fn(D, real, fake) -> scalar`` replacing ``loss.generator(D(fake))``
+        as G's loss, with a fresh real batch (e.g. ``tricks.feature_matching_objective``).
+    d_extra, g_extra: zero-argument callables whose scalar result is added to the critic's /
+        generator's loss at every update (e.g. ``tricks.HistoricalAveraging(...).penalty``).
+    generator: the CPU generator for all sampling (real batches, noise, the penalty's draws);
+        default seed 0. For a stacked ensemble, a list of one generator per member.
+    conditional: train a conditional GAN (Mirza & Osindero 2014): ``data`` is labelled (a
+        TensorDataset (x, labels) or a callable returning (x, labels)), the players are
+        ``G(z, y)`` and ``D(x, y)``. Generated samples get labels drawn from the data (the
+        critic step reuses the real batch's labels, so a penalty interpolates x with y
+        fixed). A critic returning ``(scores, class_logits)`` is an auxiliary classifier
+        (AC-GAN, Odena et al. 2017): cross-entropy of the logits against the labels is added
+        to D's loss for real and generated samples and to G's loss for generated ones.
+    average: a running average of G's weights (``exponential_average(G, decay)``, or any
+        ``torch.optim.swa_utils.AveragedModel`` of G), updated after every generator step
+        and checkpointed with the run; sample from ``average.module``. Training is
+        unchanged bit for bit: the average is read, never trained.
+
+    Ensembles: with G and D stacked by ``ganlab.ensemble.stack`` (S members each) and
+    ``generator`` a list of S generators, one call trains S independent runs: each member
+    draws its batches, noise and penalty weights from its own generator, and every loss is
+    computed per member (an (S,) vector) and summed for backpropagation, so member k follows
+    exactly the run that ``fit`` with ``generator[k]`` would take.
     """
-    _check_args(G, D, n_critic, batch_size, clip, penalty_weight, lr, generator)
+    members = _check_members(G, D, generator, conditional)
+    _check_args(G, D, n_critic, batch_size, clip, penalty_weight, lr,
+                None if members else generator)
     _check_average(average, G)
     if (z_dim is None) == (noise is None):
         raise ValueError("give exactly one of z_dim (Gaussian noise size) or noise (a callable)")
@@ -547,12 +561,33 @@ def stepper(
     if conditional and generator_objective is not None:
         raise ValueError("generator_objective is not supported with conditional=True")
     sample_real = _Sampler(data, device, conditional)
-    _check_data_and_players(G, D, sample_real, noise, device, conditional)
-    gen = generator if generator is not None else torch.Generator().manual_seed(0)
+    _check_data_and_players(G, D, sample_real, noise, device, conditional, members)
+    gen = (tuple(generator) if members else
+           generator if generator is not None else torch.Generator().manual_seed(0))
     opt_g, opt_d = optimizers or _optimizers(G, D, optimizer, lr, betas)
     return Stepper(G, D, loss, noise, sample_real, gen, device, batch_size, n_critic,
                    opt_g, opt_d, _penalty(penalty), penalty_weight, clip, generator_objective,
-                   d_extra, g_extra, conditional, average)
+                   d_extra, g_extra, conditional, average, members)
+
+
+def _check_members(G, D, generator, conditional) -> int | None:
+    """S for a stacked ensemble pair (``ganlab.ensemble``), None for ordinary networks."""
+    members = getattr(G, "members", None)
+    if members != getattr(D, "members", None):
+        raise ValueError(f"G and D must both be ensembles of the same size or both ordinary "
+                         f"networks; G has members={members}, D has "
+                         f"members={getattr(D, 'members', None)}")
+    if members is None:
+        return None
+    if conditional:
+        raise ValueError("conditional=True is not supported for a stacked ensemble; train "
+                         "conditional players with one fit per seed")
+    if not isinstance(generator, (list, tuple)) or len(generator) != members or not all(
+            isinstance(g, torch.Generator) for g in generator):
+        raise ValueError(f"generator must be a list of {members} torch.Generators, one per "
+                         f"member of the ensemble (seeded as each member's own run), got "
+                         f"{generator!r}")
+    return members
 
 
 @dataclass
@@ -585,18 +620,43 @@ class Stepper:
     g_extra: Callable[[], Tensor] | None
     conditional: bool = False
     average: AveragedModel | None = None
+    members: int | None = None
+
+    def _draw(self, fn: Callable[[torch.Generator], Tensor]) -> Tensor:
+        """``fn(generator)`` with the step's generator; for an ensemble, with each member's
+        generator in turn, stacked on a leading member axis."""
+        if self.members is None:
+            return fn(self.gen)
+        return torch.stack([fn(g) for g in self.gen])
+
+    def _each(self, fn: Callable[..., Tensor], *tensors: Tensor) -> Tensor:
+        """``fn(*tensors)``; for an ensemble, one value per member (S,) from each member's
+        slice -- every member's loss exactly as its own run computes it."""
+        if self.members is None:
+            return fn(*tensors)
+        return torch.stack([fn(*(t[k] for t in tensors)) for k in range(self.members)])
+
+    def _backward(self, loss: Tensor) -> None:
+        """Backpropagate a loss; an ensemble's (S,) losses are summed, which gives each
+        member's parameters exactly the gradient of its own loss."""
+        (loss if self.members is None else loss.sum()).backward()
 
     def z(self) -> Tensor:
-        return self.noise(self.batch_size, self.gen).to(self.device, non_blocking=True)
+        return self._draw(lambda g: self.noise(self.batch_size, g)).to(self.device,
+                                                                         non_blocking=True)
+
+    def real(self) -> Tensor:
+        return self._draw(lambda g: self.sample_real(self.batch_size, g))
 
     def critic_loss(self) -> tuple[Tensor, nn.Module, Tensor, Tensor]:
         """D's loss on a real and a generated batch; the critic as a function of x alone
         (for the penalty) and both batches."""
         if not self.conditional:
-            real = self.sample_real(self.batch_size, self.gen)
+            real = self.real()
             with torch.no_grad():
                 fake = self.G(self.z())
-            return self.loss.discriminator(self.D(real), self.D(fake)), self.D, real, fake
+            return self._each(self.loss.discriminator, self.D(real), self.D(fake)), self.D, \
+                real, fake
         real, y = self.sample_real.draw(self.batch_size, self.gen)
         with torch.no_grad():
             fake = self.G(self.z(), y)  # the real batch's labels: y held fixed below
@@ -610,12 +670,12 @@ class Stepper:
         d_loss, critic, real, fake = self.critic_loss()
         pen = None
         if self.penalty is not None:
-            pen = self.penalty(critic, real, fake)
+            pen = self.penalty(critic, real, fake, self.gen)
             d_loss = d_loss + self.penalty_weight * pen
         if self.d_extra is not None:
             d_loss = d_loss + self.d_extra()
         self.opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
+        self._backward(d_loss)
         self.opt_d.step()
         if self.clip is not None:
             clip_weights_(self.D, self.clip)
@@ -631,15 +691,14 @@ class Stepper:
                 g_loss = g_loss + F.cross_entropy(logits, y)
         elif self.generator_objective is None:
             fake = self.G(self.z())
-            g_loss = self.loss.generator(self.D(fake))
+            g_loss = self._each(self.loss.generator, self.D(fake))
         else:
             fake = self.G(self.z())
-            real = self.sample_real(self.batch_size, self.gen)
-            g_loss = self.generator_objective(self.D, real, fake)
+            g_loss = self.generator_objective(self.D, self.real(), fake)
         if self.g_extra is not None:
             g_loss = g_loss + self.g_extra()
         self.opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
+        self._backward(g_loss)
         self.opt_g.step()
         if self.average is not None:
             self.average.update_parameters(self.G)
@@ -652,13 +711,18 @@ class Stepper:
         return d_loss, pen, self.generator_step()
 
 
+def _brief(value: float | list[float]) -> str:
+    """A logged loss for the progress bar (an ensemble's: the mean over members)."""
+    return f"{sum(value) / len(value) if isinstance(value, list) else value:.3f}"
+
+
 def _log(history, step, d_loss, pen, g_loss, wall, metrics, G, D) -> None:
     history.steps.append(step)
-    history.d_loss.append(d_loss.item())
-    history.g_loss.append(g_loss.item())
+    history.d_loss.append(d_loss.tolist())   # a float; a list of S floats for an ensemble
+    history.g_loss.append(g_loss.tolist())
     history.wall.append(wall)
     if pen is not None:
-        history.extra.setdefault("penalty", []).append(pen.item())
+        history.extra.setdefault("penalty", []).append(pen.tolist())
     for name, fn in (metrics or {}).items():
         with torch.no_grad():
             value = float(fn(G, D))
@@ -670,11 +734,16 @@ def _log(history, step, d_loss, pen, g_loss, wall, metrics, G, D) -> None:
 def _state(step, G, D, opt_g, opt_d, gen, history, average=None) -> dict:
     state = {"step": step, "G": G.state_dict(), "D": D.state_dict(),
              "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
-             "generator": gen.get_state(), "torch_rng": torch.get_rng_state(),
+             "generator": _generator_state(gen), "torch_rng": torch.get_rng_state(),
              "history": history.state_dict()}
     if average is not None:
         state["average"] = average.state_dict()
     return state
+
+
+def _generator_state(gen):
+    """The step generator's state (a list of states for an ensemble's generators)."""
+    return [g.get_state() for g in gen] if isinstance(gen, tuple) else gen.get_state()
 
 
 def _load(path, G, D, opt_g, opt_d, gen, device, average=None) -> tuple[int, History]:
@@ -703,6 +772,14 @@ def _load(path, G, D, opt_g, opt_d, gen, device, average=None) -> tuple[int, His
         reason = str(err).strip().splitlines()[0]
         raise CheckpointError(f"checkpoint {path} was written for other networks or "
                               f"optimisers ({reason}); {what_to_do}") from err
-    gen.set_state(state["generator"].cpu())
+    saved = state["generator"]
+    if isinstance(gen, tuple) != isinstance(saved, (list, tuple)) or (
+            isinstance(gen, tuple) and len(gen) != len(saved)):
+        raise CheckpointError(f"checkpoint {path} holds the random state of "
+                              f"{len(saved) if isinstance(saved, (list, tuple)) else 'one'} "
+                              f"generator(s), not of this run's; {what_to_do}")
+    for g, g_state in zip(gen if isinstance(gen, tuple) else (gen,),
+                          saved if isinstance(saved, (list, tuple)) else (saved,), strict=True):
+        g.set_state(g_state.cpu())
     torch.set_rng_state(state["torch_rng"].cpu())  # e.g. the penalty's interpolation weights
     return int(state["step"]), History.from_state_dict(state["history"])

@@ -85,6 +85,8 @@ def feature_matching_objective(D: nn.Module, real: Tensor, fake: Tensor) -> Tens
         except RuntimeError as err:
             raise ValueError(f"D.features cannot take {name} of shape {tuple(t.shape)} "
                              f"({str(err).splitlines()[0]})") from err
+    if getattr(D, "members", None):  # a stacked ensemble (ganlab.ensemble): one loss per member
+        return torch.stack([feature_matching_loss(r, f) for r, f in zip(*features, strict=True)])
     return feature_matching_loss(*features)
 
 
@@ -144,11 +146,13 @@ class HistoricalAveraging:
 
     Each call of ``penalty()`` records the current parameters as theta_t and returns the
     penalty with the running mean held fixed (no gradient through the mean), so it is 0 at
-    the first call and pulls theta back towards the mean of its own past.
+    the first call and pulls theta back towards the mean of its own past. For a stacked
+    ensemble (``ganlab.ensemble``) it returns one penalty per member, (S,).
     """
 
     def __init__(self, module: nn.Module):
         _checks.module("module", module)
+        self.members = getattr(module, "members", None)
         self.params = [p for p in module.parameters() if p.requires_grad]
         if not self.params:
             raise ValueError(f"{type(module).__name__} has no trainable parameters")
@@ -158,10 +162,11 @@ class HistoricalAveraging:
 
     def penalty(self) -> Tensor:
         self.t += 1
-        total = self.params[0].new_zeros(())
+        total = self.params[0].new_zeros((self.members,) if self.members else ())
         for p, s in zip(self.params, self.sums, strict=True):
             s.add_(p.detach())
-            total = total + (p - s / self.t).pow(2).sum()
+            term = (p - s / self.t).pow(2)
+            total = total + (term.flatten(1).sum(1) if self.members else term.sum())
         return total
 
 

@@ -79,6 +79,7 @@ the critic only for the toy runs whose critics notebooks 05 and 06 show.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import functools
 import hashlib
@@ -95,9 +96,10 @@ from .data import SOURCES, data_dir, load_state_dict
 from .models import MLP, DCCritic, DCGenerator
 from .train import exponential_average, fit
 
-__all__ = ["RECIPES", "RUNS_FILE", "SEEDS", "TRICKS", "Recipe", "evaluate", "filename", "load",
-           "make_pair", "mnist_evaluation_digits", "obtain", "provenance", "recipe", "runs",
-           "select", "shipped_state", "train"]
+__all__ = ["RECIPES", "RUNS_FILE", "SEEDS", "TEN_SEEDS", "TRICKS", "Recipe", "evaluate",
+           "filename", "learning_curve", "load", "make_pair", "mnist_evaluation_digits",
+           "obtain", "provenance", "recipe", "runs", "select", "shipped_state", "train",
+           "train_ensemble"]
 
 SEEDS = (0, 1, 2)
 RUNS_FILE = "reference/runs.json"
@@ -266,9 +268,21 @@ def _conditional_recipes() -> dict[str, Recipe]:
     return out
 
 
+# Toy recipes trained on ten seeds (0-9) as one ensemble each (notebook 07's comparisons);
+# the others keep the three seeds they were trained with.
+TEN_SEEDS = tuple(range(10))
+_TEN_SEED_RECIPES = tuple(f"{s}_nonsaturating{t}" for s in ("25gaussians", "ring")
+                          for t in ("", "-FM", "-HA", "-LS", "-MBD"))
+
+
+def _with_ten_seeds(recipes: dict[str, Recipe]) -> dict[str, Recipe]:
+    return {name: dataclasses.replace(r, seeds=TEN_SEEDS) if name in _TEN_SEED_RECIPES else r
+            for name, r in recipes.items()}
+
+
 RECIPES: dict[str, Recipe] = {
-    **_toy_recipes(),
-    **_comparison_recipes(),
+    **_with_ten_seeds(_toy_recipes()),
+    **_with_ten_seeds(_comparison_recipes()),
     "mnist_nonsaturating-MBD-EMA": Recipe(
         "mnist_nonsaturating-MBD-EMA", "mnist", dict(loss="nonsaturating", n_critic=1),
         lr=2e-4, steps=20000, batch_size=64, width=64, z_dim=64, seeds=(0,), finish=0.25,
@@ -312,7 +326,12 @@ def make_pair(name: str, seed: int = 0):
     """A fresh (generator, critic) pair with the recipe's architecture, initialised by ``seed``."""
     r = recipe(name)
     positive_int("seed", seed, zero_ok=True)
-    torch.manual_seed(seed)
+    with torch.random.fork_rng(devices=[]):  # the seed decides; the caller's RNG is left alone
+        torch.manual_seed(seed)
+        return _build_pair(r, seed)
+
+
+def _build_pair(r: Recipe, seed: int):
     if r.conditional:
         from . import conditional
 
@@ -399,8 +418,63 @@ def train(name: str, seed: int = 0, *, steps: int | None = None, device=None,
     if steps is not None:
         positive_int("steps", steps)
     _checks.one_of("mnist_source", mnist_source, SOURCES, "ganlab.data.mnist")
-    steps = r.steps if steps is None else steps
     G, D = make_pair(name, seed)
+    G, D, _ = _train_phases(r, G, D, torch.Generator().manual_seed(seed), f"s{seed}",
+                            r.steps if steps is None else steps, device, checkpoint_dir,
+                            _data(r, mnist_source), progress)
+    return G.cpu().eval(), D.cpu().eval()
+
+
+def train_ensemble(name: str, seeds=None, *, steps: int | None = None, device=None,
+                   checkpoint_dir: str | Path | None = None, progress: bool = False,
+                   curve_points: int = 10):
+    """Train a toy recipe's ``seeds`` at once, as one stacked ensemble (``ganlab.ensemble``).
+
+    Member k starts from ``make_pair(name, seeds[k])`` and draws everything from
+    ``torch.Generator().manual_seed(seeds[k])``: it is the run ``train(name, seeds[k])`` makes
+    (up to the rounding of batched products), for a fraction of the cost per seed. Returns
+    ``(pairs, curve)``: ``pairs[k]`` is member k's (G, D) as ordinary networks in eval mode on
+    the CPU; ``curve`` is ``{"steps": [...], "samples": [S tensors (n, 2) per point]}``, the
+    members' samples of ``evaluate``'s fixed noise at ``curve_points`` evenly spaced steps
+    (the learning curve is scored from them). Checkpoints under ``checkpoint_dir`` name the
+    seeds, so a rerun resumes. MNIST recipes are refused: their networks are convolutional
+    (one run per seed, ``train``), and virtual batch norm cannot be stacked (``ensemble.stack``
+    says so).
+    """
+    from .ensemble import stack
+
+    r = recipe(name)
+    if r.data not in TOY_SETS + ("ring",):
+        raise ValueError(f"train_ensemble trains toy recipes; {name} has data={r.data!r} "
+                         "(train MNIST recipes one seed at a time with reference.train)")
+    seeds = r.seeds if seeds is None else seeds
+    if not isinstance(seeds, (list, tuple)) or not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be a non-empty list of distinct seeds, got {seeds!r}")
+    for seed in seeds:
+        positive_int("seeds", seed, zero_ok=True)
+    if steps is not None:
+        positive_int("steps", steps)
+    positive_int("curve_points", curve_points)
+    steps = r.steps if steps is None else steps
+    pairs = [make_pair(name, seed) for seed in seeds]
+    G, D = stack([g for g, _ in pairs]), stack([d for _, d in pairs])
+    z = torch.randn(1000, r.z_dim, generator=torch.Generator().manual_seed(1))
+    tag = "s" + "-".join(map(str, seeds))
+    gens = [torch.Generator().manual_seed(seed) for seed in seeds]
+    G, D, snapshots = _train_phases(r, G, D, gens, tag, steps, device, checkpoint_dir,
+                                    _data(r, "shipped"), progress,
+                                    snapshot_every=max(1, steps // curve_points), snapshot_z=z)
+    G, D = G.cpu().eval(), D.cpu().eval()
+    curve = {"steps": [step for step, _ in snapshots], "samples": [x for _, x in snapshots]}
+    return [(G.member(k), D.member(k)) for k in range(len(seeds))], curve
+
+
+def _train_phases(r: Recipe, G, D, generator, tag: str, steps: int, device, checkpoint_dir,
+                  data, progress: bool, snapshot_every: int | None = None, snapshot_z=None):
+    """The recipe's two phases (full rate, then lr / 10 for the last ``finish`` fraction),
+    through ``fit``. Returns (G or its running average, D, snapshots): with ``snapshot_z``,
+    G's output on it every ``snapshot_every`` steps as (step, samples) pairs, steps counted
+    over the whole run."""
     G.to(device or "cpu")
     D.to(device or "cpu")
     make = {"adam": torch.optim.Adam, "rmsprop": torch.optim.RMSprop}[r.optimizer]
@@ -408,23 +482,28 @@ def train(name: str, seed: int = 0, *, steps: int | None = None, device=None,
     optimizers = make(G.parameters(), r.lr, **extra), make(D.parameters(), r.lr, **extra)
     options = _trick_options(r, G, D)
     average = exponential_average(G, r.ema) if r.ema else None
+    if snapshot_z is not None:
+        options.update(snapshot_every=snapshot_every,
+                       snapshot=lambda G, D: G(snapshot_z.to(next(G.parameters()).device)).cpu())
     finish = int(steps * r.finish)
-    data, gen = _data(r, mnist_source), torch.Generator().manual_seed(seed)
     folder = Path(checkpoint_dir) if checkpoint_dir is not None else None
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
+    snapshots, done = [], 0
     for phase, (phase_steps, scale) in enumerate(((steps - finish, 1.0), (finish, 0.1))):
         _set_lr(optimizers, r.lr * scale)  # a resumed phase reloads the same rate
         if phase_steps:
-            ckpt = (folder / f"{name}_s{seed}_{r.fingerprint(steps)}.phase{phase}.pt"
+            ckpt = (folder / f"{r.name}_{tag}_{r.fingerprint(steps)}.phase{phase}.pt"
                     if folder is not None else None)
-            fit(G, D, data, steps=phase_steps, optimizers=optimizers, z_dim=r.z_dim,
-                batch_size=r.batch_size, generator=gen, device=device, progress=progress,
-                log_every=100, checkpoint=ckpt, conditional=bool(r.conditional),
-                average=average, **options)
+            history = fit(G, D, data, steps=phase_steps, optimizers=optimizers, z_dim=r.z_dim,
+                          batch_size=r.batch_size, generator=generator, device=device,
+                          progress=progress, log_every=100, checkpoint=ckpt,
+                          conditional=bool(r.conditional), average=average, **options)
+            snapshots += [(done + step, x) for step, x in history.snapshots]
+            done += phase_steps
     if average is not None:
         G = average.module
-    return G.cpu().eval(), D.cpu().eval()
+    return G, D, snapshots
 
 
 def shipped_state(name: str, G, D) -> dict:
@@ -559,6 +638,29 @@ def _toy_w1_floor(data: str, n_w1: int) -> float:
 
     real = _toy_reference_sample(data, n_w1)
     return wasserstein1(real[n_w1:], real[:n_w1])
+
+
+def learning_curve(name: str, curve: dict, member: int = 0) -> dict:
+    """Scores of one member along training, from ``train_ensemble``'s ``curve``: at each
+    recorded step, the modes and high-quality share of its 1,000 samples (Gaussian toys) and
+    their exact W1 to 1,000 fixed data points (``evaluate``'s reference sample)."""
+    from . import metrics
+    from .transport import wasserstein1
+
+    r = recipe(name)
+    out: dict = {"steps": list(curve["steps"]), "w1": []}
+    gaussian = r.data in ("8gaussians", "25gaussians", "ring")
+    if gaussian:
+        out.update(modes=[], high_quality=[])
+    real = _toy_reference_sample(r.data, 1000)[:1000]
+    for samples in curve["samples"]:
+        x = samples[member]
+        if gaussian:
+            cov = metrics.mode_coverage(x, *toy.modes(r.data))
+            out["modes"].append(cov.modes)
+            out["high_quality"].append(round(cov.high_quality, 4))
+        out["w1"].append(round(wasserstein1(x, real), 5))
+    return out
 
 
 def provenance(name: str, seed: int, steps: int, wall: float, device, threads: int,

@@ -147,9 +147,9 @@ class StackedMLP(nn.Module):
                 stacked = StackedLinear(torch.stack([w for w, _ in raws]),
                                         torch.stack([net[i].bias for net in per_member]))
                 if raws[0][1] is not None:   # spectral norm: one u per member
-                    parametrize.register_parametrization(
-                            stacked, "weight", _StackedSpectralNorm(torch.stack([u for _, u in raws])),
-                        unsafe=True)  # unsafe: no trial forward (it would take a power step)
+                    norm = _StackedSpectralNorm(torch.stack([u for _, u in raws]))
+                    # unsafe: no trial forward (it would take a power-iteration step)
+                    parametrize.register_parametrization(stacked, "weight", norm, unsafe=True)
                 layers.append(stacked)
                 linear_index += 1
             elif type(layer).__name__ == "MinibatchDiscrimination":
@@ -174,8 +174,9 @@ class StackedMLP(nn.Module):
         spectral norm, its power-iteration vector), in the same train/eval mode."""
         _checks.positive_int("k", k, zero_ok=True)
         if k >= self.members:
-            raise ValueError(f"k must be below the number of members ({self.members}), got {k}")
-        with torch.random.fork_rng(devices=[]):   # building draws initial weights: not the caller's RNG
+            raise ValueError(f"k must be below the number of members ({self.members}), "
+                             f"got {k}")
+        with torch.random.fork_rng(devices=[]):   # building draws weights: not the caller's RNG
             mlp = MLP(**self._spec)
         mlp.to(next(self.parameters()).device)
         ordinary = iter(list(mlp.net))

@@ -272,7 +272,7 @@ def _conditional_recipes() -> dict[str, Recipe]:
 # the others keep the three seeds they were trained with.
 TEN_SEEDS = tuple(range(10))
 _TEN_SEED_RECIPES = tuple(f"{s}_nonsaturating{t}" for s in ("25gaussians", "ring")
-                          for t in ("", "-FM", "-HA", "-LS", "-MBD"))
+                          for t in ("", "-FM", "-HA", "-LS"))
 
 
 def _with_ten_seeds(recipes: dict[str, Recipe]) -> dict[str, Recipe]:
@@ -445,8 +445,9 @@ def train_ensemble(name: str, seeds=None, *, steps: int | None = None, device=No
 
     r = recipe(name)
     if r.data not in TOY_SETS + ("ring",):
-        raise ValueError(f"train_ensemble trains toy recipes; {name} has data={r.data!r} "
-                         "(train MNIST recipes one seed at a time with reference.train)")
+        raise ValueError(f"name must be a toy recipe (train_ensemble stacks the toy MLPs); "
+                         f"{name} has data={r.data!r}: train MNIST recipes one seed at a "
+                         "time with reference.train")
     seeds = r.seeds if seeds is None else seeds
     if not isinstance(seeds, (list, tuple)) or not seeds or len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be a non-empty list of distinct seeds, got {seeds!r}")

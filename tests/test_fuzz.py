@@ -40,6 +40,7 @@ from ganlab import (
     conditional,
     data,
     divergences,
+    ensemble,
     exercises,
     losses,
     metrics,
@@ -407,6 +408,41 @@ TARGETS: list[Target] = [
             "batch_size": bad_sizes(), "lr": bad_positive_floats(),
             "penalty": bad_names(train.PENALTIES, none_ok=True),
             "clip": bad_positive_floats(none_ok=True), "generator": bad_generators()}),
+    # many seeds at once (ganlab.ensemble)
+    Target("ensemble.stack", ensemble.stack, lambda: dict(networks=[_mlp(), _mlp()]),
+           {"networks": {"type": st.one_of(st.none(), st.text(max_size=3), st.integers(),
+                                           st.just(torch.zeros(2))),
+                         "empty": st.just([]),
+                         "element": st.sampled_from([None, "mlp", 3]).map(lambda x: [_mlp(), x]),
+                         "architectures": st.integers(3, 6).map(
+                             lambda w: [_mlp(), models.MLP(2, 1, width=w, depth=2)])}}),
+    Target("ensemble.StackedMLP.member", lambda stacked, k: stacked.member(k),
+           lambda: dict(stacked=ensemble.stack([_mlp(), _mlp()]), k=1),
+           {"k": {**bad_sizes(zero_ok=True), "too large": st.integers(2, 50)}}),
+    Target("train.fit[ensemble]", _fit,
+           lambda: dict(_fit_valid(), G=ensemble.stack([_mlp(2, 2), _mlp(2, 2)]),
+                        D=ensemble.stack([_mlp(), _mlp()]),
+                        generator=[torch.Generator().manual_seed(s) for s in (0, 1)]),
+           {"generator": {"one": st.just(None).map(lambda _: torch.Generator()),
+                          "mismatched seeds": st.integers(1, 4).filter(lambda n: n != 2).map(
+                              lambda n: [torch.Generator() for _ in range(n)]),
+                          "type": st.one_of(st.integers(0, 9), st.lists(st.integers(0, 9),
+                                                                        min_size=2, max_size=2))},
+            "D": {"ordinary": st.just(None).map(lambda _: _mlp())},
+            "conditional": {"unsupported": st.just(True)}}),
+    Target("reference.train_ensemble", reference.train_ensemble,
+           lambda: dict(name="8gaussians_nonsaturating", seeds=[0, 1], steps=1, curve_points=1),
+           {"name": {**bad_names(reference.RECIPES), "not a toy": st.just("mnist_sngan-5k"),
+                     "vbn": st.just("ring_nonsaturating-VBN")},
+            "seeds": {"type": st.one_of(st.integers(), st.text(max_size=3)),
+                      "empty": st.just([]), "duplicate": st.just([1, 1]),
+                      "negative": st.integers(-9, -1).map(lambda s: [0, s])},
+            "steps": bad_sizes(none_ok=True), "curve_points": bad_sizes()},
+           aliases={"name": ("name", "networks", "VirtualBatchNorm")}),
+    Target("reference.learning_curve", reference.learning_curve,
+           lambda: dict(name="8gaussians_nonsaturating",
+                        curve={"steps": [1], "samples": [torch.zeros(2, 1000, 2)]}, member=0),
+           {"name": bad_names(reference.RECIPES)}),
     Target("playground.read_points", playground.read_points, lambda: dict(source=_points((5, 2))),
            {"source": {**bad_tensors((5, 2)), "one point": st.just(torch.zeros(1, 2)),
                        "columns": st.integers(1, 5).filter(lambda c: c != 2).map(
@@ -532,11 +568,13 @@ NOT_FUZZED = {
 RECORDS = {  # results and records the library builds; learners read them, not build them
     "metrics.ModeCoverage", "metrics.Legibility", "train.History", "reference.Recipe",
     "losses.GANLoss", "train.Stepper", "divergences.FDivergence", "metrics.MnistFeatureNet",
-    "metrics.LabelFidelity",
+    "metrics.LabelFidelity", "ensemble.StackedMLP",  # built by ensemble.stack (fuzzed)
+    "ensemble.StackedLinear",
 }
 NO_ARGUMENTS = {  # nothing to get wrong, or configured by the environment (tested elsewhere)
     "runtime.budget", "runtime.device", "runtime.info", "runtime.pick", "data.data_dir",
     "metrics.mnist_feature_net", "reference.runs", "reference.obtain",
+    "ensemble.members_of",  # a getattr: any object is a valid argument
     "exercises.check_notebooks", "exercises.grade_notebooks", "notebooks.execute",
     "notebooks.run_all",
 }
@@ -626,7 +664,8 @@ def test_every_public_name_is_fuzzed_or_listed():
     fuzzed = {t.label.split(".forward")[0] for t in TARGETS}
     listed = fuzzed | RECORDS | NO_ARGUMENTS | EXCEPTIONS
     missing = []
-    for module in ("attention", "conditional", "runtime", "data", "divergences", "losses",
+    for module in ("attention", "conditional", "ensemble", "runtime", "data", "divergences",
+                   "losses",
                    "metrics", "models", "playground", "plots",
                    "reference", "regularizers", "spectral", "toy", "train", "transport", "tricks",
                    "exercises", "notebooks"):

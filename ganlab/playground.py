@@ -114,7 +114,8 @@ class Settings:
     constraint: str = "none"
     minibatch_discrimination: bool = False   # Salimans et al. 2016's layer in D (B=8, C=4)
     clip: float = 0.01               # c, for "clip"
-    penalty_weight: float = 0.1      # lambda for "gp" / "gp-one-sided", gamma for "r1"
+    penalty_weight: float = 0.1      # lambda for "gp" / "gp-one-sided"; gamma/2 for "r1"
+                                     # (r1_penalty is E||grad D||^2, R1 = (gamma/2) E||grad D||^2)
     n_critic: int = 1
     lr_g: float = 1e-3
     lr_d: float = 1e-3
@@ -579,7 +580,7 @@ class Playground:
                                      description="constraint"),
             "clip": w.FloatLogSlider(value=s.clip, base=10, min=-4, max=0, description="clip c"),
             "penalty_weight": w.FloatLogSlider(value=max(s.penalty_weight, 1e-3), base=10,
-                                               min=-3, max=2, description="λ / γ"),
+                                               min=-3, max=2, description="λ or γ/2"),
             "n_critic": w.IntSlider(value=s.n_critic, min=1, max=10, description="n_critic"),
             "lr_g": w.FloatLogSlider(value=s.lr_g, base=10, min=-5, max=-1, description="lr G"),
             "lr_d": w.FloatLogSlider(value=s.lr_d, base=10, min=-5, max=-1, description="lr D"),

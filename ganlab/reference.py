@@ -286,11 +286,11 @@ RECIPES: dict[str, Recipe] = {
     "mnist_nonsaturating-MBD-EMA": Recipe(
         "mnist_nonsaturating-MBD-EMA", "mnist", dict(loss="nonsaturating", n_critic=1),
         lr=2e-4, steps=20000, batch_size=64, width=64, z_dim=64, seeds=(0,), finish=0.25,
-        tricks=("MBD",), ema=0.999, **_ADAM_DCGAN),
+        tricks=("MBD",), ema=0.999, notebook="08", **_ADAM_DCGAN),
     "mnist_sngan-biggan-EMA": Recipe(
         "mnist_sngan-biggan-EMA", "mnist", dict(loss="hinge", n_critic=1), lr=2e-4,
         steps=40000, batch_size=64, width=32, z_dim=60, seeds=(0,), finish=0.25, sn=True,
-        ema=0.999, generator="biggan", **_ADAM_DCGAN),
+        ema=0.999, generator="biggan", notebook="08", **_ADAM_DCGAN),
     **_mnist_comparison(),
     **_mnist_tricks(),
     **_conditional_recipes(),

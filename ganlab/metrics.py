@@ -379,13 +379,21 @@ class Memorisation:
                 f"{100 * self.quantile:g}% quantile")
 
 
+def _same_shape(**images: torch.Tensor) -> None:
+    shapes = {name: tuple(x.shape[1:]) for name, x in images.items()}
+    if len(set(shapes.values())) > 1:
+        raise ValueError(f"{', '.join(shapes)} must hold images of one shape; got trailing "
+                         f"shapes {shapes}")
+
+
 def nearest_distances(images: torch.Tensor, reference: torch.Tensor, *,
                       batch_size: int = 500) -> torch.Tensor:
     """(N,) Euclidean distance from each of ``images`` (N, ...) to its nearest row of
-    ``reference`` (M, ...), over the flattened pixels, computed in float64 on the CPU."""
-    images = _checks.tensor("images", images, min_rows=1)
-    reference = _checks.tensor("reference", reference, min_rows=1,
-                               trailing=tuple(images.shape[1:]))
+    ``reference`` (M, ...), over the flattened pixels, computed in float64 on the CPU.
+    Images are (N, D), (N, H, W) or (N, C, H, W), of one shape in both sets."""
+    images = _checks.tensor("images", images, dims=(2, 3, 4))
+    reference = _checks.tensor("reference", reference, dims=(2, 3, 4))
+    _same_shape(images=images, reference=reference)
     positive_int("batch_size", batch_size)
     ref = reference.detach().to("cpu", torch.float64).flatten(1)  # (M, D)
     return torch.cat([torch.cdist(chunk.detach().to("cpu", torch.float64).flatten(1), ref)
@@ -411,10 +419,10 @@ def memorisation(samples: torch.Tensor, train_digits: torch.Tensor,
     (``data.shipped_split``). quantile: in (0, 1), the held-out quantile that
     ``closer_fraction`` counts below.
     """
-    samples = _checks.tensor("samples", samples, min_rows=2)
-    shape = tuple(samples.shape[1:])
-    train_digits = _checks.tensor("train_digits", train_digits, trailing=shape)
-    heldout_digits = _checks.tensor("heldout_digits", heldout_digits, min_rows=2, trailing=shape)
+    samples = _checks.tensor("samples", samples, dims=(2, 3, 4), min_rows=2)
+    train_digits = _checks.tensor("train_digits", train_digits, dims=(2, 3, 4))
+    heldout_digits = _checks.tensor("heldout_digits", heldout_digits, dims=(2, 3, 4), min_rows=2)
+    _same_shape(samples=samples, train_digits=train_digits, heldout_digits=heldout_digits)
     if isinstance(quantile, bool) or not isinstance(quantile, (int, float)) \
             or not 0 < quantile < 1:
         raise ValueError(f"quantile must be in (0, 1), got {quantile!r}")

@@ -171,7 +171,9 @@ def _names(names) -> list[str]:
         raise TypeError(f"names must be a list of recipe names (or None for all), got "
                         f"{type(names).__name__}")
     for name in names:
-        reference.recipe(name)  # ValueError listing the known recipes
+        if not isinstance(name, str) or name not in reference.RECIPES:
+            raise ValueError(f"names: {name!r} is not a reference recipe; known: "
+                             f"{', '.join(reference.RECIPES)}")
     return list(names)
 
 

@@ -73,9 +73,10 @@ def _values(name: str, values, *, min_n: int = 2) -> np.ndarray:
     return x
 
 
-def _level(level) -> float:
+def _level(level, name: str = "level") -> float:
     if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
-        raise ValueError(f"level must be a number in (0, 1), e.g. 0.95, got {level!r}")
+        raise ValueError(f"{name} must be a number in (0, 1), e.g. "
+                         f"{0.95 if name == 'level' else 0.05}, got {level!r}")
     return float(level)
 
 
@@ -372,7 +373,7 @@ def comparisons(groups: Mapping[str, Sequence[float]], pairs: Sequence[tuple[str
     """
     _groups(groups)
     one_of("alternative", alternative, ALTERNATIVES)
-    _level(alpha)
+    _level(alpha, "alpha")
     if isinstance(pairs, (str, bytes)) or not isinstance(pairs, Sequence) or not pairs:
         raise TypeError(f"pairs must be a non-empty list of (a, b) method names, got {pairs!r}")
     for pair in pairs:

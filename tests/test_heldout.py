@@ -125,3 +125,12 @@ def test_memorisation_bad_input_is_named():
         metrics.memorisation(x, x, x + 1, quantile=1.5)
     with pytest.raises(ValueError, match="heldout_digits"):
         metrics.memorisation(x + 1, x, x)  # "held-out" digits that were trained on
+
+
+def test_distances_and_memorisation_take_tensors_on_any_device(device):
+    g = torch.Generator().manual_seed(3)
+    a, b, c = (torch.randn(n, 1, 5, 5, generator=g) for n in (6, 9, 7))
+    torch.testing.assert_close(metrics.nearest_distances(a.to(device), b.to(device)),
+                               metrics.nearest_distances(a, b))
+    assert metrics.memorisation(a.to(device), b.to(device), c.to(device)) == \
+        metrics.memorisation(a, b, c)

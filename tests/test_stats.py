@@ -245,3 +245,10 @@ def test_bad_pairs_are_named():
         stats.comparisons([1, 2, 3], [("gp", "sn")])
     with pytest.raises(KeyError, match="not compared"):
         stats.comparisons(GROUPS, [("gp", "sn")]).row("sn", "gp")
+
+
+def test_scores_may_be_tensors_on_any_device(device):
+    values = torch.tensor([0.2, 0.5, 0.4, 0.9], dtype=torch.float64, device=device)
+    assert stats.summary(values) == stats.summary([0.2, 0.5, 0.4, 0.9])
+    assert stats.compare(values, values + 1).p == stats.compare([0.2, 0.5, 0.4, 0.9],
+                                                                 [1.2, 1.5, 1.4, 1.9]).p

@@ -23,10 +23,14 @@ import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
-__all__ = ["SOURCES", "ChecksumError", "data_dir", "load_state_dict", "mnist", "verify"]
+__all__ = ["HELDOUT_PER_CLASS", "SOURCES", "SPLITS", "ChecksumError", "data_dir",
+           "heldout_indices", "load_state_dict", "mnist", "shipped_split", "verify"]
 
 SOURCES = ("auto", "shipped", "torchvision")
 SHIPPED_MNIST = "mnist_5k.npz"
+SPLITS = ("train", "heldout")
+HELDOUT_PER_CLASS = 100  # 1,000 held-out digits, 100 of each class
+_HELDOUT_SEED = 26  # fixed once (issue 26); changing it changes every held-out score
 _MANIFEST_LINE = re.compile(r"^([0-9a-f]{64})\s+(\S+)\s*$")
 
 
@@ -144,3 +148,39 @@ def mnist(
         print(f"ganlab.data: full MNIST unavailable ({reason}); using the shipped "
               "5,000-digit subset", file=sys.stderr)
         return _shipped(limit)
+
+
+# ------------------------------------------------------------ held-out digits (issue 26) ----
+def heldout_indices() -> torch.Tensor:
+    """Indices (1000,) into the shipped file of the fixed held-out digits: 100 of each class,
+    drawn without replacement from that class's 500 with a fixed seed, sorted.
+
+    No generator and no scoring classifier trains on these (``shipped_split``): they are the
+    "digits no model has seen" against which samples are scored and memorisation is checked
+    (``metrics.memorisation``). Under the ``full`` budget torchvision's MNIST test set plays
+    that role (``mnist("torchvision", train=False)``).
+    """
+    with np.load(verify(SHIPPED_MNIST)) as arrays:
+        labels = torch.from_numpy(arrays["labels"]).long()
+    gen = torch.Generator().manual_seed(_HELDOUT_SEED)
+    chosen = []
+    for c in range(10):
+        members = torch.nonzero(labels == c).squeeze(1)
+        chosen.append(members[torch.randperm(len(members), generator=gen)[:HELDOUT_PER_CLASS]])
+    return torch.cat(chosen).sort().values
+
+
+def shipped_split(part: str = "train") -> TensorDataset:
+    """The shipped 5,000 digits split once and for all: ``"train"`` -- the 4,000 that
+    generators and the scoring classifier may train on (400 per class); ``"heldout"`` -- the
+    other 1,000 (100 per class, ``heldout_indices``), never trained on. Same format as
+    ``mnist``: images (N, 1, 28, 28) in [-1, 1] and labels (N,), in the file's order (sorted
+    by class; shuffle before taking a prefix)."""
+    if not isinstance(part, str) or part not in SPLITS:
+        raise ValueError(f"part={part!r} is not known; allowed: {', '.join(SPLITS)}")
+    images, labels = _shipped(None).tensors
+    keep = torch.zeros(len(labels), dtype=torch.bool)
+    keep[heldout_indices()] = True
+    if part == "train":
+        keep = ~keep
+    return TensorDataset(images[keep], labels[keep])

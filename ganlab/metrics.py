@@ -16,6 +16,8 @@ Used by notebooks 04-07.
 * ``mnist_legibility`` -- how many samples the same classifier reads confidently (max
   softmax >= 0.9) and how the predicted classes are shared out: a "confident" score alone
   rewards a generator that draws one clean digit, so read the class shares beside it.
+* ``memorisation`` -- do samples copy the training digits? Each sample's distance to its
+  nearest training digit against the same for held-out real digits (Meehan et al. 2020).
 
 ``mode_coverage(samples, centres, std, n_std=3)`` follows the protocol of VEEGAN
 (Srivastava et al. 2017, sec. 5.1) and PacGAN (Lin et al. 2018, sec. 5): a sample is
@@ -38,12 +40,18 @@ import torch
 from . import _checks
 from ._checks import positive_int
 
-__all__ = ["CLASSIFIER_FILE", "LabelFidelity", "MnistFeatureNet", "ModeCoverage",
+__all__ = ["CLASSIFIER_FILE", "HELDOUT_CLASSIFIER_FILE", "LabelFidelity", "Memorisation",
+           "MnistFeatureNet", "ModeCoverage",
            "activation_gradient_norms", "Legibility", "frechet_distance", "intra_class_diversity",
            "label_fidelity", "mnist_feature_net", "mnist_frechet", "per_class_frechet",
-           "mnist_legibility", "mode_coverage", "w1_tracking"]
+           "memorisation", "mnist_legibility", "mode_coverage", "nearest_distances",
+           "w1_tracking"]
 
 CLASSIFIER_FILE = "mnist_classifier.pt"
+# the same network trained only on data.shipped_split("train") (issue 26): it has never seen
+# the held-out digits, so scores against them are scores on unseen data
+HELDOUT_CLASSIFIER_FILE = "mnist_classifier_heldout.pt"
+CLASSIFIER_FILES = (CLASSIFIER_FILE, HELDOUT_CLASSIFIER_FILE)
 
 
 @dataclass(frozen=True)
@@ -145,12 +153,16 @@ class MnistFeatureNet(torch.nn.Module):
         return self.head(self.body(x))
 
 
-def mnist_feature_net() -> MnistFeatureNet:
-    """The shipped classifier (sha256-checked, loaded with ``weights_only=True``), eval mode."""
+def mnist_feature_net(name: str = CLASSIFIER_FILE) -> MnistFeatureNet:
+    """A shipped classifier (sha256-checked, loaded with ``weights_only=True``), eval mode:
+    ``CLASSIFIER_FILE`` (trained on 4,500 of the shipped digits, what the shipped runs'
+    recorded scores use) or ``HELDOUT_CLASSIFIER_FILE`` (trained on the 4,000 digits of
+    ``data.shipped_split("train")`` only)."""
     from .data import load_state_dict
 
+    _checks.one_of("name", name, CLASSIFIER_FILES, "the shipped classifiers")
     net = MnistFeatureNet()
-    net.load_state_dict(load_state_dict(CLASSIFIER_FILE))
+    net.load_state_dict(load_state_dict(name))
     return net.eval()
 
 
@@ -330,3 +342,103 @@ def per_class_frechet(images: torch.Tensor, labels: torch.Tensor, real: torch.Te
         if len(a) >= 2 and len(b) >= 2:
             out[k] = mnist_frechet(a, b, net=net)
     return out
+
+
+# ------------------------------------------------------ memorisation (data-copying) ---------
+@dataclass(frozen=True)
+class Memorisation:
+    """How close samples lie to the training digits, measured against fresh real digits.
+
+    For each image x, d(x) = min_t ||x - t|| over the training digits t (Euclidean, pixels).
+    sample_distance, heldout_distance: the median d over the samples and over held-out real
+    digits; ratio: their quotient (about 1 for a model as far from its training set as new
+    data is, well below 1 for one that copies it, above 1 for samples unlike any digit);
+    closer_fraction: the share of samples with d below the ``quantile``-quantile of the
+    held-out d (about ``quantile`` for fresh data, near 1 for copies); p_value: the one-sided
+    binomial test of closer_fraction > quantile; superiority: P(d(sample) < d(held-out)) +
+    ties / 2, Meehan et al.'s U statistic over n m (0.5 fresh, 1 copying, < 0.5 underfitting).
+    """
+
+    sample_distance: float
+    heldout_distance: float
+    ratio: float
+    quantile: float
+    closer_fraction: float
+    p_value: float
+    superiority: float
+
+    def flagged(self, alpha: float = 0.01) -> bool:
+        """True when significantly more samples than ``quantile`` sit closer to a training
+        digit than the nearest held-out digits do (one-sided binomial test at ``alpha``)."""
+        return self.p_value < alpha
+
+    def __str__(self) -> str:
+        return (f"median distance to the training digits {self.sample_distance:.2f} vs "
+                f"{self.heldout_distance:.2f} for held-out digits (ratio {self.ratio:.2f}); "
+                f"{100 * self.closer_fraction:.1f}% of samples nearer than the held-out "
+                f"{100 * self.quantile:g}% quantile")
+
+
+def _same_shape(**images: torch.Tensor) -> None:
+    shapes = {name: tuple(x.shape[1:]) for name, x in images.items()}
+    if len(set(shapes.values())) > 1:
+        raise ValueError(f"{', '.join(shapes)} must hold images of one shape; got trailing "
+                         f"shapes {shapes}")
+
+
+def nearest_distances(images: torch.Tensor, reference: torch.Tensor, *,
+                      batch_size: int = 500) -> torch.Tensor:
+    """(N,) Euclidean distance from each of ``images`` (N, ...) to its nearest row of
+    ``reference`` (M, ...), over the flattened pixels, computed in float64 on the CPU.
+    Images are (N, D), (N, H, W) or (N, C, H, W), of one shape in both sets."""
+    images = _checks.tensor("images", images, dims=(2, 3, 4))
+    reference = _checks.tensor("reference", reference, dims=(2, 3, 4))
+    _same_shape(images=images, reference=reference)
+    positive_int("batch_size", batch_size)
+    ref = reference.detach().to("cpu", torch.float64).flatten(1)  # (M, D)
+    return torch.cat([torch.cdist(chunk.detach().to("cpu", torch.float64).flatten(1), ref)
+                      .min(dim=1).values for chunk in images.split(batch_size)])
+
+
+def memorisation(samples: torch.Tensor, train_digits: torch.Tensor,
+                 heldout_digits: torch.Tensor, *, quantile: float = 0.05) -> Memorisation:
+    """Do ``samples`` copy ``train_digits``? Compare each sample's distance to its nearest
+    training digit with the same distance for real digits that were not trained on.
+
+    d(x) = min_{t in train} ||x - t||_2 for every sample and every held-out digit (pixel
+    space). A generator that has learnt the distribution, not the training set, puts its
+    samples as far from the training digits as new real digits are; a copying one puts them
+    closer. This is the three-sample comparison of Meehan, Chaudhuri & Dasgupta, "A
+    Non-Parametric Test to Detect Data-Copying in Generative Models", AISTATS 2020,
+    arXiv:2004.05675 (their Z_U statistic is the Mann-Whitney U between the two sets of
+    distances, here ``superiority`` = U / (n m); they also test per region of space, which this
+    does not -- ``closer_fraction`` looks for a copying minority instead).
+
+    samples (N, ...), train_digits (M, ...), heldout_digits (K, ...): images of one shape
+    (MNIST: (N, 1, 28, 28) in [-1, 1]); held-out digits must not be in ``train_digits``
+    (``data.shipped_split``). quantile: in (0, 1), the held-out quantile that
+    ``closer_fraction`` counts below.
+    """
+    samples = _checks.tensor("samples", samples, dims=(2, 3, 4), min_rows=2)
+    train_digits = _checks.tensor("train_digits", train_digits, dims=(2, 3, 4))
+    heldout_digits = _checks.tensor("heldout_digits", heldout_digits, dims=(2, 3, 4), min_rows=2)
+    _same_shape(samples=samples, train_digits=train_digits, heldout_digits=heldout_digits)
+    if isinstance(quantile, bool) or not isinstance(quantile, (int, float)) \
+            or not 0 < quantile < 1:
+        raise ValueError(f"quantile must be in (0, 1), got {quantile!r}")
+    import numpy as np
+    from scipy import stats as scipy_stats
+
+    d_sample = nearest_distances(samples, train_digits).numpy()
+    d_held = nearest_distances(heldout_digits, train_digits).numpy()
+    threshold = float(np.quantile(d_held, quantile))  # linear interpolation
+    closer = int((d_sample < threshold).sum())
+    p = scipy_stats.binomtest(closer, len(d_sample), quantile, alternative="greater").pvalue
+    # Meehan et al.'s U: pairs (sample, held-out) where the sample is nearer, ties count 1/2
+    u = scipy_stats.mannwhitneyu(d_held, d_sample, method="asymptotic").statistic
+    med_s, med_h = float(np.median(d_sample)), float(np.median(d_held))
+    if med_h == 0:
+        raise ValueError("heldout_digits: most of them are also in train_digits (median "
+                         "distance 0); pass digits that were not trained on")
+    return Memorisation(med_s, med_h, med_s / med_h, float(quantile), closer / len(d_sample),
+                        float(p), float(u) / (len(d_sample) * len(d_held)))

@@ -581,6 +581,113 @@ NO_ARGUMENTS = {  # nothing to get wrong, or configured by the environment (test
 EXCEPTIONS = {"data.ChecksumError", "train.CheckpointError", "train.NonFiniteLossError",
               "exercises.ExerciseError"}
 
+# --- issue 26: statistics, held-out digits, memorisation, re-scoring (appended block) -------
+from ganlab import rescore, stats  # noqa: E402
+
+
+def _scores(n=4, seed=0):
+    return [float(v) for v in _points((n,), seed)]
+
+
+def bad_scores():
+    """Bad one-score-per-seed sequences: too short, NaN/inf, 2-D, not numbers."""
+    return {"short": st.lists(st.floats(-5, 5), max_size=1),
+            "non-finite": st.sampled_from([math.nan, math.inf, -math.inf]).map(
+                lambda v: [1.0, v, 2.0]),
+            "rank": st.just([[1.0, 2.0], [3.0, 4.0]]),
+            "type": st.one_of(st.none(), st.text(max_size=3), st.just({"x": 1.0}),
+                              st.just([True, False]))}
+
+
+def _memorisation_valid():
+    return dict(samples=_points((6, 1, 4, 4)), train_digits=_points((8, 1, 4, 4), 1),
+                heldout_digits=_points((6, 1, 4, 4), 2))
+
+
+_DRIFT = {"r": {"0": {"high_quality": 0.5}, "1": {"high_quality": 0.6}}}
+
+TARGETS += [
+    Target("stats.summary", stats.summary,
+           lambda: dict(values=_scores(), method="bootstrap", generator=0, n_boot=50),
+           {"values": bad_scores(), "level": {"range": st.one_of(st.floats(-2, 0),
+                                                                  st.floats(1, 100))},
+            "method": bad_names(stats.CI_METHODS), "n_boot": bad_sizes(),
+            "generator": {"type": st.one_of(st.text(max_size=3), st.floats(0.5, 2.5),
+                                            st.integers(-5, -1))}}),
+    Target("stats.compare", stats.compare, lambda: dict(a=_scores(), b=_scores(3, 1)),
+           {"a": bad_scores(), "b": bad_scores(), "alternative": bad_names(stats.ALTERNATIVES)}),
+    Target("stats.min_p_value", stats.min_p_value, lambda: dict(n_a=3, n_b=3),
+           {"n_a": bad_sizes(), "n_b": bad_sizes(),
+            "alternative": bad_names(stats.ALTERNATIVES)}),
+    Target("stats.holm", stats.holm, lambda: dict(pvalues=[0.01, 0.2, 0.04]),
+           {"pvalues": {**{k: v for k, v in bad_scores().items() if k != "short"},
+                        "empty": st.just([]),
+                        "range": st.sampled_from([[0.1, 1.5], [-0.2, 0.3]])}}),
+    Target("stats.table", stats.table, lambda: dict(groups={"a": _scores(), "b": _scores()}),
+           {"groups": {"type": st.one_of(st.none(), st.text(max_size=3), st.just([1.0, 2.0]),
+                                         st.just({})),
+                       "values": bad_scores()["non-finite"].map(lambda v: {"a": v})},
+            "level": {"range": st.floats(1, 100)}},
+           aliases={"groups": ("groups", "values")}),
+    Target("stats.comparisons", stats.comparisons,
+           lambda: dict(groups={"a": _scores(), "b": _scores(4, 1)}, pairs=[("a", "b")]),
+           {"groups": {"type": st.one_of(st.none(), st.text(max_size=3), st.just({}))},
+            "pairs": {"unknown": st.text(alphabet="xyz", min_size=1, max_size=4).map(
+                          lambda s: [("a", s)]),
+                      "type": st.one_of(st.none(), st.text(max_size=3), st.just([]),
+                                        st.just([("a", "b", "a")]))},
+            "alternative": bad_names(stats.ALTERNATIVES),
+            "alpha": {"range": st.one_of(st.floats(-1, 0), st.floats(1, 5))}}),
+    Target("data.shipped_split", data.shipped_split, lambda: dict(part="heldout"),
+           {"part": bad_names(data.SPLITS)}),
+    Target("metrics.mnist_feature_net", metrics.mnist_feature_net, lambda: dict(),
+           {"name": bad_names(metrics.CLASSIFIER_FILES)}),
+    Target("metrics.nearest_distances", metrics.nearest_distances,
+           lambda: dict(images=_points((5, 1, 4, 4)), reference=_points((7, 1, 4, 4), 1)),
+           {"images": bad_tensors((5, 1, 4, 4), ranks_ok=(2, 3, 4)),
+            "reference": bad_tensors((7, 1, 4, 4), ranks_ok=(2, 3, 4)),
+            "batch_size": bad_sizes()}),
+    Target("metrics.memorisation", metrics.memorisation, _memorisation_valid,
+           {"samples": bad_tensors((6, 1, 4, 4), ranks_ok=(2, 3, 4)),
+            "train_digits": bad_tensors((8, 1, 4, 4), ranks_ok=(2, 3, 4)),
+            "heldout_digits": bad_tensors((6, 1, 4, 4), ranks_ok=(2, 3, 4)),
+            "quantile": {"range": st.one_of(st.floats(-1, 0), st.floats(1, 5)),
+                         "non-finite": st.just(math.nan)}}),
+    Target("rescore.evaluate", rescore.evaluate,
+           lambda: dict(name="8gaussians_wgan-gp", G=reference.load("8gaussians_wgan-gp"),
+                        n=200, n_w1=50, n_mnist=100),
+           {"name": bad_names(reference.RECIPES), "G": bad_modules(),
+            "noise_seed": bad_sizes(zero_ok=True), "data_seed": bad_sizes(zero_ok=True,
+                                                                          none_ok=True),
+            "n": bad_sizes(), "n_w1": bad_sizes(), "n_mnist": bad_sizes(),
+            "heldout": {"type": st.one_of(st.integers(), st.text(max_size=3))},
+            "distances": {"type": st.one_of(st.integers(), st.text(max_size=3))}}),
+    Target("rescore.rescore", rescore.rescore,
+           lambda: dict(names=["8gaussians_wgan-gp"], n=100, n_w1=20, n_mnist=50,
+                        distances=False),
+           {"names": {"unknown": st.text(alphabet="qvw", min_size=1, max_size=5).map(
+                          lambda s: [s]),
+                      "type": st.one_of(st.integers(), st.text(max_size=3))},
+            "noise_seed": bad_sizes(zero_ok=True), "n": bad_sizes()}),
+    Target("rescore.recorded", rescore.recorded, lambda: dict(names=["8gaussians_wgan-gp"]),
+           {"names": {"unknown": st.text(alphabet="qvw", min_size=1, max_size=5).map(
+                          lambda s: [s]),
+                      "type": st.one_of(st.integers(), st.text(max_size=3))}}),
+    Target("rescore.drift", rescore.drift,
+           lambda: dict(recorded_metrics=_DRIFT, rescored_metrics=_DRIFT,
+                        metric="high_quality"),
+           {"recorded_metrics": {"type": st.one_of(st.none(), st.integers(),
+                                                   st.text(max_size=3))},
+            "rescored_metrics": {"type": st.one_of(st.none(), st.integers(),
+                                                   st.text(max_size=3))},
+            "metric": bad_names(rescore.ALLOWANCE), "n_recorded": bad_sizes(),
+            "n_rescored": bad_sizes(none_ok=True)}),
+]
+RECORDS |= {"stats.Summary", "stats.Comparison", "stats.ComparisonRow", "stats.Comparisons",
+            "metrics.Memorisation", "rescore.Drift"}
+NO_ARGUMENTS |= {"data.heldout_indices"}
+FUZZED_MODULES_ISSUE_26 = ("stats", "rescore")
+
 # Cases whose outcome is a documented domain result, not a mistake left unreported.
 _HOT = ("hot path (every training step or forward): reading the values would stall a GPU; "
         "a NaN input gives a NaN result, which fit reports as a non-finite loss")
@@ -668,7 +775,7 @@ def test_every_public_name_is_fuzzed_or_listed():
                    "losses",
                    "metrics", "models", "playground", "plots",
                    "reference", "regularizers", "spectral", "toy", "train", "transport", "tricks",
-                   "exercises", "notebooks"):
+                   "exercises", "notebooks", *FUZZED_MODULES_ISSUE_26):
         mod = importlib.import_module(f"ganlab.{module}")
         for name in mod.__all__:
             if callable(getattr(mod, name)) and f"{module}.{name}" not in listed:

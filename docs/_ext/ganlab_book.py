@@ -214,7 +214,7 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
         section.insert(title_at + offset, node)
 
 
-# -- docstrings: the package's compact "name: meaning" style as field lists --------------------------
+# -- docstrings: the package's compact "name: meaning" style as field lists ----------------------
 
 FIELD_NAME = re.compile(r"^\*{0,2}[A-Za-z_]\w*(\s*\([^)]*\))?$")
 FIELD_LINE = re.compile(r"^(?P<names>[^:`]{1,80}):(?:\s+(?P<rest>.*))?$")
@@ -283,7 +283,7 @@ def sync_notebooks(app: Sphinx) -> None:
             shutil.copy2(nb, copy)
 
 
-# -- MathJax from the site itself --------------------------------------------------------------------
+# -- MathJax from the site itself --------------------------------------------------------------
 
 def _mathjax_source() -> Path:
     try:

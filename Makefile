@@ -60,6 +60,7 @@ book: $(STAMP)
 # has its Colab and download links, search finds notebooks; screenshots in runs/book.
 book-check: book
 	test -x $(CHROMIUM) || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null)
+	fc-list :lang=zh | grep -q . || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-noto-cjk >/dev/null)  # the glossary's Chinese in the screenshots
 	$(BIN)/python scripts/book_check.py --site _build/html --out runs/book --chromium $(CHROMIUM)
 
 notebooks: $(STAMP)

@@ -81,6 +81,7 @@ def test_compact_docstring_fields_become_a_field_list_without_errors():
         "    ``\"shipped\"`` -- the subset;",
         "    ``\"auto\"`` -- torchvision when present.",
         "train, limit: the split and how many digits.",
+        "",
         "Plain prose, then |z| > threshold is redrawn.",
     ]
     out = ganlab_book.compact_fields_to_rest(doc)
@@ -94,3 +95,6 @@ def test_compact_docstring_fields_become_a_field_list_without_errors():
 def test_prose_with_a_colon_is_left_alone():
     doc = ["Returns the cost: a scalar.", "See also: the notebook."]
     assert ganlab_book.compact_fields_to_rest(doc) == doc
+    # a "Word: text" line whose sentence runs on, unindented, is a paragraph too
+    run_on = ["Reference: Y. LeCun et al., the MNIST database of handwritten", "digits (1998)."]
+    assert ganlab_book.compact_fields_to_rest(run_on) == run_on

@@ -243,8 +243,12 @@ def compact_fields_to_rest(lines: list[str]) -> list[str]:
     reST field lists, which docutils renders as a two-column table of the arguments."""
     out: list[str] = []
     in_field = False
-    for line in lines:
+    for i, line in enumerate(lines):
         field = _field(line)
+        following = lines[i + 1] if i + 1 < len(lines) else ""
+        if field is not None and following.strip() and not following[:1].isspace() \
+                and _field(following) is None:
+            field = None                   # "Word: text" running on unindented: a paragraph
         if field is not None:
             if out and out[-1].strip() and not in_field:
                 out.append("")

@@ -103,8 +103,6 @@ def papers() -> tuple[Paper, ...]:
         missing = {"authors", "year", "title", "venue"} - set(e)
         if missing:
             raise ConfigError(f"references.yaml: {key} lacks {sorted(missing)}")
-        if not e.get("arxiv") and not e.get("url"):
-            raise ConfigError(f"references.yaml: {key} needs an arxiv id or a url")
         out.append(Paper(key, tuple(e["authors"]), int(e["year"]), e["title"], e["venue"],
                          e.get("arxiv"), e.get("url"), tuple(e.get("cited_as", ()))))
     return tuple(sorted(out, key=lambda p: (p.authors[0].split()[-1].lower(), p.year)))
@@ -133,11 +131,11 @@ def bibliography_markdown() -> str:
         where = [f"[{nb.name[:2]}](notebooks/{nb.name})"
                  for nb, text in notebooks.items() if cites(text, p)]
         where += [f"{{py:mod}}`ganlab.{py.stem}`" for py, text in modules.items() if cites(text, p)]
-        link = (f"[arXiv:{p.arxiv}](https://arxiv.org/abs/{p.arxiv})" if p.arxiv
-                else f"[{p.url}]({p.url})")
+        link = (f" [arXiv:{p.arxiv}](https://arxiv.org/abs/{p.arxiv})." if p.arxiv
+                else f" [{p.url}]({p.url})." if p.url else "")
         lines += [f"({p.label})=", "",
                   f"**{p.short}.** {', '.join(p.authors)}. *{p.title}.* {p.venue}, "
-                  f"{p.year}. {link}."
+                  f"{p.year}.{link}"
                   + (f" Cited in: {', '.join(where)}." if where else ""), ""]
     return "\n".join(lines)
 
@@ -145,6 +143,9 @@ def bibliography_markdown() -> str:
 def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     if docname == "bibliography":
         source[0] = source[0].replace("<!-- entries -->", bibliography_markdown())
+        # Rebuilt when the entries, a notebook or a module (whose citations it lists) change.
+        for path in [DOCS / "references.yaml", *numbered_notebooks(), *PACKAGE.glob("*.py")]:
+            app.env.note_dependency(str(path))
 
 
 # -- notebook pages: the launch row, the sources, the kernel note ----------------------------------
@@ -199,6 +200,7 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
         return
     path = Path(app.env.doc2path(docname))
     notebook = path.name
+    app.env.note_dependency(str(DOCS / "references.yaml"))   # its sources box
     content = json.loads(path.read_text(encoding="utf-8"))
     section = next(iter(doctree.findall(nodes.section)), None)
     if section is None:

@@ -10,6 +10,7 @@ What it adds to a plain Sphinx + myst-nb build:
   running kernel, with the Colab link;
 * the bibliography page, generated from ``references.yaml``: authors, year, title, venue, arXiv
   id, and which notebooks and ganlab modules cite each paper (found by searching their text);
+* in a notebook page's prose, "notebook 04" links to notebook 04's page;
 * MathJax 3 copied into the site from the ``django-static-mathjax`` package, so math renders
   with no network (Sphinx's default loads it from a CDN).
 """
@@ -194,10 +195,47 @@ def _kernel_note(notebook: str) -> nodes.note:
     return note
 
 
+NOTEBOOK_MENTION = re.compile(r"\b([Nn]otebooks? )(\d\d)\b")
+NO_LINKS_INSIDE = (nodes.literal, nodes.literal_block, nodes.reference, nodes.title,
+                   addnodes.pending_xref, nodes.raw, nodes.math, nodes.math_block)
+
+
+def link_notebook_mentions(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Turn "notebook 04" in a notebook's prose into a link to that notebook's page."""
+    pages = {NOTEBOOK_DOC.match(d).group(1): d for d in app.env.found_docs
+             if NOTEBOOK_DOC.match(d)}
+    for text in list(doctree.findall(nodes.Text)):
+        parent = text.parent
+        if parent is None or any(isinstance(a, NO_LINKS_INSIDE) for a in _ancestors(text)):
+            continue
+        pieces, last, value = [], 0, str(text)
+        for match in NOTEBOOK_MENTION.finditer(value):
+            target = pages.get(match.group(2))
+            if target is None or target == docname:
+                continue
+            pieces.append(nodes.Text(value[last:match.start(2)]))
+            ref = addnodes.pending_xref("", refdomain="std", reftype="doc",
+                                        reftarget="/" + target, refexplicit=True,
+                                        refwarn=True, refdoc=docname)
+            ref += nodes.inline("", match.group(2))
+            pieces.append(ref)
+            last = match.end(2)
+        if pieces:
+            pieces.append(nodes.Text(value[last:]))
+            parent.replace(text, pieces)
+
+
+def _ancestors(node: nodes.Node):
+    while node.parent is not None:
+        node = node.parent
+        yield node
+
+
 def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     docname = app.env.docname
     if not NOTEBOOK_DOC.match(docname):
         return
+    link_notebook_mentions(app, doctree, docname)
     path = Path(app.env.doc2path(docname))
     notebook = path.name
     app.env.note_dependency(str(DOCS / "references.yaml"))   # its sources box

@@ -14,14 +14,14 @@ NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
 # notebook's cells on one kernel.
 PARALLEL := -n auto --dist loadscope
 
-.PHONY: venv lab test test-full unit nbval browser-check notebooks lint bench clean
+.PHONY: venv lab test test-full unit nbval browser-check book book-check notebooks lint bench clean
 
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,coursework]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,coursework,docs]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ganlab)" >/dev/null
 	rm -f $(VENV)/.installed-*
 	touch $@
@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/ $(ROOT_FLAG) $(LAB_ARGS)
 
-test: unit nbval browser-check
+test: unit nbval browser-check book-check
 
 unit: $(STAMP)
 	OMP_NUM_THREADS=1 GANLAB_BUDGET=quick $(BIN)/python -m pytest $(PARALLEL) -m "not full_budget" tests/
@@ -50,6 +50,19 @@ browser-check: $(STAMP)
 	test -x $(CHROMIUM) || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null)
 	GANLAB_BUDGET=quick $(BIN)/python scripts/browser_check.py --out runs/browser --chromium $(CHROMIUM)
 
+# The course website from the stored notebooks (docs/; nothing is executed) into _build/html.
+# Warnings are errors: a broken cross-reference or anchor, a missing image, bad math fails it.
+book: $(STAMP)
+	$(BIN)/python -m sphinx -b html -j auto -W --keep-going -q docs _build/html
+
+# The built site in headless Chromium (as browser-check): every page loads without console
+# errors, images decode, math is typeset, internal links and anchors resolve, each notebook page
+# has its Colab and download links, search finds notebooks; screenshots in runs/book.
+book-check: book
+	test -x $(CHROMIUM) || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null)
+	fc-list :lang=zh | grep -q . || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-noto-cjk >/dev/null)  # the glossary's Chinese in the screenshots
+	$(BIN)/python scripts/book_check.py --site _build/html --out runs/book --chromium $(CHROMIUM)
+
 notebooks: $(STAMP)
 	$(BIN)/ganlab run-notebooks notebooks
 
@@ -60,4 +73,4 @@ bench: $(STAMP)
 	for f in bench/*.py; do $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache _build docs/notebooks docs/api/generated

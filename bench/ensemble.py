@@ -9,9 +9,10 @@ weight clipping: the course's toy MLP pair, width 128, depth 3, batch 256) and S
   processes (one thread each; S = 1 uses one process, as separate does).
 
 Both do ``--steps`` timed generator steps per seed after a warm-up, measured side by side in
-one run; printed: seed-steps per second, the ratio ensemble / separate, and each worker's
-peak resident memory. Goal (issue 28): ratio >= 4 at S = 10 for WGAN-GP, and S = 1 no more
-than 10 % slower than ``fit``'s own step.
+one run, alternating (separate, ensemble, separate, ...) ``--repeats`` times so that drift in
+the machine's speed hits both alike; printed: the median seed-steps per second of each, their
+ratio, and each worker's peak resident memory. Goal (issue 28): ratio >= 4 at S = 10 for
+WGAN-GP, and S = 1 no more than 10 % slower than ``fit``'s own step.
 
     python bench/ensemble.py [--steps 40] [--device cpu]
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import resource
+import statistics
 import time
 
 import torch
@@ -91,6 +93,7 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 4, 10])
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
     context = multiprocessing.get_context("spawn")
     print(f"{'recipe':24s} {'S':>3s} {'separate':>12s} {'ensemble':>12s} {'ratio':>7s} "
@@ -98,8 +101,13 @@ def main(argv=None) -> int:
     with context.Pool(2, maxtasksperchild=1) as pool:
         for recipe in RECIPES:
             for S in args.sizes:
-                sep, sep_mem, _ = measure(pool, recipe, S, False, args.steps, args.device)
-                ens, ens_mem, _ = measure(pool, recipe, S, True, args.steps, args.device)
+                seps, enss = [], []
+                for _ in range(args.repeats):
+                    seps.append(measure(pool, recipe, S, False, args.steps, args.device))
+                    enss.append(measure(pool, recipe, S, True, args.steps, args.device))
+                sep = statistics.median(r[0] for r in seps)
+                ens = statistics.median(r[0] for r in enss)
+                sep_mem, ens_mem = max(r[1] for r in seps), max(r[1] for r in enss)
                 print(f"{recipe:24s} {S:3d} {sep:9.1f} s/s {ens:9.1f} s/s {ens / sep:6.2f}x "
                       f"{sep_mem:8.0f}/{ens_mem:.0f}", flush=True)
     print("seed-steps per second (s/s): generator steps (with their critic steps) x seeds, "

@@ -498,34 +498,27 @@ def _kr_potential_1d(fn: Callable) -> int:
 
 
 def _clipped_lipschitz_bound(fn: Callable) -> int:
-    g = torch.Generator().manual_seed(0)
     for widths, c in (([2, 16, 16, 1], 0.1), ([3, 5, 7, 2], 0.05)):
         got = float(fn(list(widths), c))
         layers = list(zip(widths, widths[1:], strict=False))
-        # measured: random clipped networks (entries uniform in [-c, c] and at +-c): their
-        # product of largest singular values is <= the true bound for these widths
-        measured = 0.0
-        for kind in ("uniform", "signs"):
-            ws = [(2 * torch.rand(o, i, generator=g, dtype=torch.float64) - 1) * c
-                  for i, o in layers]
-            if kind == "signs":
-                ws = [c * torch.sign(w) for w in ws]
-            measured = max(measured, math.prod(torch.linalg.matrix_norm(w, 2).item() for w in ws))
-        _require(got >= measured * (1 - 1e-9), f"clipped_lipschitz_bound({widths}, {c})",
-                 "a K no smaller than the Lipschitz constant of any clipped network with these "
-                 "widths", f"{got:.4g}, below a clipped network's largest singular values' product")
-        # reached: the network whose weights all equal c, at an input where every ReLU is on
+        # a clipped network: every weight equal to c, at an input where every ReLU is on; its
+        # output taken along (1, ..., 1) / sqrt(n_L), the Jacobian's top left singular vector
         x = torch.ones(1, widths[0], dtype=torch.float64, requires_grad=True)
         h = x
         for k, (i, o) in enumerate(layers):
             h = h @ torch.full((i, o), c, dtype=torch.float64)
             h = torch.relu(h) if k < len(layers) - 1 else h
-        # the output along (1, ..., 1) / sqrt(n_L), the Jacobian's top left singular vector
         (grad,) = torch.autograd.grad(h.sum() / math.sqrt(widths[-1]), x)
         reached = grad.norm().item()
+        _require(got >= reached * (1 - 1e-9), f"clipped_lipschitz_bound({widths}, {c})",
+                 "a K no smaller than the Lipschitz constant of any clipped network with these "
+                 "widths", f"{got:.4g}, below the gradient norm of a clipped network")
         _require(got <= reached * (1 + 1e-9), f"clipped_lipschitz_bound({widths}, {c})",
                  "the smallest such K (some clipped network should reach it)",
                  f"{got:.4g}, more than any clipped network with these widths can reach")
+    _require(math.isclose(float(fn([4, 4], 0.5)), 2.0, rel_tol=1e-9),
+             "clipped_lipschitz_bound([4, 4], 0.5)", "the bound for a single 4 x 4 layer",
+             float(fn([4, 4], 0.5)))
     return 3
 
 

@@ -29,9 +29,10 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _run_notebooks(args: argparse.Namespace) -> int:
+    from .exercises import nbgrader_metadata
     from .notebooks import run_all
 
-    times = run_all(_notebook_paths(args.paths))
+    times = run_all(_notebook_paths(args.paths), prepare=nbgrader_metadata)
     print(f"total: {sum(times.values()):.1f} s for {len(times)} notebooks")
     return 0
 

@@ -14,8 +14,8 @@ The Fenchel conjugate f*(t) = sup_u { u t - f(u) } gives the variational bound
 which f-GAN turns into a game: T(x) = g_f(V(x)) with a network V and an output activation
 g_f mapping the real line into dom f* (Nowozin, Cseke, Tomioka 2016, eq. 4-6, Tables 1-2).
 
-Every row of the paper's Table 2 is here, with its f, f*, g_f, f' and dom f*. Mind the
-normalisations (both are the paper's):
+Every row of the paper's Table 2 is here except the two alpha-divergence rows, each with its
+f, f*, g_f, f' and dom f*. Mind the normalisations (both are the paper's):
 
 * ``jensen-shannon`` has f(u) = u log u - (u + 1) log((u + 1)/2), so D_f = KL(P||M) + KL(Q||M)
   = 2 JSD, where JSD is the 1/2-normalised Jensen-Shannon divergence (<= log 2; SciPy's
@@ -56,8 +56,10 @@ class FDivergence:
     conjugate_of_activation: f*(g_f(v)) written in a numerically stable form.
     formulas: (f, f*, g_f) as plain text for tables.
     f_on_reals: f* is the conjugate of f on the whole real line (Pearson, as in the paper's
-        table); otherwise of f on u >= 0. (Pearson restricted to u >= 0 would have
-        f*(t) = max(t^2/4 + t, -1); on ratios p/q >= 0 both give the same divergence.)
+        table); otherwise of f on u >= 0. (Pearson restricted to u >= 0 has another conjugate:
+        f*(t) = t^2/4 + t for t >= -2, where the maximiser u = 1 + t/2 is >= 0, and -1 = -f(0)
+        for t < -2; that is not max(t^2/4 + t, -1), which differs from it for t < -4. On
+        ratios p/q >= 0 both conjugates give the same divergence.)
     """
 
     name: str

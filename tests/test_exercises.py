@@ -135,11 +135,6 @@ def test_wrong_answers_fail_with_a_message(exercise_id):
     assert "expected" in str(info.value) or "probability" in str(info.value)
 
 
-def test_swapped_discriminator_gets_a_useful_hint():
-    with pytest.raises(ExerciseError, match="probability that x is \\*real\\*"):
-        check("01.optimal_discriminator", WRONG["01.optimal_discriminator"])
-
-
 def test_unknown_id_lists_known_and_non_callables_are_rejected():
     with pytest.raises(ValueError, match="exercise_id must be one of 00.to_unit_range.*got '09.x'"):
         check("09.x", len)
@@ -355,3 +350,73 @@ def test_fast_grading_runs_only_imports_and_exercises(tmp_path):
     learner = exercises.grade_notebooks(sorted(tmp_path.glob("*.ipynb")), fast=True)
     assert len(learner) == 5 and all(r["message"].startswith("NotImplementedError")
                                      for r in learner)
+
+
+# ------------------------------------------- exercises that need a derivation (issue 25) ----
+for _replaced in ("01.optimal_discriminator", "02.reverse_kl_conjugate", "03.constraint_matrix",
+                  "04.clip"):
+    RIGHT.pop(_replaced)
+    WRONG.pop(_replaced)
+
+
+def _alpha_conjugate(t, alpha):
+    kink = -1 / (alpha - 1)
+    smooth = (1 + (alpha - 1) * t.clamp_min(kink)) ** (alpha / (alpha - 1)) / alpha - 1 / alpha
+    return torch.where(t >= kink, smooth, torch.full_like(t, -1 / alpha))
+
+
+def _kr_potential_1d(x, y, z, slope_sign=1.0):
+    grid = np.sort(np.concatenate([x, y]))
+    f_p = np.searchsorted(np.sort(x), grid, side="right") / len(x)
+    f_q = np.searchsorted(np.sort(y), grid, side="right") / len(y)
+    slope = slope_sign * np.sign(f_q - f_p)[:-1]   # phi' on each gap between sample points
+    phi = np.concatenate([[0.0], np.cumsum(slope * np.diff(grid))])
+    return np.interp(z, grid, phi)
+
+
+def _lipschitz_bound(widths, c, spectral=True):
+    pairs = zip(widths, widths[1:], strict=False)
+    return float(np.prod([c * (np.sqrt(i * o) if spectral else i) for i, o in pairs]))
+
+
+RIGHT.update({
+    "01.weighted_discriminator": lambda p, q, a, b: a * p / (a * p + b * q),
+    "02.alpha_conjugate": _alpha_conjugate,
+    "03.kr_potential_1d": _kr_potential_1d,
+    "04.clipped_lipschitz_bound": _lipschitz_bound,
+})
+WRONG.update({
+    "01.weighted_discriminator": lambda p, q, a, b: p / (p + q),   # the weights ignored
+    "02.alpha_conjugate": lambda t, a: torch.exp(t - 1),          # the KL row's conjugate
+    "03.kr_potential_1d": lambda x, y, z: _kr_potential_1d(x, y, z, slope_sign=-1.0),
+    "04.clipped_lipschitz_bound": lambda widths, c: _lipschitz_bound(widths, c, spectral=False),
+})
+
+
+def test_weighted_discriminator_hints():
+    with pytest.raises(ExerciseError, match="probability that x is \\*real\\*"):
+        check("01.weighted_discriminator", lambda p, q, a, b: b * q / (a * p + b * q))
+    with pytest.raises(ExerciseError, match="does not depend on alpha, beta"):
+        check("01.weighted_discriminator", WRONG["01.weighted_discriminator"])
+
+
+def test_alpha_conjugate_without_the_u_ge_0_piece_fails_there():
+    def unrestricted(t, alpha):  # (1/alpha)(1 + (alpha - 1) t)^(alpha/(alpha-1)) - 1/alpha
+        return (1 + (alpha - 1) * t).abs() ** (alpha / (alpha - 1)) / alpha - 1 / alpha
+
+    with pytest.raises(ExerciseError, match="no u > 0 is stationary"):
+        check("02.alpha_conjugate", unrestricted)
+
+
+def test_kr_potential_that_is_not_1_lipschitz_or_not_optimal_fails():
+    with pytest.raises(ExerciseError, match="1-Lipschitz"):
+        check("03.kr_potential_1d", lambda x, y, z: 2 * _kr_potential_1d(x, y, z))
+    with pytest.raises(ExerciseError, match="equal to W1"):
+        check("03.kr_potential_1d", lambda x, y, z: -np.asarray(z))   # 1-Lipschitz, not optimal
+
+
+def test_clipped_lipschitz_bound_must_be_an_upper_bound_and_the_smallest():
+    with pytest.raises(ExerciseError, match="no smaller than the Lipschitz constant"):
+        check("04.clipped_lipschitz_bound", lambda widths, c: 0.5 * _lipschitz_bound(widths, c))
+    with pytest.raises(ExerciseError, match="the smallest such K"):
+        check("04.clipped_lipschitz_bound", WRONG["04.clipped_lipschitz_bound"])

@@ -186,3 +186,24 @@ def test_estimator_measures_a_full_length_run_with_asserts_kept(tmp_path, monkey
     assert m["failures"] == ["cell 2: AssertionError: a claim that fails at full length"]
     kept = nbformat.read(tmp_path / "out" / "99_test.ipynb", as_version=4)
     assert kept.cells[-1].outputs[0]["text"] == "runs on past the failure\n"
+
+
+def test_notebook_helpers_do_not_import_the_grading_code():
+    """exercises imports notebooks (to execute learner copies), never the other way round."""
+    import ast
+
+    import ganlab.notebooks
+
+    tree = ast.parse(Path(ganlab.notebooks.__file__).read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                for alias in node.names} | {node.module or "" for node in ast.walk(tree)
+                                            if isinstance(node, ast.ImportFrom)}
+    assert not any("exercises" in name for name in imported)
+
+
+def test_run_notebook_rejects_a_prepare_that_is_not_callable():
+    from ganlab.notebooks import run_notebook
+
+    with pytest.raises(TypeError, match="prepare must be callable"):
+        run_notebook(Path(__file__).resolve().parents[1] / "notebooks" / "00_start_here.ipynb",
+                     prepare="nbgrader")

@@ -217,3 +217,36 @@ def test_wrong_types_are_type_errors():
         dirac_field(0.0, "x", loss="minimax")
     with pytest.raises(TypeError, match="J must hold real numbers"):
         update_eigenvalues(torch.eye(2, dtype=torch.complex64), 0.1)
+
+
+def _toy_script():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "train_convergence_toy.py"
+    spec = importlib.util.spec_from_file_location("train_convergence_toy", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_toy_script_measures_a_tiny_run():
+    script = _toy_script()
+    run = script.train_one("nonsaturating-r1", seed=3, steps=4, every=2)
+    assert run["snapshot_steps"] == [2, 4] and len(run["move"]) == len(run["w1_step"]) == 1
+    assert len(run["w1_data"]) == 2 and run["move"][0] > 0 and run["w1_step"][0] > 0
+    assert script.late_mean([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]) == 7.5
+
+
+def test_shipped_toy_runs_are_checksummed_and_complete():
+    import json
+
+    from ganlab.data import verify
+
+    toy = json.loads(verify("convergence_toy.json").read_text())
+    for method in ("nonsaturating", "nonsaturating-r1", "wgan-gp"):
+        mine = [r for r in toy["runs"] if r["method"] == method]
+        assert sorted(r["seed"] for r in mine) == list(range(len(mine))) and len(mine) >= 10
+        for r in mine:
+            n = toy["settings"]["steps"] // toy["settings"]["snapshot_every"]
+            assert len(r["w1_data"]) == n and len(r["move"]) == n - 1

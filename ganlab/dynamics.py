@@ -1,8 +1,8 @@
 """The training dynamics of a two-player game, on the Dirac-GAN.
 
-Used by notebook 10. The Dirac-GAN (Mescheder, Geiger & Nowozin 2018, section 2.2) is the
-smallest GAN: the data are a point mass at 0, the generator a point mass at theta, and the
-critic linear, D_psi(x) = psi * x. Gradient training moves the pair (theta, psi) along the
+Used by notebook 10. The Dirac-GAN (Mescheder, Geiger & Nowozin 2018) is the smallest GAN:
+the data are a point mass at 0, the generator a point mass at theta, and the critic linear,
+D_psi(x) = psi * x. Gradient training moves the pair (theta, psi) along the
 *gradient vector field*
 
     v(theta, psi) = (-d L_G / d theta, -d L_D / d psi),
@@ -29,8 +29,11 @@ with the same eigenvalues +-i f'(0) (f'(0) = 1/2 for the GAN losses, 1 for WGAN)
 References
 ----------
 1. L. Mescheder, A. Geiger, S. Nowozin, "Which Training Methods for GANs do actually
-   Converge?", ICML 2018, arXiv:1801.04406 (the Dirac-GAN, section 2; regularisers, section
-   3; R1 and R2, eq. 9 and 10; Theorem 4.1: local convergence with R1 or R2).
+   Converge?", ICML 2018, arXiv:1801.04406: the Dirac-GAN and its lemmas on unregularised
+   training, WGAN, WGAN-GP, instance noise and zero-centred penalties; the penalties R1 and
+   R2; Theorem 4.1, local convergence of R1- or R2-regularised training for general GANs.
+   (Lemma and equation numbers are not quoted here: they were not checked against the
+   paper's text.)
 2. L. Mescheder, S. Nowozin, A. Geiger, "The Numerics of GANs", NeurIPS 2017,
    arXiv:1705.10461 (the gradient vector field; convergence from the eigenvalues of the
    update operator).
@@ -81,9 +84,9 @@ def _losses(theta, psi, *, loss, r1, r2, gp, nodes):
 
     real, fake = nodes, theta + nodes                   # instance noise on both, or none
     d_loss = loss.discriminator(critic(real), critic(fake))
-    if r1:               # (gamma / 2) E_data ||grad_x D||^2  (Mescheder et al. 2018, eq. 9)
+    if r1:               # R1: (gamma / 2) E_data ||grad_x D||^2  (Mescheder et al. 2018)
         d_loss = d_loss + r1 / 2 * slope(real).pow(2).mean()
-    if r2:               # (gamma / 2) E_G ||grad_x D||^2     (eq. 10)
+    if r2:               # R2: (gamma / 2) E_G ||grad_x D||^2     (the same paper)
         d_loss = d_loss + r2 / 2 * slope(fake).pow(2).mean()
     if gp:               # lambda E (||grad D(x_hat)|| - 1)^2, x_hat between data and theta
         x_hat = 0.5 * (real + fake)          # any interpolate: the slope is psi everywhere
@@ -143,13 +146,13 @@ def dirac_field(theta, psi, *, loss: str, r1: float = 0.0, r2: float = 0.0, gp: 
     """The gradient vector field of the Dirac-GAN at every point of a grid.
 
     v(theta, psi) = (-d L_G / d theta, -d L_D / d psi): the direction plain gradient descent
-    moves each player (Mescheder et al. 2018, section 2.2, eq. 4, in the course's sign
-    convention; see the module docstring). Computed by autograd of the course's losses
+    moves each player (Mescheder et al. 2018, the Dirac-GAN, in the course's sign convention;
+    see the module docstring). Computed by autograd of the course's losses
     (``ganlab.losses``) with the data at 0, the generator at theta and the critic
     D_psi(x) = psi x, plus the critic's regularisers:
 
-    * r1 = gamma: (gamma / 2) E_data ||grad_x D||^2 (eq. 9), here (gamma / 2) psi^2;
-    * r2 = gamma: the same on generated points (eq. 10), also (gamma / 2) psi^2;
+    * r1 = gamma: R1 = (gamma / 2) E_data ||grad_x D||^2, here (gamma / 2) psi^2;
+    * r2 = gamma: R2, the same on generated points, also (gamma / 2) psi^2;
     * gp = lambda: lambda E (||grad_x D(x_hat)|| - 1)^2 (Gulrajani et al. 2017), here
       lambda (|psi| - 1)^2 -- centred at |psi| = 1, not 0;
     * clip = c: WGAN's weight clipping; where |psi| >= c the outward psi-component is set to
@@ -180,11 +183,11 @@ def dirac_jacobian(loss: str, *, r1: float = 0.0, r2: float = 0.0, gp: float = 0
 
     Rows: (theta, psi) velocities; columns: derivatives in (theta, psi). Without regulariser
     J = [[0, f'(0)], [-f'(0), 0]], eigenvalues +-i f'(0): purely imaginary, so the continuous
-    dynamics circle the equilibrium (Mescheder et al. 2018, section 2.2). R1 or R2 with
-    weight gamma add -gamma to the lower-right entry: eigenvalues -gamma/2 +- sqrt(gamma^2/4
-    - f'(0)^2), real parts < 0 (section 3). Instance noise sigma adds 2 sigma^2 f''(0) there:
-    eigenvalues sigma^2 f''(0) +- sqrt(sigma^4 f''(0)^2 - f'(0)^2) (section 3; f''(0) = -1/4
-    for the GAN, 0 for WGAN, which noise therefore does not help).
+    dynamics circle the equilibrium (Mescheder et al. 2018). R1 or R2 with weight gamma
+    add -gamma to the lower-right entry: eigenvalues -gamma/2 +- sqrt(gamma^2/4 - f'(0)^2),
+    real parts < 0. Instance noise sigma adds 2 sigma^2 f''(0) there: eigenvalues
+    sigma^2 f''(0) +- sqrt(sigma^4 f''(0)^2 - f'(0)^2) (the same paper; f''(0) = -1/4 for
+    the GAN, 0 for WGAN, which noise therefore does not help).
 
     The WGAN-GP penalty lambda (|psi| - 1)^2 has no derivative at psi = 0, so ``gp > 0`` is
     rejected: there is no Jacobian to take (simulate it instead). Clipping does not change
@@ -233,9 +236,10 @@ def update_eigenvalues(J, lr, scheme: str = "simultaneous", *, n_critic: int = 1
       as ``ganlab.train.fit`` does): F = (I + h_g E_g J) (I + h_d E_d J)^n_critic, where E_g,
       E_d keep only the generator's or the critic's row.
 
-    Training converges locally iff every eigenvalue has modulus < 1 (the spectral radius of
-    F; Mescheder et al. 2017, section 3). For the unregularised Dirac-GAN, simultaneous steps
-    give 1 +- i h f'(0), modulus sqrt(1 + h^2 f'(0)^2) > 1; alternating steps give a product
+    Training converges locally if every eigenvalue has modulus < 1 (spectral radius of F
+    below 1) and not if one has modulus > 1 (Mescheder, Nowozin & Geiger 2017). For the
+    unregularised Dirac-GAN, simultaneous steps give 1 +- i h f'(0), modulus
+    sqrt(1 + h^2 f'(0)^2) > 1; alternating steps give a product
     with determinant 1, on the unit circle while alpha = sqrt(n_critic h_g h_d) f'(0) <= 2.
 
     Returns

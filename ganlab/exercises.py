@@ -520,6 +520,76 @@ def _clipped_lipschitz_bound(fn: Callable) -> int:
              "clipped_lipschitz_bound([4, 4], 0.5)", "the bound for a single 4 x 4 layer",
              float(fn([4, 4], 0.5)))
     return 3
+# ---------------------------------------------------------------- 10 ------------------------
+def _as_complex_pair(got):
+    try:
+        values = torch.as_tensor(got if isinstance(got, torch.Tensor) else list(got),
+                                 dtype=torch.complex128).flatten()
+    except (TypeError, ValueError, RuntimeError):
+        return None
+    if values.numel() != 2:
+        return None
+    return values[torch.argsort(values.imag * 1e6 + values.real)]
+
+
+def _r1_eigenvalues(fn: Callable) -> int:
+    cases = [(0.0, 0.5), (0.3, 0.5), (1.0, 0.5), (3.0, 1.0), (2.0, 1.0)]
+    for gamma, f1 in cases:
+        J = torch.tensor([[0.0, f1], [-f1, -gamma]], dtype=torch.float64)
+        want = _as_complex_pair(torch.linalg.eigvals(J))
+        got = _as_complex_pair(fn(gamma, f1))
+        kind = ("purely imaginary" if gamma == 0 else "real" if gamma > 2 * f1 else
+                "a repeated real" if gamma == 2 * f1 else "a complex-conjugate pair")
+        _require(got is not None and bool(torch.allclose(got, want, atol=1e-9, rtol=0)),
+                 f"r1_eigenvalues(gamma={gamma}, f1={f1})",
+                 f"the two eigenvalues of the R1-regularised Jacobian ({kind} here; any order, "
+                 "as complex numbers)", got)
+    return len(cases)
+
+
+def _max_stable_lr(fn: Callable) -> int:
+    from .dynamics import dirac_jacobian, update_eigenvalues
+
+    def radius(J, h):
+        return float(update_eigenvalues(J, h).abs().max())
+
+    checks = 0
+    for loss, kw in (("minimax", {"r1": 0.3}), ("minimax", {"r1": 3.0}),
+                     ("wasserstein", {"r2": 1.0}), ("nonsaturating", {"instance_noise": 1.0})):
+        J = dirac_jacobian(loss, **kw)
+        got = fn(J)
+        ok = isinstance(got, (int, float, torch.Tensor)) and torch.as_tensor(got).numel() == 1
+        h = float(got) if ok else float("nan")
+        ok = ok and h > 0 and radius(J, 0.999 * h) < 1 < radius(J, 1.001 * h)
+        _require(ok, f"max_stable_lr for {loss} with {kw}",
+                 "the rate h* with spectral radius of I + hJ below 1 for every h < h* and above "
+                 "1 just past it (a float)", got)
+        checks += 1
+    got = fn(dirac_jacobian("wasserstein"))
+    _require(isinstance(got, (int, float, torch.Tensor)) and float(got) == 0.0,
+             "max_stable_lr for the unregularised WGAN (eigenvalues +-i)",
+             "0.0: no positive rate is stable when an eigenvalue has real part 0", got)
+    return checks + 1
+
+
+def _instance_noise_jacobian(fn: Callable) -> int:
+    from .dynamics import dirac_jacobian
+
+    cases = (("minimax", 0.5, -0.25, 0.7), ("nonsaturating", 0.5, -0.25, 2.0),
+             ("wasserstein", 1.0, 0.0, 1.0))
+    for loss, f1, f2, sigma in cases:
+        got = fn(sigma, f1, f2)
+        want = dirac_jacobian(loss, instance_noise=sigma)
+        ok = _close(got, want, 1e-9)
+        if not ok and _close(got, want.T, 1e-9):
+            raise ExerciseError(f"instance_noise_jacobian({sigma}, {f1}, {f2}): this is the "
+                                "transpose, the paper's sign convention; rows are the (theta, "
+                                "psi) velocities in the course's convention (critic scores "
+                                "real data high)")
+        _require(ok, f"instance_noise_jacobian(sigma={sigma}, f1={f1}, f2={f2}) ({loss})",
+                 "the 2 x 2 Jacobian of the Dirac-GAN's field at (0, 0) with instance noise, "
+                 "rows and columns ordered (theta, psi)", got)
+    return len(cases)
 
 
 _CHECKERS: dict[str, Callable[[Callable], int]] = {
@@ -542,6 +612,9 @@ _CHECKERS: dict[str, Callable[[Callable], int]] = {
     "08.orthogonal_penalty": _orthogonal_penalty,
     "09.pull": _pull,
     "09.modes_covered": _modes_covered,
+    "10.r1_eigenvalues": _r1_eigenvalues,
+    "10.max_stable_lr": _max_stable_lr,
+    "10.instance_noise_jacobian": _instance_noise_jacobian,
 }
 _CHECKERS.update({"01.weighted_discriminator": _weighted_discriminator,   # issue 25
                   "02.alpha_conjugate": _alpha_conjugate,
@@ -590,7 +663,8 @@ POINTS = {"00.to_unit_range": 1, "01.optimal_discriminator": 4, "01.jensen_shann
           "03.w1_sorted": 3, "04.clip": 2, "04.wgan_losses": 2, "05.interpolates": 8,
           "05.gradient_penalty": 7, "06.power_step": 5, "06.spectral_bound": 2,
           "07.feature_matching": 4, "07.truncated_noise": 4, "08.projection_score": 3,
-          "08.attention": 4, "08.orthogonal_penalty": 3, "09.pull": 4, "09.modes_covered": 3}
+          "08.attention": 4, "08.orthogonal_penalty": 3, "09.pull": 4, "09.modes_covered": 3,
+          "10.r1_eigenvalues": 5, "10.max_stable_lr": 5, "10.instance_noise_jacobian": 3}
 for _replaced in ("01.optimal_discriminator", "02.reverse_kl_conjugate", "03.constraint_matrix",
                   "04.clip"):  # issue 25: replaced by exercises that need a derivation
     del POINTS[_replaced]

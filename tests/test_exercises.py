@@ -42,6 +42,19 @@ def _pull(D, loss, x, per_point=True):
     return -grad
 
 
+def _max_stable_lr(J, plus_one=False):
+    eig = torch.linalg.eigvals(torch.as_tensor(J, dtype=torch.float64))
+    if bool((eig.real >= 0).any()):
+        return 0.0
+    h = float((-2 * eig.real / eig.abs() ** 2).min())
+    return h + 1.0 if plus_one else h
+
+
+def _r1_eigenvalues(gamma, f1, sign=1):
+    root = torch.tensor(gamma ** 2 / 4 - f1 ** 2, dtype=torch.complex128).sqrt()
+    return (-gamma / 2 + root, -gamma / 2 - sign * root)
+
+
 def _modes_covered(samples, centres, std, high_quality_only=True):
     nearest_dist, nearest = torch.cdist(samples, centres).min(1)
     hq = nearest_dist <= 3 * std
@@ -79,6 +92,10 @@ RIGHT = {
     "08.orthogonal_penalty": lambda W: ((W @ W.T) * (1 - torch.eye(len(W)))).pow(2).sum(),
     "09.pull": _pull,
     "09.modes_covered": _modes_covered,
+    "10.r1_eigenvalues": _r1_eigenvalues,
+    "10.max_stable_lr": _max_stable_lr,
+    "10.instance_noise_jacobian": lambda sigma, f1, f2: torch.tensor(
+        [[0.0, f1], [-f1, 2 * sigma ** 2 * f2]], dtype=torch.float64),
 }
 
 WRONG = {
@@ -107,6 +124,10 @@ WRONG = {
     "08.orthogonal_penalty": lambda W: ((W @ W.T) - torch.eye(len(W))).pow(2).sum(),
     "09.pull": lambda D, loss, x: _pull(D, loss, x, per_point=False),
     "09.modes_covered": lambda s, c, std: _modes_covered(s, c, std, high_quality_only=False),
+    "10.r1_eigenvalues": lambda gamma, f1: _r1_eigenvalues(gamma, f1, sign=-1),
+    "10.max_stable_lr": lambda J: _max_stable_lr(J, plus_one=True),
+    "10.instance_noise_jacobian": lambda sigma, f1, f2: torch.tensor(
+        [[0.0, f1], [-f1, sigma ** 2 * f2]], dtype=torch.float64),
 }
 
 
@@ -133,6 +154,13 @@ def test_wrong_answers_fail_with_a_message(exercise_id):
     with pytest.raises(ExerciseError) as info:
         check(exercise_id, WRONG[exercise_id])
     assert "expected" in str(info.value) or "probability" in str(info.value)
+
+
+def test_transposed_instance_noise_jacobian_gets_the_sign_convention_hint():
+    def paper(sigma, f1, f2):
+        return torch.tensor([[0.0, -f1], [f1, 2 * sigma ** 2 * f2]], dtype=torch.float64)
+    with pytest.raises(ExerciseError, match="transpose, the paper's sign convention"):
+        check("10.instance_noise_jacobian", paper)
 
 
 def test_unknown_id_lists_known_and_non_callables_are_rejected():

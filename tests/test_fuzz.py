@@ -40,6 +40,7 @@ from ganlab import (
     conditional,
     data,
     divergences,
+    dynamics,
     ensemble,
     exercises,
     losses,
@@ -173,6 +174,11 @@ def _fit_valid():
 
 def _image_batch(n=4):
     return torch.rand(n, 1, 28, 28) * 2 - 1
+
+
+def _any_rank(kinds):
+    """An argument that takes a tensor of any shape (a grid): every bad kind but the rank."""
+    return {kind: strategy for kind, strategy in kinds.items() if kind != "rank"}
 
 
 def _forward(make):
@@ -558,6 +564,31 @@ TARGETS: list[Target] = [
            lambda: dict(path=Path("notebooks/00_start_here.ipynb")), {"path": bad_paths()}),
     Target("notebooks.full_budget_prelude", notebooks.full_budget_prelude,
            lambda: dict(cut=25), {"cut": bad_sizes()}),
+    # the Dirac-GAN's training dynamics (notebook 10)
+    Target("dynamics.dirac_field", dynamics.dirac_field,
+           lambda: dict(theta=_points((5,)), psi=_points((5,), 1), loss="minimax"),
+           {"theta": _any_rank(bad_tensors((5,))), "psi": _any_rank(bad_tensors((5,))),
+            "loss": bad_names(dynamics.LOSSES), "r1": bad_positive_floats(zero_ok=True),
+            "r2": bad_positive_floats(zero_ok=True), "gp": bad_positive_floats(zero_ok=True),
+            "clip": bad_positive_floats(none_ok=True),
+            "instance_noise": bad_positive_floats(zero_ok=True)}),
+    Target("dynamics.dirac_jacobian", dynamics.dirac_jacobian, lambda: dict(loss="wasserstein"),
+           {"loss": bad_names(dynamics.LOSSES), "r1": bad_positive_floats(zero_ok=True),
+            "r2": bad_positive_floats(zero_ok=True), "gp": bad_positive_floats(zero_ok=True),
+            "instance_noise": bad_positive_floats(zero_ok=True)}),
+    Target("dynamics.update_eigenvalues", dynamics.update_eigenvalues,
+           lambda: dict(J=dynamics.dirac_jacobian("minimax", r1=0.5), lr=0.1),
+           {"J": bad_tensors((2, 2)), "lr": bad_positive_floats(),
+            "scheme": bad_names(dynamics.SCHEMES), "n_critic": bad_sizes()}),
+    Target("dynamics.simulate", dynamics.simulate,
+           lambda: dict(theta0=1.0, psi0=1.0, loss="minimax", lr=0.1, steps=3,
+                        scheme="alternating"),
+           {"theta0": _any_rank(bad_tensors((3,))), "psi0": _any_rank(bad_tensors((3,))),
+            "loss": bad_names(dynamics.LOSSES), "lr": bad_positive_floats(),
+            "steps": bad_sizes(), "scheme": bad_names(dynamics.SCHEMES),
+            "n_critic": bad_sizes(), "clip": bad_positive_floats(none_ok=True),
+            "r1": bad_positive_floats(zero_ok=True), "gp": bad_positive_floats(zero_ok=True),
+            "instance_noise": bad_positive_floats(zero_ok=True)}),
 ]
 
 # Public names that are not fuzzed, and why.
@@ -771,7 +802,8 @@ def test_every_public_name_is_fuzzed_or_listed():
     fuzzed = {t.label.split(".forward")[0] for t in TARGETS}
     listed = fuzzed | RECORDS | NO_ARGUMENTS | EXCEPTIONS
     missing = []
-    for module in ("attention", "conditional", "ensemble", "runtime", "data", "divergences",
+    for module in ("attention", "conditional", "dynamics", "ensemble", "runtime", "data",
+                   "divergences",
                    "losses",
                    "metrics", "models", "playground", "plots",
                    "reference", "regularizers", "spectral", "toy", "train", "transport", "tricks",

@@ -37,6 +37,12 @@ class ExerciseError(AssertionError):
     """The learner's answer does not behave as the exercise asks."""
 
 
+# Tolerances: relative, loose enough for float32 arithmetic (about 7 digits) wherever the task
+# does not ask for float64, and an absolute floor for values that should be 0.
+RTOL, ATOL = 1e-5, 1e-7
+_PRECISION = "compared to a relative precision of {rtol:g}, which float32 arithmetic meets"
+
+
 def _require(ok: bool, what: str, expected: str, got) -> None:
     if not ok:
         raise ExerciseError(f"{what}: expected {expected}; got {got}")
@@ -62,12 +68,93 @@ def _close(got, want, tol) -> bool:
         torch.allclose(got, torch.as_tensor(want, dtype=torch.float64), atol=tol, rtol=0))
 
 
+def _describe(obj) -> str:
+    """What came back, for a message: its type, and its shape if it has one."""
+    shape = getattr(obj, "shape", None)
+    kind = type(obj).__name__
+    return f"a {kind} of shape {tuple(shape)}" if shape is not None else f"a {kind} ({obj!r:.40})"
+
+
+def _tensor(got, what: str, expected: str) -> torch.Tensor:
+    """``got`` as a detached float64 tensor, or an ExerciseError saying what was expected."""
+    if isinstance(got, torch.Tensor):
+        return got.detach().cpu().double()
+    if hasattr(got, "toarray"):                      # a SciPy sparse matrix
+        got = got.toarray()
+    try:
+        array = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError, RuntimeError):
+        raise ExerciseError(f"{what}: expected {expected}; got {_describe(got)}") from None
+    return torch.from_numpy(array)
+
+
+def _scalar(got, what: str, expected: str = "a single number") -> float:
+    """``got`` as a float: a Python number, a 0-d tensor or array, or one of shape (1,)."""
+    t = _tensor(got, what, expected)
+    if t.numel() != 1 or t.dim() > 1:
+        raise ExerciseError(f"{what}: expected {expected} (a float or a 0-d tensor: sum or "
+                            f"average over the entries, e.g. `.sum()` or `.mean()`); got "
+                            f"{_describe(got)}")
+    return float(t.reshape(()))
+
+
+def _near(got: float, want: float, rtol: float = RTOL, atol: float = ATOL) -> bool:
+    return math.isfinite(got) and abs(got - want) <= atol + rtol * abs(want)
+
+
+def _require_close(got, want, what: str, expected: str, *, rtol: float = RTOL,
+                   atol: float = ATOL) -> None:
+    """ExerciseError unless ``got`` has ``want``'s shape and matches it to rtol/atol.
+
+    The message names the shape or the first entry off and the precision used, never the
+    expected values.
+    """
+    want = torch.as_tensor(want).detach().cpu().double()
+    t = _tensor(got, what, f"a tensor of shape {tuple(want.shape)} ({expected})")
+    if t.shape != want.shape:
+        if not (want.dim() == 0 and t.numel() == 1 and t.dim() <= 1):
+            raise ExerciseError(f"{what}: expected shape {tuple(want.shape)} ({expected}); "
+                                f"got {_describe(got)}")
+        t = t.reshape(())
+    error = (t - want).abs().nan_to_num(nan=math.inf)
+    excess = (error - atol - rtol * want.abs()).flatten()
+    if bool((excess <= 0).all()):
+        return
+    i = int(excess.argmax())
+    value = float(t.flatten()[i])
+    where = "" if t.numel() == 1 else f" at index {np.unravel_index(i, tuple(t.shape))}"
+    raise ExerciseError(f"{what}: expected {expected}; got {value:.6g}{where} "
+                        f"({_PRECISION.format(rtol=rtol)})")
+
+
+def _parts(got, n: int, what: str, names: str) -> tuple:
+    """``got`` as a tuple of ``n`` values (a tuple or a list), or an ExerciseError."""
+    if not isinstance(got, (tuple, list)) or len(got) != n:
+        raise ExerciseError(f"{what}: expected {n} values {names} (return them as a tuple); "
+                            f"got {_describe(got)}")
+    return tuple(got)
+
+
+def _graph_scalar(got, what: str, how: str = "no .detach(), torch.no_grad() or numpy on the way"):
+    """``got`` as a one-element tensor that autograd can backpropagate, or an ExerciseError."""
+    if not isinstance(got, torch.Tensor):
+        raise ExerciseError(f"{what}: expected a scalar tensor that keeps its graph (no "
+                            f"float() or .item(), so it can be backpropagated); got "
+                            f"{_describe(got)}")
+    if got.numel() != 1:
+        raise ExerciseError(f"{what}: expected a scalar tensor (average or sum over the batch, "
+                            f"e.g. `.mean()`); got {_describe(got)}")
+    if not got.requires_grad:
+        raise ExerciseError(f"{what}: expected a result that keeps its graph ({how}); got a "
+                            "tensor without one")
+    return got.reshape(())
+
+
 # ---------------------------------------------------------------- 00 ------------------------
 def _to_unit_range(fn: Callable) -> int:
     x = torch.tensor([-1.0, 0.0, 1.0, 0.5])
-    got = fn(x)
-    _require(_close(got, (x + 1) / 2, 1e-6), "to_unit_range([-1, 0, 1, 0.5])",
-             "the map that sends -1 to 0 and 1 to 1, linearly", got)
+    _require_close(fn(x), (x + 1) / 2, "to_unit_range([-1, 0, 1, 0.5])",
+                   "the map that sends -1 to 0 and 1 to 1, linearly")
     return 1
 
 
@@ -77,19 +164,27 @@ def _optimal_discriminator(fn: Callable) -> int:
 
     x = torch.linspace(-5, 5, 201, dtype=torch.float64)
     p, q = Mixture1D((-1.5, 1.5), (0.4, 0.4)).pdf(x), Mixture1D((0.5,), (1.0,)).pdf(x)
-    got = fn(p, q)
-    ok = _close(got, p / (p + q), 1e-9)
-    if not ok and _close(got, q / (p + q), 1e-9):
+    what = "optimal_discriminator(p_data, p_G) on two 1-D densities"
+    got = _tensor(fn(p, q), what, "a tensor of the same shape as p_data_values")
+    _require(got.shape == p.shape, what, f"a tensor of the same shape as p_data_values "
+             f"{tuple(p.shape)}, one D value per x", f"shape {tuple(got.shape)}")
+    error = (got - p / (p + q)).abs().nan_to_num(nan=math.inf)
+    if not bool((error < 1e-6).all()) and bool(((got - q / (p + q)).abs() < 1e-6).all()):
         raise ExerciseError("optimal_discriminator(p_data, p_G): your D is large where p_G "
                             "dominates; D(x) is the probability that x is *real*")
-    _require(ok, "optimal_discriminator(p_data, p_G) on two 1-D densities",
+    i = int(error.argmax())
+    _require(bool(error[i] < 1e-6), what,
              "D*(x) maximising p_data log D + p_G log(1 - D) at every x",
-             f"a tensor whose value at x = 0 is {float(torch.as_tensor(got)[100]):.4f}")
+             f"at x = {x[i]:.2f}, where p_data = {p[i]:.3g} and p_G = {q[i]:.3g}, "
+             f"D = {got[i]:.6g} (the largest error; {_PRECISION.format(rtol=1e-6)})")
     for a, b, want, where in ((0.0, 0.0, 0.5, "where both densities are 0"),
                               (2.0, 0.0, 1.0, "where only the data has mass"),
                               (0.0, 3.0, 0.0, "where only the generator has mass")):
-        value = float(torch.as_tensor(fn(*_f64([a], [b]))).flatten()[0])
-        _require(math.isclose(value, want, abs_tol=1e-12), f"optimal_discriminator({a}, {b})",
+        value = _tensor(fn(*_f64([a], [b])), f"optimal_discriminator({a}, {b})",
+                        "a tensor of the same shape as p_data_values").flatten()
+        value = float(value[0]) if value.numel() == 1 else value
+        _require(isinstance(value, float) and math.isclose(value, want, abs_tol=1e-6),
+                 f"optimal_discriminator([{a}], [{b}])",
                  f"the value the exercise asks for {where}", value)
     return 4
 
@@ -97,31 +192,43 @@ def _optimal_discriminator(fn: Callable) -> int:
 def _jensen_shannon(fn: Callable) -> int:
     from scipy.spatial.distance import jensenshannon
 
+    expected = "1/2 KL(p || m) + 1/2 KL(q || m) with m = (p + q)/2, in nats (natural log)"
     for seed in range(3):
         p, q = _random_pair(seed)
-        got = float(fn(p, q))
-        _require(math.isclose(got, jensenshannon(p, q) ** 2, abs_tol=1e-10),
-                 f"jensen_shannon on random distributions (seed {seed})",
-                 "the 1/2-normalised JSD in nats (scipy's jensenshannon squared)", got)
+        what = f"jensen_shannon on random distributions (seed {seed})"
+        got, want = _scalar(fn(p, q), what), jensenshannon(p, q) ** 2
+        if _near(got, 2 * want):
+            raise ExerciseError(f"{what}: expected {expected}; got twice that (mind the 1/2)")
+        if _near(got, want / math.log(2)):
+            raise ExerciseError(f"{what}: expected {expected}; got it in bits (log base 2)")
+        if _near(got, math.sqrt(want)):
+            raise ExerciseError(f"{what}: expected {expected}; got its square root (the "
+                                "Jensen-Shannon *distance*, not the divergence)")
+        _require(_near(got, want), what, expected, f"{got:.6g} ({_PRECISION.format(rtol=RTOL)})")
     half = torch.tensor([0.5, 0.5, 0.0, 0.0], dtype=torch.float64)
-    got = float(fn(half, half.flip(0)))
-    _require(math.isclose(got, math.log(2), abs_tol=1e-10), "jensen_shannon on disjoint supports",
-             "the maximum of the JSD (mind 0 log 0 = 0)", got)
-    got = float(fn(half, half))
-    _require(abs(got) < 1e-12, "jensen_shannon(p, p)", "0", got)
+    got = _scalar(fn(half, half.flip(0)), "jensen_shannon on disjoint supports")
+    _require(_near(got, math.log(2)), "jensen_shannon on disjoint supports",
+             "the largest value the JSD takes (mind 0 log 0 = 0)", got)
+    got = _scalar(fn(half, half), "jensen_shannon(p, p)")
+    _require(abs(got) < 1e-6, "jensen_shannon(p, p)", "0, up to rounding", got)
     return 5
 
 
 def _nonsaturating_loss(fn: Callable) -> int:
     s = torch.tensor([-3.0, 0.0, 2.5])
+    what = "nonsaturating_loss([-3, 0, 2.5])"
     got = fn(s)
-    _require(_close(got, torch.nn.functional.softplus(-s).mean(), 1e-5),
-             "nonsaturating_loss([-3, 0, 2.5])", "the mean of -log sigmoid(s)", got)
-    got = fn(torch.tensor([-1000.0]))
-    _require(bool(torch.isfinite(torch.as_tensor(got))) and abs(float(got) - 1000) < 1e-3,
-             "nonsaturating_loss([-1000])", "a finite value (write it with softplus)", got)
+    _require(isinstance(got, torch.Tensor), what, "a tensor (no float() or .item(): the "
+             "generator's training backpropagates it)", _describe(got))
+    _require(got.numel() == 1, what, "a scalar tensor: the mean over the batch, e.g. `.mean()`",
+             _describe(got))
+    _require_close(got, torch.nn.functional.softplus(-s).mean(), what,
+                   "the mean of -log sigmoid(s)")
+    got = _scalar(fn(torch.tensor([-1000.0])), "nonsaturating_loss([-1000])")
+    _require(math.isfinite(got) and _near(got, 1000.0), "nonsaturating_loss([-1000])",
+             "a finite value close to 1000 (write it with softplus or logsigmoid)", got)
     s = torch.tensor([-8.0], requires_grad=True)
-    fn(s).backward()
+    _graph_scalar(fn(s), "nonsaturating_loss([-8]), backpropagated").backward()
     _require(s.grad is not None and abs(s.grad.item() + 1) < 1e-3,
              "d nonsaturating_loss / d s at s = -8", "a gradient near -1 (no saturation)",
              None if s.grad is None else s.grad.item())
@@ -130,26 +237,36 @@ def _nonsaturating_loss(fn: Callable) -> int:
 
 # ---------------------------------------------------------------- 02 ------------------------
 def _reverse_kl_conjugate(fn: Callable) -> int:
-    t = torch.tensor([-3.0, -1.0, -0.2], dtype=torch.float64)
-    u = torch.linspace(1e-4, 50, 500_001, dtype=torch.float64)
-    numerical = (u[:, None] * t[None, :] + torch.log(u)[:, None]).max(dim=0).values
+    from .divergences import get
+
+    t = torch.tensor([-20.0, -3.0, -1.0, -0.2, -0.01], dtype=torch.float64)
+    what = "reverse_kl_conjugate(t) at t = -20, -3, -1, -0.2, -0.01"
     got = fn(t)
-    _require(_close(got, numerical, 1e-6), "reverse_kl_conjugate(t) at t = -3, -1, -0.2",
-             "sup over u > 0 of (u t + log u)", got)
+    want = get("reverse-kl").f_star(t)
+    if isinstance(got, torch.Tensor) and got.shape == t.shape \
+            and bool(torch.allclose(got.detach().double(), torch.exp(t - 1))):
+        raise ExerciseError(f"{what}: expected sup over u > 0 of (u t + log u); got the "
+                            "conjugate of KL, f(u) = u log u (here f(u) = -log u)")
+    _require_close(got, want, what, "sup over u > 0 of (u t + log u), finite for every t < 0")
     return 3
 
 
 def _pearson_chi2(fn: Callable) -> int:
     from .divergences import f_divergence
 
+    expected = "sum_i q_i f(p_i/q_i) with f(u) = (u - 1)^2"
     for seed in range(3):
         p, q = _random_pair(seed, 7)
-        got = float(fn(p, q))
-        _require(math.isclose(got, f_divergence(p, q, "pearson"), abs_tol=1e-12),
-                 f"pearson_chi2 on random distributions (seed {seed})",
-                 "sum_i q_i (p_i/q_i - 1)^2", got)
-    got = float(fn(q, q))
-    _require(got == 0.0, "pearson_chi2(q, q)", "0", got)
+        what = f"pearson_chi2 on random distributions (seed {seed})"
+        got = _scalar(fn(p, q), what)
+        if not _near(got, f_divergence(p, q, "pearson")) \
+                and _near(got, float(((p - q) ** 2 / p).sum())):
+            raise ExerciseError(f"{what}: expected {expected}; got Neyman's chi^2 (divided "
+                                "by p where the weights are q)")
+        _require(_near(got, f_divergence(p, q, "pearson")), what, expected,
+                 f"{got:.6g} ({_PRECISION.format(rtol=RTOL)})")
+    got = _scalar(fn(q, q), "pearson_chi2(q, q)")
+    _require(abs(got) < 1e-6, "pearson_chi2(q, q)", "0, up to rounding", got)
     return 4
 
 
@@ -158,11 +275,17 @@ def _fgan_objective(fn: Callable) -> int:
 
     g = torch.Generator().manual_seed(0)
     v_r, v_f = torch.randn(64, generator=g), torch.randn(64, generator=g)
+    expected = ("mean g_f(V(real)) - mean f*(g_f(V(fake))), with the row's `div.activation` "
+                "as g_f and `div.f_star` as f*")
     for name in ("kl", "pearson", "jensen-shannon", "reverse-kl"):
-        want = -losses.get(f"fgan-{name}").discriminator(v_r, v_f)
-        got = fn(v_r, v_f, divergences.get(name))
-        _require(_close(got, want, 1e-5), f"fgan_objective with the {name} row",
-                 "mean g_f(V(real)) - mean f*(g_f(V(fake)))", got)
+        want = float(-losses.get(f"fgan-{name}").discriminator(v_r, v_f))
+        what = f"fgan_objective with the {name} row"
+        got = _scalar(fn(v_r, v_f, divergences.get(name)), what)
+        if _near(got, -want, atol=1e-6) and not _near(got, want, atol=1e-6):
+            raise ExerciseError(f"{what}: expected {expected}; got its negative (return F, "
+                                "which the critic maximises, not a loss)")
+        _require(_near(got, want, atol=1e-6), what, expected,
+                 f"{got:.6g} ({_PRECISION.format(rtol=RTOL)})")
     return 4
 
 
@@ -171,56 +294,85 @@ def _constraint_matrix(fn: Callable) -> int:
     from .transport import plan_constraints
 
     for n, m in ((1, 1), (2, 3), (4, 2)):
-        A = np.asarray(fn(n, m))
-        _require(A.shape == (n + m, n * m), f"constraint_matrix({n}, {m}) shape",
-                 f"{(n + m, n * m)}", A.shape)
-        _require(np.array_equal(A, plan_constraints(n, m).toarray()),
-                 f"constraint_matrix({n}, {m})", "rows 0..n-1 summing the rows of the plan "
-                 "(flattened row by row), rows n..n+m-1 summing its columns",
-                 f"row sums {A.sum(axis=1).tolist()}")
+        what = f"constraint_matrix({n}, {m})"
+        A = _tensor(fn(n, m), what, "a NumPy array of 0s and 1s").numpy()
+        _require(A.shape == (n + m, n * m), f"{what} shape", f"{(n + m, n * m)}: one row per "
+                 "constraint, one column per entry of the plan", A.shape)
+        want = plan_constraints(n, m).toarray()
+        wrong = [r for r in range(n + m) if not np.array_equal(A[r], want[r])]
+        if wrong:
+            r = wrong[0]
+            sums = f"row {r} of the plan" if r < n else f"column {r - n} of the plan"
+            ones = np.flatnonzero(A[r]).tolist()
+            raise ExerciseError(
+                f"{what}: expected row {r} of A to sum {sums} (a 1 at the flattened position "
+                f"of each of its entries, the plan flattened row by row: entry (i, j) at "
+                f"i*m + j); got 1s at positions {ones}")
     return 6
 
 
 def _plan_cost(fn: Callable) -> int:
     rng = np.random.default_rng(0)
-    x, y = rng.normal(size=(5, 2)), rng.normal(size=(4, 2))
+    x, y = rng.normal(size=(5, 3)), rng.normal(size=(4, 3))
     plan = rng.random((5, 4))
-    want = float(np.sum(plan * np.linalg.norm(x[:, None] - y[None], axis=-1)))
-    got = fn(plan, x, y)
-    _require(math.isclose(float(got), want, rel_tol=1e-9), "plan_cost on a random plan",
-             "sum_ij plan_ij * ||x_i - y_j|| (Euclidean, not squared)", got)
-    got = fn(np.eye(3) / 3, np.zeros((3, 2)), np.zeros((3, 2)))
-    _require(float(got) == 0.0, "plan_cost with all points equal", "0", got)
+    distance = np.linalg.norm(x[:, None] - y[None], axis=-1)
+    what = "plan_cost on a random plan (5 x 4, points in 3-D)"
+    got = _scalar(fn(plan, x, y), what)
+    expected = "sum_ij plan_ij * ||x_i - y_j|| (Euclidean, not squared)"
+    if _near(got, float(np.sum(plan * distance ** 2))):
+        raise ExerciseError(f"{what}: expected {expected}; got the cost with squared distances")
+    _require(_near(got, float(np.sum(plan * distance))), what, expected,
+             f"{got:.6g} ({_PRECISION.format(rtol=RTOL)})")
+    got = _scalar(fn(np.eye(3) / 3, np.zeros((3, 2)), np.zeros((3, 2))),
+                  "plan_cost with all points equal")
+    _require(abs(got) < 1e-6, "plan_cost with all points equal", "0, up to rounding", got)
     return 2
 
 
 def _w1_sorted(fn: Callable) -> int:
     from .transport import wasserstein1
 
-    for seed in range(3):
-        r = np.random.default_rng(seed)
-        u, v = r.normal(size=100), r.exponential(size=100)
-        got = float(fn(u, v))
-        _require(math.isclose(got, wasserstein1(u, v), rel_tol=1e-9),
-                 f"w1_sorted on two samples of 100 (seed {seed})",
-                 "the exact W1 between the samples", got)
+    r = np.random.default_rng(0)
+    cases = {"two samples of 100, normal and exponential":
+             (r.normal(size=100), r.exponential(size=100)),
+             "two samples of 100 with the same mean, spreads 1 and 3":
+             (r.normal(size=100), 3 * r.normal(size=100)),
+             "x = [2, 0], y = [1, 1]": (np.array([2.0, 0.0]), np.array([1.0, 1.0]))}
+    for name, (u, v) in cases.items():
+        what, want = f"w1_sorted on {name}", wasserstein1(u, v)
+        got = _scalar(fn(u.copy(), v.copy()), what)
+        hint = ""
+        if _near(got, want):
+            continue
+        if _near(got, abs(u.mean() - v.mean())) or _near(got, u.mean() - v.mean()):
+            hint = (": the difference of the means, which equals W1 only when every sorted "
+                    "x lies on the same side of its partner")
+        elif _near(got, float(np.abs(u - v).mean())):
+            hint = ": x_i matched with y_i in the given order; match them in sorted order"
+        elif _near(got, len(u) * want):
+            hint = ": a sum over the pairs; each pair carries weight 1/n"
+        _require(_near(got, want), what, "the exact W1 between the two samples (uniform "
+                 "weights 1/n)", f"{got:.6g}{hint} ({_PRECISION.format(rtol=RTOL)})")
     return 3
 
 
 # ---------------------------------------------------------------- 04 ------------------------
 def _clip(fn: Callable) -> int:
-    torch.manual_seed(0)
-    net = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
-    with torch.no_grad():
-        for p in net.parameters():
-            p.mul_(50)
-    before = [p.detach().clone() for p in net.parameters()]
-    fn(net, 0.05)
-    for p, b in zip(net.parameters(), before, strict=True):
-        _require(bool(p.abs().max() <= 0.05 + 1e-12), "clip_(net, 0.05)",
-                 "every parameter in [-0.05, 0.05]", f"a largest |value| of {p.abs().max():.3g}")
-        _require(torch.equal(p.detach(), b.clamp(-0.05, 0.05)), "clip_(net, 0.05)",
-                 "values already inside [-c, c] left unchanged", "some changed")
+    for c in (0.05, 0.2):
+        torch.manual_seed(0)
+        net = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+        with torch.no_grad():
+            for p in net.parameters():
+                p.mul_(50 * c)
+        before = [p.detach().clone() for p in net.parameters()]
+        fn(net, c)
+        for (name, p), b in zip(net.named_parameters(), before, strict=True):
+            _require(bool(p.abs().max() <= c * (1 + 1e-6)), f"clip_(net, {c}) on {name}",
+                     f"every parameter (weights and biases) in [-{c}, {c}], changed in place",
+                     f"a largest |value| of {p.abs().max():.3g}")
+            _require(torch.equal(p.detach(), b.clamp(-c, c)), f"clip_(net, {c}) on {name}",
+                     "values already inside [-c, c] left unchanged, the others set to -c or c",
+                     "other values")
     return 2
 
 
@@ -230,16 +382,25 @@ def _wgan_losses(fn: Callable) -> int:
     w = get("wasserstein")
     g = torch.Generator().manual_seed(0)
     real, fake = torch.randn(32, generator=g), torch.randn(32, generator=g) + 1
-    d_loss, g_loss = fn(real, fake)
-    _require(_close(d_loss, w.discriminator(real, fake), 1e-6), "wgan_losses: critic loss",
-             "the quantity the critic minimises (no logs, no sigmoid)", d_loss)
-    _require(_close(g_loss, w.generator(fake), 1e-6), "wgan_losses: generator loss",
-             "the quantity the generator minimises", g_loss)
+    d_loss, g_loss = _parts(fn(real, fake), 2, "wgan_losses(real_scores, fake_scores)",
+                            "(critic loss, generator loss)")
+    _require_close(d_loss, w.discriminator(real, fake), "wgan_losses: critic loss",
+                   "the quantity the critic minimises (no logs, no sigmoid)")
+    _require_close(g_loss, w.generator(fake), "wgan_losses: generator loss",
+                   "the quantity the generator minimises")
     return 2
 
 
-
 # ---------------------------------------------------------------- 05 ------------------------
+def _segment_eps(points, real, fake):
+    """For each sample, the eps with points = eps * real + (1 - eps) * fake, and the largest
+    distance of a point from its segment's line (0 when every point is on it)."""
+    d = (real - fake).detach().flatten(1).double()
+    t = (points - fake).detach().flatten(1).double()
+    eps = (t * d).sum(1) / (d * d).sum(1)
+    return eps, float((t - eps[:, None] * d).abs().max())
+
+
 def _interpolates(fn: Callable) -> int:
     g = torch.Generator().manual_seed(0)
     for shape in ((64, 3), (64, 1, 5, 5)):
@@ -247,47 +408,126 @@ def _interpolates(fn: Callable) -> int:
         x = fn(real, fake, torch.Generator().manual_seed(1))
         where = f"interpolates on batches of shape {shape}"
         _require(isinstance(x, torch.Tensor) and x.shape == real.shape, where,
-                 "a tensor of the same shape", getattr(x, "shape", type(x).__name__))
-        d, t = (real - fake).flatten(1), (x - fake).flatten(1)
-        eps = (t * d).sum(1) / (d * d).sum(1)  # the best eps per sample
-        _require(_close(t, eps[:, None] * d, 1e-5), where,
+                 "a tensor of the same shape as real", _describe(x))
+        eps, off = _segment_eps(x, real, fake)
+        _require(off < 1e-5, where,
                  "each sample on the segment fake -> real, one eps for all its coordinates",
                  "points off their segments")
-        _require(bool((eps >= -1e-6).all() and (eps <= 1 + 1e-6).all()), where,
-                 "eps in [0, 1]", f"eps from {eps.min():.3f} to {eps.max():.3f}")
-        _require(bool(eps.std() > 0.1), where, "a different eps ~ U[0, 1] for each sample",
-                 f"eps with standard deviation {eps.std():.3f}")
+        inside = ((eps > 1e-3) & (eps < 1 - 1e-3)).double().mean()
+        _require(bool((eps >= -1e-6).all() and (eps <= 1 + 1e-6).all()) and inside > 0.9
+                 and eps.std() > 0.1, where,
+                 "a different eps ~ U[0, 1] for each sample, strictly between 0 and 1 (a "
+                 "point between the real and the generated sample, e.g. torch.rand)",
+                 f"eps from {eps.min():.3f} to {eps.max():.3f}, "
+                 f"{100 * float(inside):.0f} % strictly inside, standard deviation {eps.std():.3f}")
+        again = fn(real, fake, torch.Generator().manual_seed(1))
+        other = fn(real, fake, torch.Generator().manual_seed(2))
+        _require(isinstance(again, torch.Tensor) and torch.equal(x, again)
+                 and isinstance(other, torch.Tensor) and not torch.equal(x, other), where,
+                 "eps drawn with the `generator` passed in (torch.rand(..., generator="
+                 "generator)): the same generator seed gives the same points, another seed "
+                 "other points", "draws that do not follow the generator")
     return 8
+
+
+def _critic(seed: int, scale: float) -> torch.nn.Module:
+    """A small tanh critic on 1x2x2 images whose gradient norm varies from point to point."""
+    torch.manual_seed(seed)
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 16), torch.nn.Tanh(),
+                              torch.nn.Linear(16, 1))
+    with torch.no_grad():
+        net[1].weight.mul_(scale)
+        net[3].weight.mul_(scale)
+    return net
+
+
+class _Recording(torch.nn.Module):
+    """A critic that remembers every batch it scores (to learn where the penalty was taken)."""
+
+    def __init__(self, net: torch.nn.Module):
+        super().__init__()
+        self.net, self.seen = net, []
+
+    def forward(self, x):
+        self.seen.append(x)
+        return self.net(x)
+
+
+def _penalty_points(critic: _Recording, real, fake, where: str):
+    """The points the learner differentiated the critic at, checked to be interpolates."""
+    points = [x for x in critic.seen if x.requires_grad]
+    _require(len(points) >= 1, where, "the critic called on interpolates that require grad "
+             "(x_hat.requires_grad_(True)), so that grad D(x_hat) exists",
+             f"{len(critic.seen)} calls, none on a tensor that requires grad")
+    x = points[-1]
+    _require(x.shape == real.shape, where, f"the critic called on a batch of shape "
+             f"{tuple(real.shape)}", f"shape {tuple(x.shape)}")
+    eps, off = _segment_eps(x, real, fake)
+    _require(off < 1e-5 and bool((eps > -1e-6).all() & (eps < 1 + 1e-6).all()), where,
+             "the gradient taken at interpolates eps * real + (1 - eps) * fake",
+             "points off the segments between real and generated samples")
+    if bool((eps > 1 - 1e-6).all()) or bool((eps < 1e-6).all()):
+        raise ExerciseError(f"{where}: expected the gradient taken at interpolates (your "
+                            f"`interpolates`); got it taken at the "
+                            f"{'real' if eps.mean() > 0.5 else 'generated'} samples themselves")
+    _require(float(eps.std()) > 0.05, where, "a different eps for each sample",
+             f"eps with standard deviation {eps.std():.3f}")
+    return x.detach()
+
+
+def _reference_penalty(net, x):
+    x = x.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(net(x).sum(), x, create_graph=True)
+    norms = grad.flatten(1).norm(dim=1)
+    return (norms - 1).pow(2).mean(), norms.detach()
 
 
 def _gradient_penalty(fn: Callable) -> int:
     real = torch.randn(32, 1, 2, 2, generator=torch.Generator().manual_seed(0))
     fake = torch.randn(32, 1, 2, 2, generator=torch.Generator().manual_seed(1)) + 1
-    for norm in (2.0, 0.5):
-        critic = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 1, bias=False))
-        with torch.no_grad():
-            critic[1].weight.fill_(norm / 2)  # ||w|| = norm over the 4 pixels
+    expected = "E[(||grad D(x_hat)|| - 1)^2]: each sample's norm over all its pixels, minus 1, "\
+               "squared, then the mean over the batch"
+    for seed, scale in ((0, 3.0), (1, 0.7)):
+        net = _critic(seed, scale)
+        critic = _Recording(net)
+        where = f"gradient_penalty for a small tanh critic on 1x2x2 images (seed {seed})"
         got = fn(critic, real, fake)
-        where = f"gradient_penalty for D(x) = w.x on 1x2x2 images, ||w|| = {norm}"
-        _require(_close(got, (norm - 1) ** 2, 1e-5), where,
-                 "(||w|| - 1)^2: the norm over all pixels, two-sided", got)
-        _require(getattr(got, "requires_grad", False), where + ", backpropagated",
-                 "a result that keeps its graph (create_graph=True)", "no graph")
+        x = _penalty_points(critic, real, fake, where)
+        want, norms = _reference_penalty(net, x)
+        value = _scalar(got, where, "a scalar tensor (the mean over the batch)")
+        if not _near(value, float(want.detach()), rtol=1e-4):
+            for wrong, hint in (((norms.mean() - 1) ** 2, "the norms averaged before "
+                                 "subtracting 1 and squaring"),
+                                ((norms - 1).clamp_min(0).pow(2).mean(), "the one-sided "
+                                 "penalty max(0, ||grad|| - 1)^2"),
+                                (10 * want.detach(), "the penalty times lambda = 10 (leave the weight "
+                                 "to the caller)"),
+                                ((norms ** 2 - 1).pow(2).mean(), "(||grad||^2 - 1)^2: the "
+                                 "norm, not its square")):
+                if _near(value, float(wrong), rtol=1e-4):
+                    raise ExerciseError(f"{where}: expected {expected}; got {hint}")
+        _require(_near(value, float(want.detach()), rtol=1e-4), where, expected,
+                 f"{value:.6g} ({_PRECISION.format(rtol=1e-4)})")
+        got = _graph_scalar(got, where + ", backpropagated", "create_graph=True in "
+                            "torch.autograd.grad, no .detach()")
+        net.zero_grad()
+        want_grads = torch.autograd.grad(want, list(net.parameters()), allow_unused=True)
         got.backward()
-        want = 2 * (norm - 1) * critic[1].weight.detach() / norm
-        _require(critic[1].weight.grad is not None and _close(critic[1].weight.grad, want, 1e-5),
-                 where + ", backpropagated", "the penalty's gradient to reach the weights "
-                 "(keep the graph: create_graph=True)", critic[1].weight.grad)
+        _require(all(torch.allclose(torch.zeros_like(p) if p.grad is None else p.grad,
+                                    torch.zeros_like(p) if w is None else w, rtol=1e-4,
+                                    atol=1e-6)
+                     for p, w in zip(net.parameters(), want_grads, strict=True))
+                 and any(p.grad is not None for p in net.parameters()),
+                 where + ", backpropagated", "the penalty's gradient to reach the critic's "
+                 "weights (keep the graph: create_graph=True)", "other gradients or none")
 
     class Norm(torch.nn.Module):
         def forward(self, x):
             return x.flatten(1).norm(dim=1)
 
-    got = fn(Norm(), real, fake)
-    _require(_close(got, 0.0, 1e-5), "gradient_penalty for D(x) = ||x||", "0 (unit gradient)",
-             got)
+    got = _scalar(fn(Norm(), real, fake), "gradient_penalty for D(x) = ||x||")
+    _require(abs(got) < 1e-5, "gradient_penalty for D(x) = ||x||", "0 (unit gradient)", got)
     return 7
-
 
 
 # ---------------------------------------------------------------- 06 ------------------------
@@ -297,23 +537,24 @@ def _power_step(fn: Callable) -> int:
     g = torch.Generator().manual_seed(0)
     W = torch.randn(6, 9, generator=g, dtype=torch.float64)
     u = torch.nn.functional.normalize(torch.randn(6, generator=g, dtype=torch.float64), dim=0)
-    got = fn(W, u)
-    _require(isinstance(got, tuple) and len(got) == 3, "power_step(W, u)", "(sigma, u_new, v)",
-             type(got).__name__)
-    sigma, u_new, v = got
+    sigma, u_new, v = _parts(fn(W, u), 3, "power_step(W, u)", "(sigma, u_new, v)")
     v_want = torch.nn.functional.normalize(W.T @ u, dim=0)
     u_want = torch.nn.functional.normalize(W @ v_want, dim=0)
-    _require(_close(v, v_want, 1e-9), "power_step(W, u): v", "W^T u normalised to length 1", v)
-    _require(_close(u_new, u_want, 1e-9), "power_step(W, u): u_new",
-             "W v normalised to length 1", u_new)
-    _require(_close(sigma, u_want @ W @ v_want, 1e-9), "power_step(W, u): sigma",
-             "u_new^T W v", sigma)
+    _require_close(v, v_want, "power_step(W, u): v", "W^T u normalised to length 1")
+    _require_close(u_new, u_want, "power_step(W, u): u_new", "W v normalised to length 1")
+    value = _scalar(sigma, "power_step(W, u): sigma")
+    if _near(value, float((W.T @ u).norm())) and not _near(value, float(u_want @ W @ v_want)):
+        raise ExerciseError("power_step(W, u): expected sigma = u_new^T W v; got u^T W v, "
+                            "with the u passed in")
+    _require(_near(value, float(u_want @ W @ v_want)), "power_step(W, u): sigma", "u_new^T W v",
+             value)
     top = torch.linalg.svdvals(W)[0].item()
     for _ in range(100):
-        sigma, u, _v = fn(W, u)
-    _require(abs(float(sigma) - top) < 1e-6 * top, "100 power steps",
+        sigma, u, _v = _parts(fn(W, u), 3, "power_step(W, u)", "(sigma, u_new, v)")
+        u = _tensor(u, "power_step(W, u): u_new", "a vector").to(W.dtype)
+    _require(_near(_scalar(sigma, "power_step: sigma"), top), "100 power steps",
              "the top singular value (torch.linalg.svdvals)", float(sigma))
-    _require(_close(power_iteration(W, u, 0)[0], top, 1e-6), "100 power steps: u",
+    _require(_near(float(power_iteration(W, u, 0)[0]), top), "100 power steps: u",
              "the top left singular vector", u)
     return 5
 
@@ -323,13 +564,17 @@ def _spectral_bound(fn: Callable) -> int:
     weights = [torch.randn(8, 3, generator=g), 3 * torch.randn(8, 8, generator=g),
                torch.randn(1, 8, generator=g)]
     want = math.prod(torch.linalg.svdvals(w.double())[0].item() for w in weights)
-    got = fn(weights)
-    _require(_close(got, want, 1e-4 * want), "spectral_bound of three layers",
+    got = _scalar(fn(weights), "spectral_bound of three layers")
+    frobenius = math.prod(torch.linalg.norm(w.double()).item() for w in weights)
+    if _near(got, frobenius, rtol=1e-4):
+        raise ExerciseError("spectral_bound of three layers: expected the product of the top "
+                            "singular values; got the product of Frobenius norms (an upper "
+                            "bound on the spectral norm, not the norm)")
+    _require(_near(got, want, rtol=1e-4), "spectral_bound of three layers",
              "the product of the top singular values", got)
-    _require(_close(fn([torch.eye(4)]), 1.0, 1e-6), "spectral_bound([identity])", "1",
-             fn([torch.eye(4)]))
+    got = _scalar(fn([torch.eye(4)]), "spectral_bound([identity])")
+    _require(_near(got, 1.0), "spectral_bound([identity])", "1", got)
     return 2
-
 
 
 # ---------------------------------------------------------------- 07 ------------------------
@@ -338,12 +583,19 @@ def _feature_matching(fn: Callable) -> int:
     real = torch.randn(20, 3, 2, generator=g, requires_grad=True)
     fake = torch.randn(20, 3, 2, generator=g, requires_grad=True)
     got = fn(real, fake)
-    want = ((real.detach().flatten(1).mean(0) - fake.detach().flatten(1).mean(0)) ** 2).sum()
-    _require(_close(got, want, 1e-6), "feature_matching on (20, 3, 2) features",
-             "the squared distance between the mean feature vectors", got)
-    _require(_close(fn(real, real.flip(0)), 0.0, 1e-6), "feature_matching(f, f shuffled)",
-             "0 (same mean)", fn(real, real.flip(0)))
-    got.backward()
+    diff = real.detach().flatten(1).mean(0) - fake.detach().flatten(1).mean(0)
+    want = (diff ** 2).sum()
+    what, expected = ("feature_matching on (20, 3, 2) features",
+                      "the squared distance between the mean feature vectors")
+    value = _scalar(got, what, "a scalar tensor")
+    if _near(value, float(want) / diff.numel()) and not _near(value, float(want)):
+        raise ExerciseError(f"{what}: expected {expected}; got the mean over the feature "
+                            "coordinates (F.mse_loss's default), where ||.||^2 sums them")
+    _require(_near(value, float(want)), what, expected,
+             f"{value:.6g} ({_PRECISION.format(rtol=RTOL)})")
+    same = _scalar(fn(real, real.flip(0)), "feature_matching(f, f shuffled)")
+    _require(abs(same) < 1e-6, "feature_matching(f, f shuffled)", "0 (same mean)", same)
+    _graph_scalar(got, "feature_matching, backpropagated").backward()
     _require(real.grad is None or bool((real.grad == 0).all()), "feature_matching: gradients",
              "none into the real features (detach them)", "a gradient")
     _require(fake.grad is not None and bool(fake.grad.abs().sum() > 0),
@@ -352,19 +604,25 @@ def _feature_matching(fn: Callable) -> int:
 
 
 def _truncated_noise(fn: Callable) -> int:
-    z = fn(4000, 3, 0.7, torch.Generator().manual_seed(0))
+    from scipy import stats
+
+    a = 0.7
+    z = fn(4000, 3, a, torch.Generator().manual_seed(0))
     _require(isinstance(z, torch.Tensor) and z.shape == (4000, 3),
-             "truncated_noise(4000, 3, 0.7)", "a (4000, 3) tensor", getattr(z, "shape", z))
-    _require(bool(z.abs().max() <= 0.7), "truncated_noise(4000, 3, 0.7)",
+             "truncated_noise(4000, 3, 0.7)", "a (4000, 3) tensor", _describe(z))
+    _require(bool(z.abs().max() <= a), "truncated_noise(4000, 3, 0.7)",
              "every |z| <= 0.7", f"a largest |z| of {z.abs().max():.3f}")
     # a normal truncated to [-a, a] has variance 1 - 2a phi(a) / (2 Phi(a) - 1)
-    a = 0.7
     phi = math.exp(-a * a / 2) / math.sqrt(2 * math.pi)
     var = 1 - 2 * a * phi / math.erf(a / math.sqrt(2))
-    _require(abs(z.var().item() - var) < 0.01, "truncated_noise(4000, 3, 0.7)",
-             f"the variance of a truncated normal ({var:.3f}): redraw, do not clamp or rescale",
-             f"{z.var().item():.3f}")
-    again = fn(4000, 3, 0.7, torch.Generator().manual_seed(0))
+    fit = stats.kstest(z.detach().double().flatten().numpy(), stats.truncnorm(-a, a).cdf)
+    _require(abs(z.var().item() - var) < 0.01 and fit.pvalue > 1e-4,
+             "truncated_noise(4000, 3, 0.7)",
+             f"the distribution of a normal truncated to [-0.7, 0.7] (variance {var:.3f}): "
+             "redraw, do not clamp or rescale",
+             f"variance {z.var().item():.3f}, Kolmogorov-Smirnov distance "
+             f"{fit.statistic:.3f} from that distribution (p = {fit.pvalue:.1g})")
+    again = fn(4000, 3, a, torch.Generator().manual_seed(0))
     _require(torch.equal(z, again), "truncated_noise with the same generator seed",
              "the same draws (use `generator` for every draw)", "different draws")
     return 4
@@ -379,14 +637,14 @@ def _projection_score(fn: Callable) -> int:
     got = fn(h, y, psi, embed)
     want = psi(h).squeeze(-1) + (embed.weight[y] * h).sum(1)
     _require(isinstance(got, torch.Tensor) and got.shape == (5,),
-             "projection_score on 5 samples", "a (5,) tensor of scores", getattr(got, "shape", got))
-    _require(_close(got, want, 1e-5), "projection_score",
-             "psi(h) + <embed(y), h> for each sample (the inner product, not a product of sums)",
-             got)
+             "projection_score on 5 samples", "a (5,) tensor of scores", _describe(got))
+    _require_close(got, want, "projection_score",
+                   "psi(h) + <embed(y), h> for each sample (the inner product, not a product "
+                   "of sums)", atol=1e-6)
     other = fn(h, (y + 1) % 4, psi, embed)
-    _require(_close(other, psi(h).squeeze(-1) + (embed.weight[(y + 1) % 4] * h).sum(1), 1e-5),
-             "projection_score with other labels", "a score that uses each sample's own label",
-             other)
+    _require_close(other, psi(h).squeeze(-1) + (embed.weight[(y + 1) % 4] * h).sum(1),
+                   "projection_score with other labels",
+                   "a score that uses each sample's own label", atol=1e-6)
     return 3
 
 
@@ -394,20 +652,17 @@ def _attention(fn: Callable) -> int:
     g = torch.Generator().manual_seed(0)
     theta, phi = torch.randn(2, 3, 12, generator=g), torch.randn(2, 3, 4, generator=g)
     values = torch.randn(2, 5, 4, generator=g)
-    out = fn(theta, phi, values)
-    _require(isinstance(out, tuple) and len(out) == 2, "attention(theta, phi, g)",
-             "a pair (o, beta)", type(out).__name__)
-    o, beta = out
+    o, beta = _parts(fn(theta, phi, values), 2, "attention(theta, phi, g)", "(o, beta)")
     want_beta = torch.softmax(theta.transpose(1, 2) @ phi, dim=-1)
     _require(getattr(beta, "shape", None) == (2, 12, 4), "attention: beta",
-             "shape (N, HW, keys) = (2, 12, 4)", getattr(beta, "shape", beta))
+             "shape (N, HW, keys) = (2, 12, 4)", _describe(beta))
     _require(_close(beta.sum(-1), torch.ones(2, 12), 1e-5), "attention: beta",
              "each query's weights over the keys summing to 1 (softmax over the keys)",
              "rows that do not sum to 1")
-    _require(_close(beta, want_beta, 1e-5), "attention: beta",
-             "softmax over keys of theta^T phi", "other weights")
-    _require(_close(o, values @ want_beta.transpose(1, 2), 1e-5), "attention: o",
-             "g beta^T, shape (N, C_g, HW)", getattr(o, "shape", o))
+    _require_close(beta, want_beta, "attention: beta", "softmax over keys of theta^T phi "
+                   "(no scaling)", atol=1e-6)
+    _require_close(o, values @ want_beta.transpose(1, 2), "attention: o",
+                   "g beta^T, shape (N, C_g, HW)", atol=1e-6)
     return 4
 
 
@@ -417,14 +672,17 @@ def _orthogonal_penalty(fn: Callable) -> int:
     got = fn(W)
     gram = W.detach() @ W.detach().T
     want = (gram * (1 - torch.eye(4))).pow(2).sum()
-    _require(_close(got, want, 1e-4), "orthogonal_penalty on a (4, 6) W",
-             "||W W^T * (1 - I)||_F^2 (off-diagonal Gram entries only)", got)
+    _require_close(_graph_scalar(got, "orthogonal_penalty on a (4, 6) W"), want,
+                   "orthogonal_penalty on a (4, 6) W",
+                   "||W W^T * (1 - I)||_F^2 (off-diagonal Gram entries only)", atol=1e-5)
     q, _ = torch.linalg.qr(torch.randn(6, 4, generator=g))
     scaled = (q.T * torch.tensor([[0.5], [1.0], [2.0], [3.0]]))   # orthogonal rows, any norms
-    _require(_close(fn(scaled), 0.0, 1e-5), "orthogonal_penalty on orthogonal rows of norms "
-             "0.5, 1, 2, 3", "0: the norms are left free", fn(scaled))
+    zero = _scalar(fn(scaled), "orthogonal_penalty on orthogonal rows")
+    _require(abs(zero) < 1e-5, "orthogonal_penalty on orthogonal rows of norms 0.5, 1, 2, 3",
+             "0: the norms are left free", zero)
     got.backward()
-    _require(_close(W.grad, 4 * (gram * (1 - torch.eye(4))) @ W.detach(), 1e-4),
+    _require(W.grad is not None
+             and _close(W.grad, 4 * (gram * (1 - torch.eye(4))) @ W.detach(), 1e-4),
              "orthogonal_penalty: gradient", "4 (W W^T * (1 - I)) W, through autograd", "other")
     return 3
 
@@ -445,7 +703,7 @@ def _pull(fn: Callable) -> int:
 
     got = fn(D, get("wasserstein"), x)
     _require(isinstance(got, torch.Tensor) and got.shape == (6, 2), "pull on 6 points",
-             "a (6, 2) tensor: one arrow per generated point", getattr(got, "shape", got))
+             "a (6, 2) tensor: one arrow per generated point", _describe(got))
     _require(_close(got, want("wasserstein", x), 1e-5), "pull with the Wasserstein loss",
              "-d(N loss_G)/dx = +grad D(x) at each point (the direction that raises the "
              "score; the mean loss times N gives each point its own gradient)", "other arrows")
@@ -462,19 +720,22 @@ def _pull(fn: Callable) -> int:
 def _modes_covered(fn: Callable) -> int:
     centres = torch.tensor([[0.0, 0.0], [4.0, 0.0], [0.0, 4.0]])
     near = centres[[0, 0, 1, 1]] + 0.05
-    got = fn(near, centres, 0.1)
-    _require(isinstance(got, tuple) and len(got) == 2, "modes_covered",
-             "a pair (modes, high-quality fraction)", type(got).__name__)
-    _require(got[0] == 2 and abs(got[1] - 1.0) < 1e-9, "4 samples near modes 0 and 1",
+
+    def pair(got, what):
+        modes, fraction = _parts(got, 2, what, "(modes, high-quality fraction)")
+        return _scalar(modes, what), _scalar(fraction, what)
+
+    got = pair(fn(near, centres, 0.1), "modes_covered")
+    _require(got[0] == 2 and abs(got[1] - 1.0) < 1e-6, "4 samples near modes 0 and 1",
              "(2, 1.0)", got)
     far = torch.cat([near, torch.tensor([[2.0, 2.0], [0.0, 0.35]])])
-    got = fn(far, centres, 0.1)
-    _require(got[0] == 2 and abs(got[1] - 4 / 6) < 1e-9,
+    got = pair(fn(far, centres, 0.1), "modes_covered")
+    _require(got[0] == 2 and abs(got[1] - 4 / 6) < 1e-6,
              "those 4 and 2 samples more than 3 std from every mode", "(2, 0.667): a far "
              "sample covers no mode and is not high quality", got)
     edge = torch.tensor([[0.29, 0.0], [4.31, 0.0]])
-    got = fn(edge, centres, 0.1)
-    _require(got[0] == 1 and abs(got[1] - 0.5) < 1e-9, "samples 2.9 and 3.1 std from a mode",
+    got = pair(fn(edge, centres, 0.1), "modes_covered")
+    _require(got[0] == 1 and abs(got[1] - 0.5) < 1e-6, "samples 2.9 and 3.1 std from a mode",
              "(1, 0.5): within 3 std counts, beyond does not", got)
     return 3
 

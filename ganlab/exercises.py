@@ -122,7 +122,8 @@ def _require_close(got, want, what: str, expected: str, *, rtol: float = RTOL,
         return
     i = int(excess.argmax())
     value = float(t.flatten()[i])
-    where = "" if t.numel() == 1 else f" at index {np.unravel_index(i, tuple(t.shape))}"
+    index = [int(k) for k in np.unravel_index(i, tuple(t.shape))]
+    where = "" if t.numel() == 1 else f" at index {index}"
     raise ExerciseError(f"{what}: expected {expected}; got {value:.6g}{where} "
                         f"({_PRECISION.format(rtol=rtol)})")
 
@@ -479,7 +480,7 @@ def _reference_penalty(net, x):
     x = x.clone().requires_grad_(True)
     (grad,) = torch.autograd.grad(net(x).sum(), x, create_graph=True)
     norms = grad.flatten(1).norm(dim=1)
-    return (norms - 1).pow(2).mean(), norms.detach()
+    return (norms - 1).pow(2).mean(), norms.detach(), grad.detach()
 
 
 def _gradient_penalty(fn: Callable) -> int:
@@ -493,17 +494,19 @@ def _gradient_penalty(fn: Callable) -> int:
         where = f"gradient_penalty for a small tanh critic on 1x2x2 images (seed {seed})"
         got = fn(critic, real, fake)
         x = _penalty_points(critic, real, fake, where)
-        want, norms = _reference_penalty(net, x)
+        want, norms, grad = _reference_penalty(net, x)
         value = _scalar(got, where, "a scalar tensor (the mean over the batch)")
         if not _near(value, float(want.detach()), rtol=1e-4):
             for wrong, hint in (((norms.mean() - 1) ** 2, "the norms averaged before "
                                  "subtracting 1 and squaring"),
                                 ((norms - 1).clamp_min(0).pow(2).mean(), "the one-sided "
                                  "penalty max(0, ||grad|| - 1)^2"),
-                                (10 * want.detach(), "the penalty times lambda = 10 (leave the weight "
-                                 "to the caller)"),
+                                (10 * want.detach(), "the penalty times lambda = 10 (leave "
+                                 "the weight to the caller)"),
                                 ((norms ** 2 - 1).pow(2).mean(), "(||grad||^2 - 1)^2: the "
-                                 "norm, not its square")):
+                                 "norm, not its square"),
+                                ((grad.norm(dim=1) - 1).pow(2).mean(), "norms over one axis "
+                                 "of the unflattened gradient (flatten each sample first)")):
                 if _near(value, float(wrong), rtol=1e-4):
                     raise ExerciseError(f"{where}: expected {expected}; got {hint}")
         _require(_near(value, float(want.detach()), rtol=1e-4), where, expected,
@@ -622,6 +625,14 @@ def _truncated_noise(fn: Callable) -> int:
              "redraw, do not clamp or rescale",
              f"variance {z.var().item():.3f}, Kolmogorov-Smirnov distance "
              f"{fit.statistic:.3f} from that distribution (p = {fit.pvalue:.1g})")
+    wide = _tensor(fn(20000, 1, 2.0, torch.Generator().manual_seed(1)),
+                   "truncated_noise(20000, 1, 2.0)", "a (20000, 1) tensor").flatten().numpy()
+    fit = stats.kstest(wide, stats.truncnorm(-2.0, 2.0).cdf)
+    _require(wide.shape == (20000,) and fit.pvalue > 1e-4, "truncated_noise(20000, 1, 2.0)",
+             "the distribution of a normal truncated to [-2, 2]: standard normal draws, "
+             "those outside redrawn",
+             f"a Kolmogorov-Smirnov distance of {fit.statistic:.3f} from that distribution "
+             f"(p = {fit.pvalue:.1g})")
     again = fn(4000, 3, a, torch.Generator().manual_seed(0))
     _require(torch.equal(z, again), "truncated_noise with the same generator seed",
              "the same draws (use `generator` for every draw)", "different draws")
@@ -728,7 +739,7 @@ def _modes_covered(fn: Callable) -> int:
     got = pair(fn(near, centres, 0.1), "modes_covered")
     _require(got[0] == 2 and abs(got[1] - 1.0) < 1e-6, "4 samples near modes 0 and 1",
              "(2, 1.0)", got)
-    far = torch.cat([near, torch.tensor([[2.0, 2.0], [0.0, 0.35]])])
+    far = torch.cat([near, torch.tensor([[2.0, 2.0], [0.0, 3.0]])])
     got = pair(fn(far, centres, 0.1), "modes_covered")
     _require(got[0] == 2 and abs(got[1] - 4 / 6) < 1e-6,
              "those 4 and 2 samples more than 3 std from every mode", "(2, 0.667): a far "

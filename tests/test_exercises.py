@@ -489,3 +489,16 @@ def test_fast_grading_names_the_self_contained_rule(tmp_path):
     assert slow["passed"]
     assert fast["message"].startswith("NameError") and "define everything it uses" in \
         fast["message"]
+
+
+def test_learner_copies_in_the_repository_match_the_notebooks(tmp_path):
+    # learner/ is where self-learners start (`make lab`); `make learner` regenerates it.
+    from ganlab.notebooks import course_notebooks
+
+    learner = NOTEBOOKS.parent / "learner"
+    paths = course_notebooks(NOTEBOOKS)
+    assert sorted(p.name for p in learner.glob("*.ipynb")) == [p.name for p in paths]
+    for path in paths:
+        build_learner_copy(path, tmp_path / path.name)
+        assert (learner / path.name).read_text() == (tmp_path / path.name).read_text(), \
+            f"learner/{path.name} lags notebooks/{path.name}: run `make learner`"

@@ -297,7 +297,7 @@ WRONG = {
         "no create_graph": (lambda c, r, f: _penalty(c, r, f, graph=False), "create_graph"),
         "one eps for the batch": (lambda c, r, f: _penalty(c, r, f, at="batch eps"),
                                   "a different eps"),
-        "a float": (lambda c, r, f: float(_penalty(c, r, f)), "keeps its graph"),
+        "a float": (lambda c, r, f: _penalty(c, r, f).item(), "keeps its graph"),
     },
     "06.power_step": {
         "no step at all": (lambda W, u: (torch.linalg.norm(W, 2), u, W.T @ u), "normalised"),

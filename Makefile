@@ -14,7 +14,7 @@ NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
 # notebook's cells on one kernel.
 PARALLEL := -n auto --dist loadscope
 
-.PHONY: venv lab test test-full unit nbval browser-check book book-check notebooks lint bench clean
+.PHONY: venv lab test test-full unit nbval browser-check book book-check notebooks learner lint bench clean
 
 venv: $(STAMP)
 
@@ -26,8 +26,10 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# Self-learners start in learner/ (the exercises unsolved); notebooks/ beside it holds the
+# solutions.
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/ $(ROOT_FLAG) $(LAB_ARGS)
+	$(BIN)/jupyter lab learner/00_start_here.ipynb $(ROOT_FLAG) $(LAB_ARGS)
 
 test: unit nbval browser-check book-check
 
@@ -65,6 +67,11 @@ book-check: book
 
 notebooks: $(STAMP)
 	$(BIN)/ganlab run-notebooks notebooks
+	$(MAKE) learner
+
+# The learner copies kept in the repository (a test fails when they lag the notebooks).
+learner: $(STAMP)
+	$(BIN)/ganlab exercises build notebooks --out learner
 
 lint: $(STAMP)
 	$(BIN)/ruff check ganlab tests scripts bench notebooks

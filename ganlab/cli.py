@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from pathlib import Path
 
 TRAIN_DATA = ("8gaussians", "25gaussians", "swissroll", "ring", "mnist")
@@ -221,9 +222,14 @@ def _exercises_check(args: argparse.Namespace) -> int:
     for r in records:
         mark = "passed" if r["passed"] else f"FAILED ({r['message'].split(':')[0]})"
         print(f"{r['id']:{width}s}  {mark:28s} {r['points']}/{r['max_points']}")
+        if not r["passed"]:  # the checker's message: what failed, where, what came back
+            text = r["message"].split(": ", 1)[-1].strip()
+            for line in textwrap.wrap(text, 96, max_lines=8, placeholder=" [...]") or [""]:
+                print(f"    {line}")
     failed = sum(not r["passed"] for r in records)
     points, best = sum(r["points"] for r in records), sum(r["max_points"] for r in records)
     print(f"{len(records) - failed} passed, {failed} failed; {points}/{best} points")
+    print("(each exercise is all or nothing: its points count when every check passes)")
     if args.json:
         Path(args.json).write_text(json.dumps(
             {"exercises": records, "passed": len(records) - failed, "failed": failed,
@@ -239,11 +245,18 @@ def _add_exercises(sub) -> None:
                        help="notebooks or folders (default: notebooks)")
     build.add_argument("--out", required=True, help="folder for the learner copies")
     build.set_defaults(func=_exercises_build)
-    check = ex_sub.add_parser("check", help="execute notebooks and report every exercise")
+    check = ex_sub.add_parser(
+        "check", help="execute notebooks and report every exercise",
+        description="Execute notebooks and report every exercise, with the checker's message "
+        "under each failed one. Grading counts only what was checked: check cells are "
+        "restored from the course's form first, and an exercise passes only when its "
+        "checker (loaded afresh) ran to its end on your function. Each exercise is all or "
+        "nothing: its points count when every one of its checks passes.")
     check.add_argument("paths", nargs="+", help="notebooks or folders")
     check.add_argument("--fast", action="store_true",
-                       help="run only the notebooks' imports and exercise cells, not the "
-                       "training cells (seconds per notebook; answers must be self-contained)")
+                       help="run only the notebooks' imports, answer cells and checks, not "
+                       "the training cells (seconds per notebook); an answer must define or "
+                       "import everything it uses (a NameError then says so)")
     check.add_argument("--json", default=None, metavar="FILE",
                        help="also write the results there: per exercise id, passed, points, "
                        "max_points, message; and the totals (for autograding / a gradebook)")

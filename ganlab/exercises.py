@@ -15,6 +15,7 @@ clears all outputs; ``check_notebooks`` executes learner copies and reports each
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from . import _checks
 
 __all__ = ["BEGIN", "END", "ExerciseError", "KNOWN", "POINTS", "build_learner_copy", "check",
            "check_notebooks", "exercises_only", "grade_id", "grade_notebooks",
-           "nbgrader_metadata"]
+           "nbgrader_metadata", "restore_checks"]
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = 'raise NotImplementedError("Exercise: replace this line with your solution")'
@@ -35,6 +36,12 @@ STUB = 'raise NotImplementedError("Exercise: replace this line with your solutio
 
 class ExerciseError(AssertionError):
     """The learner's answer does not behave as the exercise asks."""
+
+
+# Tolerances: relative, loose enough for float32 arithmetic (about 7 digits) wherever the task
+# does not ask for float64, and an absolute floor for values that should be 0.
+RTOL, ATOL = 1e-5, 1e-7
+_PRECISION = "compared to a relative precision of {rtol:g}, which float32 arithmetic meets"
 
 
 def _require(ok: bool, what: str, expected: str, got) -> None:
@@ -62,12 +69,94 @@ def _close(got, want, tol) -> bool:
         torch.allclose(got, torch.as_tensor(want, dtype=torch.float64), atol=tol, rtol=0))
 
 
+def _describe(obj) -> str:
+    """What came back, for a message: its type, and its shape if it has one."""
+    shape = getattr(obj, "shape", None)
+    kind = type(obj).__name__
+    return f"a {kind} of shape {tuple(shape)}" if shape is not None else f"a {kind} ({obj!r:.40})"
+
+
+def _tensor(got, what: str, expected: str) -> torch.Tensor:
+    """``got`` as a detached float64 tensor, or an ExerciseError saying what was expected."""
+    if isinstance(got, torch.Tensor):
+        return got.detach().cpu().double()
+    if hasattr(got, "toarray"):                      # a SciPy sparse matrix
+        got = got.toarray()
+    try:
+        array = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError, RuntimeError):
+        raise ExerciseError(f"{what}: expected {expected}; got {_describe(got)}") from None
+    return torch.from_numpy(array)
+
+
+def _scalar(got, what: str, expected: str = "a single number") -> float:
+    """``got`` as a float: a Python number, a 0-d tensor or array, or one of shape (1,)."""
+    t = _tensor(got, what, expected)
+    if t.numel() != 1 or t.dim() > 1:
+        raise ExerciseError(f"{what}: expected {expected} (a float or a 0-d tensor: sum or "
+                            f"average over the entries, e.g. `.sum()` or `.mean()`); got "
+                            f"{_describe(got)}")
+    return float(t.reshape(()))
+
+
+def _near(got: float, want: float, rtol: float = RTOL, atol: float = ATOL) -> bool:
+    return math.isfinite(got) and abs(got - want) <= atol + rtol * abs(want)
+
+
+def _require_close(got, want, what: str, expected: str, *, rtol: float = RTOL,
+                   atol: float = ATOL) -> None:
+    """ExerciseError unless ``got`` has ``want``'s shape and matches it to rtol/atol.
+
+    The message names the shape or the first entry off and the precision used, never the
+    expected values.
+    """
+    want = torch.as_tensor(want).detach().cpu().double()
+    t = _tensor(got, what, f"a tensor of shape {tuple(want.shape)} ({expected})")
+    if t.shape != want.shape:
+        if not (want.dim() == 0 and t.numel() == 1 and t.dim() <= 1):
+            raise ExerciseError(f"{what}: expected shape {tuple(want.shape)} ({expected}); "
+                                f"got {_describe(got)}")
+        t = t.reshape(())
+    error = (t - want).abs().nan_to_num(nan=math.inf)
+    excess = (error - atol - rtol * want.abs()).flatten()
+    if bool((excess <= 0).all()):
+        return
+    i = int(excess.argmax())
+    value = float(t.flatten()[i])
+    index = [int(k) for k in np.unravel_index(i, tuple(t.shape))]
+    where = "" if t.numel() == 1 else f" at index {index}"
+    raise ExerciseError(f"{what}: expected {expected}; got {value:.6g}{where} "
+                        f"({_PRECISION.format(rtol=rtol)})")
+
+
+def _parts(got, n: int, what: str, names: str) -> tuple:
+    """``got`` as a tuple of ``n`` values (a tuple or a list), or an ExerciseError."""
+    if not isinstance(got, (tuple, list)) or len(got) != n:
+        raise ExerciseError(f"{what}: expected {n} values {names} (return them as a tuple); "
+                            f"got {_describe(got)}")
+    return tuple(got)
+
+
+def _graph_scalar(got, what: str, how: str = "no .detach(), torch.no_grad() or numpy on the way"):
+    """``got`` as a one-element tensor that autograd can backpropagate, or an ExerciseError."""
+    if not isinstance(got, torch.Tensor):
+        raise ExerciseError(f"{what}: expected a scalar tensor that keeps its graph (no "
+                            f"float() or .item(), so it can be backpropagated); got "
+                            f"{_describe(got)}")
+    if got.numel() != 1:
+        raise ExerciseError(f"{what}: expected a scalar tensor (average or sum over the batch, "
+                            f"e.g. `.mean()`); got {_describe(got)}")
+    if not got.requires_grad:
+        raise ExerciseError(f"{what}: expected a result that keeps its graph ({how}); got a "
+                            "tensor without one")
+    return got.reshape(())
+
+
 # ---------------------------------------------------------------- 00 ------------------------
 def _to_unit_range(fn: Callable) -> int:
     x = torch.tensor([-1.0, 0.0, 1.0, 0.5])
-    got = fn(x)
-    _require(_close(got, (x + 1) / 2, 1e-6), "to_unit_range([-1, 0, 1, 0.5])",
-             "the map that sends -1 to 0 and 1 to 1, linearly", got)
+    _require_close(fn(x), (x + 1) / 2, "to_unit_range([-1, 0, 1, 0.5])",
+                   "the map that sends -1 to 0 and 1 to 1, linearly")
     return 1
 
 
@@ -76,31 +165,43 @@ def _to_unit_range(fn: Callable) -> int:
 def _jensen_shannon(fn: Callable) -> int:
     from scipy.spatial.distance import jensenshannon
 
+    expected = "1/2 KL(p || m) + 1/2 KL(q || m) with m = (p + q)/2, in nats (natural log)"
     for seed in range(3):
         p, q = _random_pair(seed)
-        got = float(fn(p, q))
-        _require(math.isclose(got, jensenshannon(p, q) ** 2, abs_tol=1e-10),
-                 f"jensen_shannon on random distributions (seed {seed})",
-                 "the 1/2-normalised JSD in nats (scipy's jensenshannon squared)", got)
+        what = f"jensen_shannon on random distributions (seed {seed})"
+        got, want = _scalar(fn(p, q), what), jensenshannon(p, q) ** 2
+        if _near(got, 2 * want):
+            raise ExerciseError(f"{what}: expected {expected}; got twice that (mind the 1/2)")
+        if _near(got, want / math.log(2)):
+            raise ExerciseError(f"{what}: expected {expected}; got it in bits (log base 2)")
+        if _near(got, math.sqrt(want)):
+            raise ExerciseError(f"{what}: expected {expected}; got its square root (the "
+                                "Jensen-Shannon *distance*, not the divergence)")
+        _require(_near(got, want), what, expected, f"{got:.6g} ({_PRECISION.format(rtol=RTOL)})")
     half = torch.tensor([0.5, 0.5, 0.0, 0.0], dtype=torch.float64)
-    got = float(fn(half, half.flip(0)))
-    _require(math.isclose(got, math.log(2), abs_tol=1e-10), "jensen_shannon on disjoint supports",
-             "the maximum of the JSD (mind 0 log 0 = 0)", got)
-    got = float(fn(half, half))
-    _require(abs(got) < 1e-12, "jensen_shannon(p, p)", "0", got)
+    got = _scalar(fn(half, half.flip(0)), "jensen_shannon on disjoint supports")
+    _require(_near(got, math.log(2)), "jensen_shannon on disjoint supports",
+             "the largest value the JSD takes (mind 0 log 0 = 0)", got)
+    got = _scalar(fn(half, half), "jensen_shannon(p, p)")
+    _require(abs(got) < 1e-6, "jensen_shannon(p, p)", "0, up to rounding", got)
     return 5
 
 
 def _nonsaturating_loss(fn: Callable) -> int:
     s = torch.tensor([-3.0, 0.0, 2.5])
+    what = "nonsaturating_loss([-3, 0, 2.5])"
     got = fn(s)
-    _require(_close(got, torch.nn.functional.softplus(-s).mean(), 1e-5),
-             "nonsaturating_loss([-3, 0, 2.5])", "the mean of -log sigmoid(s)", got)
-    got = fn(torch.tensor([-1000.0]))
-    _require(bool(torch.isfinite(torch.as_tensor(got))) and abs(float(got) - 1000) < 1e-3,
-             "nonsaturating_loss([-1000])", "a finite value (write it with softplus)", got)
+    _require(isinstance(got, torch.Tensor), what, "a tensor (no float() or .item(): the "
+             "generator's training backpropagates it)", _describe(got))
+    _require(got.numel() == 1, what, "a scalar tensor: the mean over the batch, e.g. `.mean()`",
+             _describe(got))
+    _require_close(got, torch.nn.functional.softplus(-s).mean(), what,
+                   "the mean of -log sigmoid(s)")
+    got = _scalar(fn(torch.tensor([-1000.0])), "nonsaturating_loss([-1000])")
+    _require(math.isfinite(got) and _near(got, 1000.0), "nonsaturating_loss([-1000])",
+             "a finite value close to 1000 (write it with softplus or logsigmoid)", got)
     s = torch.tensor([-8.0], requires_grad=True)
-    fn(s).backward()
+    _graph_scalar(fn(s), "nonsaturating_loss([-8]), backpropagated").backward()
     _require(s.grad is not None and abs(s.grad.item() + 1) < 1e-3,
              "d nonsaturating_loss / d s at s = -8", "a gradient near -1 (no saturation)",
              None if s.grad is None else s.grad.item())
@@ -112,14 +213,19 @@ def _nonsaturating_loss(fn: Callable) -> int:
 def _pearson_chi2(fn: Callable) -> int:
     from .divergences import f_divergence
 
+    expected = "sum_i q_i f(p_i/q_i) with f(u) = (u - 1)^2"
     for seed in range(3):
         p, q = _random_pair(seed, 7)
-        got = float(fn(p, q))
-        _require(math.isclose(got, f_divergence(p, q, "pearson"), abs_tol=1e-12),
-                 f"pearson_chi2 on random distributions (seed {seed})",
-                 "sum_i q_i (p_i/q_i - 1)^2", got)
-    got = float(fn(q, q))
-    _require(got == 0.0, "pearson_chi2(q, q)", "0", got)
+        what = f"pearson_chi2 on random distributions (seed {seed})"
+        got = _scalar(fn(p, q), what)
+        if not _near(got, f_divergence(p, q, "pearson")) \
+                and _near(got, float(((p - q) ** 2 / p).sum())):
+            raise ExerciseError(f"{what}: expected {expected}; got Neyman's chi^2 (divided "
+                                "by p where the weights are q)")
+        _require(_near(got, f_divergence(p, q, "pearson")), what, expected,
+                 f"{got:.6g} ({_PRECISION.format(rtol=RTOL)})")
+    got = _scalar(fn(q, q), "pearson_chi2(q, q)")
+    _require(abs(got) < 1e-6, "pearson_chi2(q, q)", "0, up to rounding", got)
     return 4
 
 
@@ -128,11 +234,17 @@ def _fgan_objective(fn: Callable) -> int:
 
     g = torch.Generator().manual_seed(0)
     v_r, v_f = torch.randn(64, generator=g), torch.randn(64, generator=g)
+    expected = ("mean g_f(V(real)) - mean f*(g_f(V(fake))), with the row's `div.activation` "
+                "as g_f and `div.f_star` as f*")
     for name in ("kl", "pearson", "jensen-shannon", "reverse-kl"):
-        want = -losses.get(f"fgan-{name}").discriminator(v_r, v_f)
-        got = fn(v_r, v_f, divergences.get(name))
-        _require(_close(got, want, 1e-5), f"fgan_objective with the {name} row",
-                 "mean g_f(V(real)) - mean f*(g_f(V(fake)))", got)
+        want = float(-losses.get(f"fgan-{name}").discriminator(v_r, v_f))
+        what = f"fgan_objective with the {name} row"
+        got = _scalar(fn(v_r, v_f, divergences.get(name)), what)
+        if _near(got, -want, atol=1e-6) and not _near(got, want, atol=1e-6):
+            raise ExerciseError(f"{what}: expected {expected}; got its negative (return F, "
+                                "which the critic maximises, not a loss)")
+        _require(_near(got, want, atol=1e-6), what, expected,
+                 f"{got:.6g} ({_PRECISION.format(rtol=RTOL)})")
     return 4
 
 
@@ -140,27 +252,46 @@ def _fgan_objective(fn: Callable) -> int:
 
 def _plan_cost(fn: Callable) -> int:
     rng = np.random.default_rng(0)
-    x, y = rng.normal(size=(5, 2)), rng.normal(size=(4, 2))
+    x, y = rng.normal(size=(5, 3)), rng.normal(size=(4, 3))
     plan = rng.random((5, 4))
-    want = float(np.sum(plan * np.linalg.norm(x[:, None] - y[None], axis=-1)))
-    got = fn(plan, x, y)
-    _require(math.isclose(float(got), want, rel_tol=1e-9), "plan_cost on a random plan",
-             "sum_ij plan_ij * ||x_i - y_j|| (Euclidean, not squared)", got)
-    got = fn(np.eye(3) / 3, np.zeros((3, 2)), np.zeros((3, 2)))
-    _require(float(got) == 0.0, "plan_cost with all points equal", "0", got)
+    distance = np.linalg.norm(x[:, None] - y[None], axis=-1)
+    what = "plan_cost on a random plan (5 x 4, points in 3-D)"
+    got = _scalar(fn(plan, x, y), what)
+    expected = "sum_ij plan_ij * ||x_i - y_j|| (Euclidean, not squared)"
+    if _near(got, float(np.sum(plan * distance ** 2))):
+        raise ExerciseError(f"{what}: expected {expected}; got the cost with squared distances")
+    _require(_near(got, float(np.sum(plan * distance))), what, expected,
+             f"{got:.6g} ({_PRECISION.format(rtol=RTOL)})")
+    got = _scalar(fn(np.eye(3) / 3, np.zeros((3, 2)), np.zeros((3, 2))),
+                  "plan_cost with all points equal")
+    _require(abs(got) < 1e-6, "plan_cost with all points equal", "0, up to rounding", got)
     return 2
 
 
 def _w1_sorted(fn: Callable) -> int:
     from .transport import wasserstein1
 
-    for seed in range(3):
-        r = np.random.default_rng(seed)
-        u, v = r.normal(size=100), r.exponential(size=100)
-        got = float(fn(u, v))
-        _require(math.isclose(got, wasserstein1(u, v), rel_tol=1e-9),
-                 f"w1_sorted on two samples of 100 (seed {seed})",
-                 "the exact W1 between the samples", got)
+    r = np.random.default_rng(0)
+    cases = {"two samples of 100, normal and exponential":
+             (r.normal(size=100), r.exponential(size=100)),
+             "two samples of 100 with the same mean, spreads 1 and 3":
+             (r.normal(size=100), 3 * r.normal(size=100)),
+             "x = [2, 0], y = [1, 1]": (np.array([2.0, 0.0]), np.array([1.0, 1.0]))}
+    for name, (u, v) in cases.items():
+        what, want = f"w1_sorted on {name}", wasserstein1(u, v)
+        got = _scalar(fn(u.copy(), v.copy()), what)
+        hint = ""
+        if _near(got, want):
+            continue
+        if _near(got, abs(u.mean() - v.mean())) or _near(got, u.mean() - v.mean()):
+            hint = (": the difference of the means, which equals W1 only when every sorted "
+                    "x lies on the same side of its partner")
+        elif _near(got, float(np.abs(u - v).mean())):
+            hint = ": x_i matched with y_i in the given order; match them in sorted order"
+        elif _near(got, len(u) * want):
+            hint = ": a sum over the pairs; each pair carries weight 1/n"
+        _require(_near(got, want), what, "the exact W1 between the two samples (uniform "
+                 "weights 1/n)", f"{got:.6g}{hint} ({_PRECISION.format(rtol=RTOL)})")
     return 3
 
 
@@ -172,16 +303,25 @@ def _wgan_losses(fn: Callable) -> int:
     w = get("wasserstein")
     g = torch.Generator().manual_seed(0)
     real, fake = torch.randn(32, generator=g), torch.randn(32, generator=g) + 1
-    d_loss, g_loss = fn(real, fake)
-    _require(_close(d_loss, w.discriminator(real, fake), 1e-6), "wgan_losses: critic loss",
-             "the quantity the critic minimises (no logs, no sigmoid)", d_loss)
-    _require(_close(g_loss, w.generator(fake), 1e-6), "wgan_losses: generator loss",
-             "the quantity the generator minimises", g_loss)
+    d_loss, g_loss = _parts(fn(real, fake), 2, "wgan_losses(real_scores, fake_scores)",
+                            "(critic loss, generator loss)")
+    _require_close(d_loss, w.discriminator(real, fake), "wgan_losses: critic loss",
+                   "the quantity the critic minimises (no logs, no sigmoid)")
+    _require_close(g_loss, w.generator(fake), "wgan_losses: generator loss",
+                   "the quantity the generator minimises")
     return 2
 
 
-
 # ---------------------------------------------------------------- 05 ------------------------
+def _segment_eps(points, real, fake):
+    """For each sample, the eps with points = eps * real + (1 - eps) * fake, and the largest
+    distance of a point from its segment's line (0 when every point is on it)."""
+    d = (real - fake).detach().flatten(1).double()
+    t = (points - fake).detach().flatten(1).double()
+    eps = (t * d).sum(1) / (d * d).sum(1)
+    return eps, float((t - eps[:, None] * d).abs().max())
+
+
 def _interpolates(fn: Callable) -> int:
     g = torch.Generator().manual_seed(0)
     for shape in ((64, 3), (64, 1, 5, 5)):
@@ -189,47 +329,128 @@ def _interpolates(fn: Callable) -> int:
         x = fn(real, fake, torch.Generator().manual_seed(1))
         where = f"interpolates on batches of shape {shape}"
         _require(isinstance(x, torch.Tensor) and x.shape == real.shape, where,
-                 "a tensor of the same shape", getattr(x, "shape", type(x).__name__))
-        d, t = (real - fake).flatten(1), (x - fake).flatten(1)
-        eps = (t * d).sum(1) / (d * d).sum(1)  # the best eps per sample
-        _require(_close(t, eps[:, None] * d, 1e-5), where,
+                 "a tensor of the same shape as real", _describe(x))
+        eps, off = _segment_eps(x, real, fake)
+        _require(off < 1e-5, where,
                  "each sample on the segment fake -> real, one eps for all its coordinates",
                  "points off their segments")
-        _require(bool((eps >= -1e-6).all() and (eps <= 1 + 1e-6).all()), where,
-                 "eps in [0, 1]", f"eps from {eps.min():.3f} to {eps.max():.3f}")
-        _require(bool(eps.std() > 0.1), where, "a different eps ~ U[0, 1] for each sample",
-                 f"eps with standard deviation {eps.std():.3f}")
+        inside = ((eps > 1e-3) & (eps < 1 - 1e-3)).double().mean()
+        _require(bool((eps >= -1e-6).all() and (eps <= 1 + 1e-6).all()) and inside > 0.9
+                 and eps.std() > 0.1, where,
+                 "a different eps ~ U[0, 1] for each sample, strictly between 0 and 1 (a "
+                 "point between the real and the generated sample, e.g. torch.rand)",
+                 f"eps from {eps.min():.3f} to {eps.max():.3f}, "
+                 f"{100 * float(inside):.0f} % strictly inside, standard deviation {eps.std():.3f}")
+        again = fn(real, fake, torch.Generator().manual_seed(1))
+        other = fn(real, fake, torch.Generator().manual_seed(2))
+        _require(isinstance(again, torch.Tensor) and torch.equal(x, again)
+                 and isinstance(other, torch.Tensor) and not torch.equal(x, other), where,
+                 "eps drawn with the `generator` passed in (torch.rand(..., generator="
+                 "generator)): the same generator seed gives the same points, another seed "
+                 "other points", "draws that do not follow the generator")
     return 8
+
+
+def _critic(seed: int, scale: float) -> torch.nn.Module:
+    """A small tanh critic on 1x2x2 images whose gradient norm varies from point to point."""
+    torch.manual_seed(seed)
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 16), torch.nn.Tanh(),
+                              torch.nn.Linear(16, 1))
+    with torch.no_grad():
+        net[1].weight.mul_(scale)
+        net[3].weight.mul_(scale)
+    return net
+
+
+class _Recording(torch.nn.Module):
+    """A critic that remembers every batch it scores (to learn where the penalty was taken)."""
+
+    def __init__(self, net: torch.nn.Module):
+        super().__init__()
+        self.net, self.seen = net, []
+
+    def forward(self, x):
+        self.seen.append(x)
+        return self.net(x)
+
+
+def _penalty_points(critic: _Recording, real, fake, where: str):
+    """The points the learner differentiated the critic at, checked to be interpolates."""
+    points = [x for x in critic.seen if x.requires_grad]
+    _require(len(points) >= 1, where, "the critic called on interpolates that require grad "
+             "(x_hat.requires_grad_(True)), so that grad D(x_hat) exists",
+             f"{len(critic.seen)} calls, none on a tensor that requires grad")
+    x = points[-1]
+    _require(x.shape == real.shape, where, f"the critic called on a batch of shape "
+             f"{tuple(real.shape)}", f"shape {tuple(x.shape)}")
+    eps, off = _segment_eps(x, real, fake)
+    _require(off < 1e-5 and bool((eps > -1e-6).all() & (eps < 1 + 1e-6).all()), where,
+             "the gradient taken at interpolates eps * real + (1 - eps) * fake",
+             "points off the segments between real and generated samples")
+    if bool((eps > 1 - 1e-6).all()) or bool((eps < 1e-6).all()):
+        raise ExerciseError(f"{where}: expected the gradient taken at interpolates (your "
+                            f"`interpolates`); got it taken at the "
+                            f"{'real' if eps.mean() > 0.5 else 'generated'} samples themselves")
+    _require(float(eps.std()) > 0.05, where, "a different eps for each sample",
+             f"eps with standard deviation {eps.std():.3f}")
+    return x.detach()
+
+
+def _reference_penalty(net, x):
+    x = x.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(net(x).sum(), x, create_graph=True)
+    norms = grad.flatten(1).norm(dim=1)
+    return (norms - 1).pow(2).mean(), norms.detach(), grad.detach()
 
 
 def _gradient_penalty(fn: Callable) -> int:
     real = torch.randn(32, 1, 2, 2, generator=torch.Generator().manual_seed(0))
     fake = torch.randn(32, 1, 2, 2, generator=torch.Generator().manual_seed(1)) + 1
-    for norm in (2.0, 0.5):
-        critic = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 1, bias=False))
-        with torch.no_grad():
-            critic[1].weight.fill_(norm / 2)  # ||w|| = norm over the 4 pixels
+    expected = "E[(||grad D(x_hat)|| - 1)^2]: each sample's norm over all its pixels, minus 1, "\
+               "squared, then the mean over the batch"
+    for seed, scale in ((0, 3.0), (1, 0.7)):
+        net = _critic(seed, scale)
+        critic = _Recording(net)
+        where = f"gradient_penalty for a small tanh critic on 1x2x2 images (seed {seed})"
         got = fn(critic, real, fake)
-        where = f"gradient_penalty for D(x) = w.x on 1x2x2 images, ||w|| = {norm}"
-        _require(_close(got, (norm - 1) ** 2, 1e-5), where,
-                 "(||w|| - 1)^2: the norm over all pixels, two-sided", got)
-        _require(getattr(got, "requires_grad", False), where + ", backpropagated",
-                 "a result that keeps its graph (create_graph=True)", "no graph")
+        x = _penalty_points(critic, real, fake, where)
+        want, norms, grad = _reference_penalty(net, x)
+        value = _scalar(got, where, "a scalar tensor (the mean over the batch)")
+        if not _near(value, float(want.detach()), rtol=1e-4):
+            for wrong, hint in (((norms.mean() - 1) ** 2, "the norms averaged before "
+                                 "subtracting 1 and squaring"),
+                                ((norms - 1).clamp_min(0).pow(2).mean(), "the one-sided "
+                                 "penalty max(0, ||grad|| - 1)^2"),
+                                (10 * want.detach(), "the penalty times lambda = 10 (leave "
+                                 "the weight to the caller)"),
+                                ((norms ** 2 - 1).pow(2).mean(), "(||grad||^2 - 1)^2: the "
+                                 "norm, not its square"),
+                                ((grad.norm(dim=1) - 1).pow(2).mean(), "norms over one axis "
+                                 "of the unflattened gradient (flatten each sample first)")):
+                if _near(value, float(wrong), rtol=1e-4):
+                    raise ExerciseError(f"{where}: expected {expected}; got {hint}")
+        _require(_near(value, float(want.detach()), rtol=1e-4), where, expected,
+                 f"{value:.6g} ({_PRECISION.format(rtol=1e-4)})")
+        got = _graph_scalar(got, where + ", backpropagated", "create_graph=True in "
+                            "torch.autograd.grad, no .detach()")
+        net.zero_grad()
+        want_grads = torch.autograd.grad(want, list(net.parameters()), allow_unused=True)
         got.backward()
-        want = 2 * (norm - 1) * critic[1].weight.detach() / norm
-        _require(critic[1].weight.grad is not None and _close(critic[1].weight.grad, want, 1e-5),
-                 where + ", backpropagated", "the penalty's gradient to reach the weights "
-                 "(keep the graph: create_graph=True)", critic[1].weight.grad)
+        _require(all(torch.allclose(torch.zeros_like(p) if p.grad is None else p.grad,
+                                    torch.zeros_like(p) if w is None else w, rtol=1e-4,
+                                    atol=1e-6)
+                     for p, w in zip(net.parameters(), want_grads, strict=True))
+                 and any(p.grad is not None for p in net.parameters()),
+                 where + ", backpropagated", "the penalty's gradient to reach the critic's "
+                 "weights (keep the graph: create_graph=True)", "other gradients or none")
 
     class Norm(torch.nn.Module):
         def forward(self, x):
             return x.flatten(1).norm(dim=1)
 
-    got = fn(Norm(), real, fake)
-    _require(_close(got, 0.0, 1e-5), "gradient_penalty for D(x) = ||x||", "0 (unit gradient)",
-             got)
+    got = _scalar(fn(Norm(), real, fake), "gradient_penalty for D(x) = ||x||")
+    _require(abs(got) < 1e-5, "gradient_penalty for D(x) = ||x||", "0 (unit gradient)", got)
     return 7
-
 
 
 # ---------------------------------------------------------------- 06 ------------------------
@@ -239,23 +460,24 @@ def _power_step(fn: Callable) -> int:
     g = torch.Generator().manual_seed(0)
     W = torch.randn(6, 9, generator=g, dtype=torch.float64)
     u = torch.nn.functional.normalize(torch.randn(6, generator=g, dtype=torch.float64), dim=0)
-    got = fn(W, u)
-    _require(isinstance(got, tuple) and len(got) == 3, "power_step(W, u)", "(sigma, u_new, v)",
-             type(got).__name__)
-    sigma, u_new, v = got
+    sigma, u_new, v = _parts(fn(W, u), 3, "power_step(W, u)", "(sigma, u_new, v)")
     v_want = torch.nn.functional.normalize(W.T @ u, dim=0)
     u_want = torch.nn.functional.normalize(W @ v_want, dim=0)
-    _require(_close(v, v_want, 1e-9), "power_step(W, u): v", "W^T u normalised to length 1", v)
-    _require(_close(u_new, u_want, 1e-9), "power_step(W, u): u_new",
-             "W v normalised to length 1", u_new)
-    _require(_close(sigma, u_want @ W @ v_want, 1e-9), "power_step(W, u): sigma",
-             "u_new^T W v", sigma)
+    _require_close(v, v_want, "power_step(W, u): v", "W^T u normalised to length 1")
+    _require_close(u_new, u_want, "power_step(W, u): u_new", "W v normalised to length 1")
+    value = _scalar(sigma, "power_step(W, u): sigma")
+    if _near(value, float((W.T @ u).norm())) and not _near(value, float(u_want @ W @ v_want)):
+        raise ExerciseError("power_step(W, u): expected sigma = u_new^T W v; got u^T W v, "
+                            "with the u passed in")
+    _require(_near(value, float(u_want @ W @ v_want)), "power_step(W, u): sigma", "u_new^T W v",
+             value)
     top = torch.linalg.svdvals(W)[0].item()
     for _ in range(100):
-        sigma, u, _v = fn(W, u)
-    _require(abs(float(sigma) - top) < 1e-6 * top, "100 power steps",
+        sigma, u, _v = _parts(fn(W, u), 3, "power_step(W, u)", "(sigma, u_new, v)")
+        u = _tensor(u, "power_step(W, u): u_new", "a vector").to(W.dtype)
+    _require(_near(_scalar(sigma, "power_step: sigma"), top), "100 power steps",
              "the top singular value (torch.linalg.svdvals)", float(sigma))
-    _require(_close(power_iteration(W, u, 0)[0], top, 1e-6), "100 power steps: u",
+    _require(_near(float(power_iteration(W, u, 0)[0]), top), "100 power steps: u",
              "the top left singular vector", u)
     return 5
 
@@ -265,13 +487,17 @@ def _spectral_bound(fn: Callable) -> int:
     weights = [torch.randn(8, 3, generator=g), 3 * torch.randn(8, 8, generator=g),
                torch.randn(1, 8, generator=g)]
     want = math.prod(torch.linalg.svdvals(w.double())[0].item() for w in weights)
-    got = fn(weights)
-    _require(_close(got, want, 1e-4 * want), "spectral_bound of three layers",
+    got = _scalar(fn(weights), "spectral_bound of three layers")
+    frobenius = math.prod(torch.linalg.norm(w.double()).item() for w in weights)
+    if _near(got, frobenius, rtol=1e-4):
+        raise ExerciseError("spectral_bound of three layers: expected the product of the top "
+                            "singular values; got the product of Frobenius norms (an upper "
+                            "bound on the spectral norm, not the norm)")
+    _require(_near(got, want, rtol=1e-4), "spectral_bound of three layers",
              "the product of the top singular values", got)
-    _require(_close(fn([torch.eye(4)]), 1.0, 1e-6), "spectral_bound([identity])", "1",
-             fn([torch.eye(4)]))
+    got = _scalar(fn([torch.eye(4)]), "spectral_bound([identity])")
+    _require(_near(got, 1.0), "spectral_bound([identity])", "1", got)
     return 2
-
 
 
 # ---------------------------------------------------------------- 07 ------------------------
@@ -280,12 +506,19 @@ def _feature_matching(fn: Callable) -> int:
     real = torch.randn(20, 3, 2, generator=g, requires_grad=True)
     fake = torch.randn(20, 3, 2, generator=g, requires_grad=True)
     got = fn(real, fake)
-    want = ((real.detach().flatten(1).mean(0) - fake.detach().flatten(1).mean(0)) ** 2).sum()
-    _require(_close(got, want, 1e-6), "feature_matching on (20, 3, 2) features",
-             "the squared distance between the mean feature vectors", got)
-    _require(_close(fn(real, real.flip(0)), 0.0, 1e-6), "feature_matching(f, f shuffled)",
-             "0 (same mean)", fn(real, real.flip(0)))
-    got.backward()
+    diff = real.detach().flatten(1).mean(0) - fake.detach().flatten(1).mean(0)
+    want = (diff ** 2).sum()
+    what, expected = ("feature_matching on (20, 3, 2) features",
+                      "the squared distance between the mean feature vectors")
+    value = _scalar(got, what, "a scalar tensor")
+    if _near(value, float(want) / diff.numel()) and not _near(value, float(want)):
+        raise ExerciseError(f"{what}: expected {expected}; got the mean over the feature "
+                            "coordinates (F.mse_loss's default), where ||.||^2 sums them")
+    _require(_near(value, float(want)), what, expected,
+             f"{value:.6g} ({_PRECISION.format(rtol=RTOL)})")
+    same = _scalar(fn(real, real.flip(0)), "feature_matching(f, f shuffled)")
+    _require(abs(same) < 1e-6, "feature_matching(f, f shuffled)", "0 (same mean)", same)
+    _graph_scalar(got, "feature_matching, backpropagated").backward()
     _require(real.grad is None or bool((real.grad == 0).all()), "feature_matching: gradients",
              "none into the real features (detach them)", "a gradient")
     _require(fake.grad is not None and bool(fake.grad.abs().sum() > 0),
@@ -294,19 +527,33 @@ def _feature_matching(fn: Callable) -> int:
 
 
 def _truncated_noise(fn: Callable) -> int:
-    z = fn(4000, 3, 0.7, torch.Generator().manual_seed(0))
+    from scipy import stats
+
+    a = 0.7
+    z = fn(4000, 3, a, torch.Generator().manual_seed(0))
     _require(isinstance(z, torch.Tensor) and z.shape == (4000, 3),
-             "truncated_noise(4000, 3, 0.7)", "a (4000, 3) tensor", getattr(z, "shape", z))
-    _require(bool(z.abs().max() <= 0.7), "truncated_noise(4000, 3, 0.7)",
+             "truncated_noise(4000, 3, 0.7)", "a (4000, 3) tensor", _describe(z))
+    _require(bool(z.abs().max() <= a), "truncated_noise(4000, 3, 0.7)",
              "every |z| <= 0.7", f"a largest |z| of {z.abs().max():.3f}")
     # a normal truncated to [-a, a] has variance 1 - 2a phi(a) / (2 Phi(a) - 1)
-    a = 0.7
     phi = math.exp(-a * a / 2) / math.sqrt(2 * math.pi)
     var = 1 - 2 * a * phi / math.erf(a / math.sqrt(2))
-    _require(abs(z.var().item() - var) < 0.01, "truncated_noise(4000, 3, 0.7)",
-             f"the variance of a truncated normal ({var:.3f}): redraw, do not clamp or rescale",
-             f"{z.var().item():.3f}")
-    again = fn(4000, 3, 0.7, torch.Generator().manual_seed(0))
+    fit = stats.kstest(z.detach().double().flatten().numpy(), stats.truncnorm(-a, a).cdf)
+    _require(abs(z.var().item() - var) < 0.01 and fit.pvalue > 1e-4,
+             "truncated_noise(4000, 3, 0.7)",
+             f"the distribution of a normal truncated to [-0.7, 0.7] (variance {var:.3f}): "
+             "redraw, do not clamp or rescale",
+             f"variance {z.var().item():.3f}, Kolmogorov-Smirnov distance "
+             f"{fit.statistic:.3f} from that distribution (p = {fit.pvalue:.1g})")
+    wide = _tensor(fn(20000, 1, 2.0, torch.Generator().manual_seed(1)),
+                   "truncated_noise(20000, 1, 2.0)", "a (20000, 1) tensor").flatten().numpy()
+    fit = stats.kstest(wide, stats.truncnorm(-2.0, 2.0).cdf)
+    _require(wide.shape == (20000,) and fit.pvalue > 1e-4, "truncated_noise(20000, 1, 2.0)",
+             "the distribution of a normal truncated to [-2, 2]: standard normal draws, "
+             "those outside redrawn",
+             f"a Kolmogorov-Smirnov distance of {fit.statistic:.3f} from that distribution "
+             f"(p = {fit.pvalue:.1g})")
+    again = fn(4000, 3, a, torch.Generator().manual_seed(0))
     _require(torch.equal(z, again), "truncated_noise with the same generator seed",
              "the same draws (use `generator` for every draw)", "different draws")
     return 4
@@ -321,14 +568,14 @@ def _projection_score(fn: Callable) -> int:
     got = fn(h, y, psi, embed)
     want = psi(h).squeeze(-1) + (embed.weight[y] * h).sum(1)
     _require(isinstance(got, torch.Tensor) and got.shape == (5,),
-             "projection_score on 5 samples", "a (5,) tensor of scores", getattr(got, "shape", got))
-    _require(_close(got, want, 1e-5), "projection_score",
-             "psi(h) + <embed(y), h> for each sample (the inner product, not a product of sums)",
-             got)
+             "projection_score on 5 samples", "a (5,) tensor of scores", _describe(got))
+    _require_close(got, want, "projection_score",
+                   "psi(h) + <embed(y), h> for each sample (the inner product, not a product "
+                   "of sums)", atol=1e-6)
     other = fn(h, (y + 1) % 4, psi, embed)
-    _require(_close(other, psi(h).squeeze(-1) + (embed.weight[(y + 1) % 4] * h).sum(1), 1e-5),
-             "projection_score with other labels", "a score that uses each sample's own label",
-             other)
+    _require_close(other, psi(h).squeeze(-1) + (embed.weight[(y + 1) % 4] * h).sum(1),
+                   "projection_score with other labels",
+                   "a score that uses each sample's own label", atol=1e-6)
     return 3
 
 
@@ -336,20 +583,17 @@ def _attention(fn: Callable) -> int:
     g = torch.Generator().manual_seed(0)
     theta, phi = torch.randn(2, 3, 12, generator=g), torch.randn(2, 3, 4, generator=g)
     values = torch.randn(2, 5, 4, generator=g)
-    out = fn(theta, phi, values)
-    _require(isinstance(out, tuple) and len(out) == 2, "attention(theta, phi, g)",
-             "a pair (o, beta)", type(out).__name__)
-    o, beta = out
+    o, beta = _parts(fn(theta, phi, values), 2, "attention(theta, phi, g)", "(o, beta)")
     want_beta = torch.softmax(theta.transpose(1, 2) @ phi, dim=-1)
     _require(getattr(beta, "shape", None) == (2, 12, 4), "attention: beta",
-             "shape (N, HW, keys) = (2, 12, 4)", getattr(beta, "shape", beta))
+             "shape (N, HW, keys) = (2, 12, 4)", _describe(beta))
     _require(_close(beta.sum(-1), torch.ones(2, 12), 1e-5), "attention: beta",
              "each query's weights over the keys summing to 1 (softmax over the keys)",
              "rows that do not sum to 1")
-    _require(_close(beta, want_beta, 1e-5), "attention: beta",
-             "softmax over keys of theta^T phi", "other weights")
-    _require(_close(o, values @ want_beta.transpose(1, 2), 1e-5), "attention: o",
-             "g beta^T, shape (N, C_g, HW)", getattr(o, "shape", o))
+    _require_close(beta, want_beta, "attention: beta", "softmax over keys of theta^T phi "
+                   "(no scaling)", atol=1e-6)
+    _require_close(o, values @ want_beta.transpose(1, 2), "attention: o",
+                   "g beta^T, shape (N, C_g, HW)", atol=1e-6)
     return 4
 
 
@@ -359,14 +603,17 @@ def _orthogonal_penalty(fn: Callable) -> int:
     got = fn(W)
     gram = W.detach() @ W.detach().T
     want = (gram * (1 - torch.eye(4))).pow(2).sum()
-    _require(_close(got, want, 1e-4), "orthogonal_penalty on a (4, 6) W",
-             "||W W^T * (1 - I)||_F^2 (off-diagonal Gram entries only)", got)
+    _require_close(_graph_scalar(got, "orthogonal_penalty on a (4, 6) W"), want,
+                   "orthogonal_penalty on a (4, 6) W",
+                   "||W W^T * (1 - I)||_F^2 (off-diagonal Gram entries only)", atol=1e-5)
     q, _ = torch.linalg.qr(torch.randn(6, 4, generator=g))
     scaled = (q.T * torch.tensor([[0.5], [1.0], [2.0], [3.0]]))   # orthogonal rows, any norms
-    _require(_close(fn(scaled), 0.0, 1e-5), "orthogonal_penalty on orthogonal rows of norms "
-             "0.5, 1, 2, 3", "0: the norms are left free", fn(scaled))
+    zero = _scalar(fn(scaled), "orthogonal_penalty on orthogonal rows")
+    _require(abs(zero) < 1e-5, "orthogonal_penalty on orthogonal rows of norms 0.5, 1, 2, 3",
+             "0: the norms are left free", zero)
     got.backward()
-    _require(_close(W.grad, 4 * (gram * (1 - torch.eye(4))) @ W.detach(), 1e-4),
+    _require(W.grad is not None
+             and _close(W.grad, 4 * (gram * (1 - torch.eye(4))) @ W.detach(), 1e-4),
              "orthogonal_penalty: gradient", "4 (W W^T * (1 - I)) W, through autograd", "other")
     return 3
 
@@ -387,7 +634,7 @@ def _pull(fn: Callable) -> int:
 
     got = fn(D, get("wasserstein"), x)
     _require(isinstance(got, torch.Tensor) and got.shape == (6, 2), "pull on 6 points",
-             "a (6, 2) tensor: one arrow per generated point", getattr(got, "shape", got))
+             "a (6, 2) tensor: one arrow per generated point", _describe(got))
     _require(_close(got, want("wasserstein", x), 1e-5), "pull with the Wasserstein loss",
              "-d(N loss_G)/dx = +grad D(x) at each point (the direction that raises the "
              "score; the mean loss times N gives each point its own gradient)", "other arrows")
@@ -404,19 +651,22 @@ def _pull(fn: Callable) -> int:
 def _modes_covered(fn: Callable) -> int:
     centres = torch.tensor([[0.0, 0.0], [4.0, 0.0], [0.0, 4.0]])
     near = centres[[0, 0, 1, 1]] + 0.05
-    got = fn(near, centres, 0.1)
-    _require(isinstance(got, tuple) and len(got) == 2, "modes_covered",
-             "a pair (modes, high-quality fraction)", type(got).__name__)
-    _require(got[0] == 2 and abs(got[1] - 1.0) < 1e-9, "4 samples near modes 0 and 1",
+
+    def pair(got, what):
+        modes, fraction = _parts(got, 2, what, "(modes, high-quality fraction)")
+        return _scalar(modes, what), _scalar(fraction, what)
+
+    got = pair(fn(near, centres, 0.1), "modes_covered")
+    _require(got[0] == 2 and abs(got[1] - 1.0) < 1e-6, "4 samples near modes 0 and 1",
              "(2, 1.0)", got)
-    far = torch.cat([near, torch.tensor([[2.0, 2.0], [0.0, 0.35]])])
-    got = fn(far, centres, 0.1)
-    _require(got[0] == 2 and abs(got[1] - 4 / 6) < 1e-9,
+    far = torch.cat([near, torch.tensor([[2.0, 2.0], [0.0, 3.0]])])
+    got = pair(fn(far, centres, 0.1), "modes_covered")
+    _require(got[0] == 2 and abs(got[1] - 4 / 6) < 1e-6,
              "those 4 and 2 samples more than 3 std from every mode", "(2, 0.667): a far "
              "sample covers no mode and is not high quality", got)
     edge = torch.tensor([[0.29, 0.0], [4.31, 0.0]])
-    got = fn(edge, centres, 0.1)
-    _require(got[0] == 1 and abs(got[1] - 0.5) < 1e-9, "samples 2.9 and 3.1 std from a mode",
+    got = pair(fn(edge, centres, 0.1), "modes_covered")
+    _require(got[0] == 1 and abs(got[1] - 0.5) < 1e-6, "samples 2.9 and 3.1 std from a mode",
              "(1, 0.5): within 3 std counts, beyond does not", got)
     return 3
 
@@ -629,11 +879,25 @@ def check(exercise_id: str, obj) -> None:
     Raises ExerciseError (what is wrong, not the answer) when it does not, and ValueError for
     an unknown id. A NotImplementedError from an unfinished exercise passes through.
     """
-    _checks.one_of("exercise_id", exercise_id, KNOWN, "the course's exercises")
+    n_checks = _run(exercise_id, obj)
+    print(f"{exercise_id}: passed ({n_checks} checks)")
+
+
+def _run(exercise_id: str, obj) -> int:
+    _checks.one_of("exercise_id", exercise_id, tuple(_CHECKERS), "the course's exercises")
     if not callable(obj):
         raise ExerciseError(f"{exercise_id}: expected a function, got {type(obj).__name__}")
-    n_checks = _CHECKERS[exercise_id](obj)
-    print(f"{exercise_id}: passed ({n_checks} checks)")
+    return _CHECKERS[exercise_id](obj)
+
+
+def _verdict(exercise_id: str, obj) -> dict:
+    """The grader's record of one check: ``passed`` only when the checker ran to its end on
+    ``obj`` and returned; otherwise the exception's name and text (nothing escapes)."""
+    try:
+        n_checks = _run(exercise_id, obj)
+    except BaseException as err:  # noqa: BLE001 - a learner's code may raise anything
+        return {"passed": False, "checks": 0, "message": f"{type(err).__name__}: {err}"}
+    return {"passed": True, "checks": int(n_checks), "message": ""}
 
 
 # ------------------------------------------------------- learner copies ---------------------
@@ -723,13 +987,121 @@ def build_learner_copy(src: Path, dst: Path) -> int:
     return n
 
 
+def _check_calls(source: str) -> list[tuple[str, str | None]]:
+    """(exercise id, source of the object checked) for each ``exercises.check`` call in a
+    cell; the object is None where the cell cannot be parsed."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython magics and the like: the ids alone, from the text
+        return [(exercise_id, None) for exercise_id in _CHECK_CALL.findall(source)]
+    calls = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr == "check" and node.args \
+                and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str) \
+                and ast.unparse(node.func.value).endswith("exercises"):
+            obj = ast.get_source_segment(source, node.args[1]) if len(node.args) > 1 else None
+            calls.append((node.lineno, node.col_offset, node.args[0].value, obj))
+    return [(exercise_id, obj) for *_, exercise_id, obj in sorted(calls)]
+
+
+def _defined_names(source: str) -> list[str]:
+    """The functions and variables a cell defines at top level, in order."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    names = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, ast.Assign):
+            names += [t.id for t in node.targets if isinstance(t, ast.Name)]
+    return names
+
+
+def _grade_meta(cell) -> tuple[str | None, bool]:
+    """(exercise id, is the check cell) from a cell's nbgrader metadata; (None, False) if
+    the cell carries none of ours."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    gid = meta.get("grade_id", "")
+    by_grade_id = {k.replace(".", "_"): k for k in _CHECKERS}
+    if meta.get("grade") and gid.endswith("_check") and gid[:-len("_check")] in by_grade_id:
+        return by_grade_id[gid[:-len("_check")]], True
+    if meta.get("solution") and gid in by_grade_id:
+        return by_grade_id[gid], False
+    return None, False
+
+
+def _canonical(exercise_id: str, obj: str) -> str:
+    return f'import ganlab\nganlab.exercises.check("{exercise_id}", {obj})'
+
+
+def restore_checks(nb):
+    """A copy of notebook ``nb`` whose check cells are restored from the course's own form
+    before grading, as nbgrader restores its locked cells: each cell that calls
+    ``exercises.check`` (or that nbgrader's metadata marks as a check) becomes exactly
+    ``ganlab.exercises.check("<id>", <object>)`` -- a ``try``/``except`` around the call, a
+    patched checker or any other code in that cell is dropped. The id is taken from the
+    metadata where the cell has it (a renamed id is restored), else from the call. A deleted
+    check cell is put back after its answer cell when the answer cell's metadata names the
+    exercise and the cell defines the function to check. Restored cells are marked in their
+    metadata (``ganlab.check``; ``ganlab.restored`` for one put back). An answer cell (by
+    its metadata) is never rewritten."""
+    import copy
+
+    _checks.notebook("nb", nb)
+    out = copy.deepcopy(nb)
+    cells, checked = [], set()
+    answers: dict[str, str] = {}          # exercise id -> the name its answer cell defines
+    for cell in out.cells:
+        if cell.cell_type != "code":
+            cells.append(cell)
+            continue
+        meta_id, is_check = _grade_meta(cell)
+        calls = _check_calls(cell.source)
+        if meta_id and not is_check:         # an answer cell: never rewritten
+            defined = [n for n in _defined_names(cell.source) if not n.startswith("_")]
+            if defined:
+                answers[meta_id] = defined[-1]
+        elif is_check or calls:
+            restored = []
+            for exercise_id, obj in calls or [(meta_id, None)]:
+                exercise_id = meta_id if is_check else exercise_id
+                obj = obj or answers.get(exercise_id)
+                if obj is None:
+                    continue
+                restored.append(_canonical(exercise_id, obj))
+                checked.add(exercise_id)
+                cell.metadata["ganlab"] = {"check": True}
+            cell.source = "\n".join(restored) or cell.source
+        cells.append(cell)
+    for exercise_id, name in answers.items():
+        if exercise_id in checked:
+            continue
+        at = next(i for i, c in enumerate(cells) if _grade_meta(c) == (exercise_id, False))
+        import nbformat
+
+        put_back = nbformat.v4.new_code_cell(_canonical(exercise_id, name))
+        put_back.metadata["ganlab"] = {"check": True, "restored": True}
+        cells.insert(at + 1, put_back)
+    out.cells = cells
+    return out
+
+
 def exercises_only(nb):
     """A copy of notebook ``nb`` reduced to what its exercises need: one cell with every
     top-level import of the notebook, then each exercise's answer cell and check cell. Grading
-    it takes seconds instead of minutes (no training cells). An answer cell is the code cell
-    just before a check cell, solved or not; an answer that relies on a name
-    defined elsewhere in the notebook (not an import) fails there, so answers must be
-    self-contained, as the course's own are (tested)."""
+    it takes seconds instead of minutes (no training cells). An exercise's answer cell is the
+    last code cell before its check cell that defines the object checked (so a scratch cell
+    between the two does no harm), or the cell just before the check when none does; an
+    answer that relies on a name defined elsewhere in the notebook (not an import or another
+    exercise's answer) fails there, so answers must be self-contained, as the course's own
+    are (tested)."""
     import ast
     import copy
 
@@ -738,57 +1110,126 @@ def exercises_only(nb):
     _checks.notebook("nb", nb)
     imports, keep = [], []
     cells = [c for c in nb.cells if c.cell_type == "code"]
-    for cell, after in zip(cells, cells[1:] + [None], strict=True):
+    for i, cell in enumerate(cells):
         try:
             tree = ast.parse(cell.source)
         except SyntaxError:  # IPython magics and the like: no imports taken from them
             tree = ast.Module(body=[], type_ignores=[])
         imports += [ast.unparse(node) for node in tree.body
                     if isinstance(node, (ast.Import, ast.ImportFrom))]
-        if after is not None and _CHECK_CALL.search(after.source) \
-                and not _CHECK_CALL.search(cell.source):  # an answer cell (solved or not)
-            keep += [copy.deepcopy(cell), copy.deepcopy(after)]
+        calls = _check_calls(cell.source)
+        if not calls or i == 0:
+            continue
+        earlier = [c for c in cells[:i] if not _check_calls(c.source)]
+        names = {obj for _, obj in calls if obj}
+        answer = next((c for c in reversed(earlier) if names & set(_defined_names(c.source))),
+                      None)
+        if answer is None and not _check_calls(cells[i - 1].source):
+            answer = cells[i - 1]
+        if answer is not None and all(answer is not kept for kept in keep):
+            keep.append(answer)
+        keep.append(cell)
     out = copy.deepcopy(nb)
     preamble = "\n".join(dict.fromkeys(["import ganlab", *imports]))
-    out.cells = [nbformat.v4.new_code_cell(preamble), *keep]
+    out.cells = [nbformat.v4.new_code_cell(preamble), *(copy.deepcopy(c) for c in keep)]
     return out
+
+
+def _grader_source(token: str, exercise_id: str, obj: str) -> str:
+    """A cell that checks ``obj`` with a fresh copy of this module, loaded from its file (an
+    answer cell that replaced or patched ``ganlab.exercises`` has no effect on it), and prints
+    the verdict on one line after ``token``."""
+    return "\n".join([
+        "def _ganlab_grade():",
+        "    import importlib.util, json",
+        f"    spec = importlib.util.spec_from_file_location('ganlab._grading_{token}', "
+        f"{str(Path(__file__))!r})",
+        "    fresh = importlib.util.module_from_spec(spec)",
+        "    spec.loader.exec_module(fresh)",
+        "    try:",
+        f"        obj = ({obj})",
+        "    except BaseException as err:",
+        "        verdict = {'passed': False, 'checks': 0, "
+        "'message': f'{type(err).__name__}: {err}'}",
+        "    else:",
+        f"        verdict = fresh._verdict({exercise_id!r}, obj)",
+        f"    return {token!r} + json.dumps(verdict)",
+        "print(_ganlab_grade())",
+    ])
+
+
+def _verdicts(cell, token: str) -> list[dict]:
+    lines = [line for o in cell.get("outputs", []) if o.get("output_type") == "stream"
+             for line in o.get("text", "").splitlines() if line.startswith(token)]
+    n = sum(line.startswith("print(_ganlab_grade())") for line in cell.source.splitlines())
+    return [json.loads(line[len(token):]) for line in lines[len(lines) - n:]]
+
+
+_FAST_HINT = (" (--fast runs only the notebook's imports, the answer cells and the checks: an "
+              "answer must define everything it uses, or import it)")
 
 
 def grade_notebooks(paths: list[Path], *, timeout: int = 900, fast: bool = False) -> list[dict]:
     """Execute notebooks; return one record per exercise (and per other failing cell):
-    ``id``, ``notebook``, ``passed``, ``points`` (all or nothing: a checker stops at its first
-    failed check), ``max_points`` (``POINTS``) and ``message`` (the error's name and text;
-    empty when passed).
+    ``id``, ``notebook``, ``passed``, ``points`` (all or nothing per exercise: every check of
+    its checker must pass), ``max_points`` (``POINTS``) and ``message`` (the error's name
+    and text; empty when passed).
 
-    What learners do to a copy is graded, not guessed: an exercise whose check cell was
-    deleted, or renamed to another id, is reported as not graded (0 points, the message says
-    which call to restore) -- the exercises a notebook must check are known from its number;
-    an exercise checked twice (a copied check cell) counts once and passes only if every
-    check passes. A cell that fails without checking an exercise gets the id
-    ``"<notebook> cell <n>"`` and 0 of 0 points: a learner copy should fail only at its
-    exercises. ``fast``: grade ``exercises_only(nb)`` instead of the whole notebook (cell
-    numbers then refer to that reduced copy).
+    Only what was checked counts. The check cells are first restored from the course's form
+    (``restore_checks``: a ``try``/``except`` around a check, extra code in a check cell, a
+    renamed id where nbgrader's metadata names the exercise, a deleted check cell where the
+    answer cell's metadata does) and then replaced by grading cells that run the checker
+    from a fresh copy of this module on the learner's object and print its verdict: an
+    exercise passes only when that checker ran to its end and returned -- not from the
+    absence of an error, and not by an answer cell that patched ``ganlab.exercises``.
+
+    An exercise whose check cell is gone and cannot be restored, or renamed to another id,
+    is reported as not graded (0 points, the message says which call to restore) -- the
+    exercises a notebook must check are known from its number; an exercise checked twice (a
+    copied check cell) counts once and passes only if every check passes. A cell that fails
+    without checking an exercise gets the id ``"<notebook> cell <n>"`` and 0 of 0 points: a
+    learner copy should fail only at its exercises. ``fast``: grade ``exercises_only(nb)``
+    instead of the whole notebook (cell numbers then refer to that reduced copy).
     """
+    import secrets
+
     import nbformat
 
     from .notebooks import execute
 
     records: list[dict] = []
     for path in paths:
-        nb = nbformat.read(path, as_version=4)
+        nb = restore_checks(nbformat.read(path, as_version=4))
         if fast:
             nb = exercises_only(nb)
+        token = f"ganlab-verdict-{secrets.token_hex(8)}:"
+        graded = []                                   # (cell, exercise id)
+        for cell in nb.cells:
+            if cell.get("metadata", {}).get("ganlab", {}).get("check"):
+                calls = _check_calls(cell.source)           # restored: ids and objects known
+                cell.source = "\n".join(_grader_source(token, i, obj) for i, obj in calls)
+                graded += [(cell, i) for i, _ in calls]
         execute(nb, path.parent, timeout=timeout, allow_errors=True)
         outcomes: dict[str, list[str]] = {}        # exercise id -> one message per check
-        for number, cell in enumerate(nb.cells):
-            ids = _CHECK_CALL.findall(cell.source) if cell.cell_type == "code" else []
+        number = 0
+        for cell in nb.cells:
+            calls = [i for c, i in graded if c is cell]
             errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
             message = f"{errors[0]['ename']}: {errors[0]['evalue']}" if errors else ""
-            for exercise_id in ids:
-                outcomes.setdefault(exercise_id, []).append(message)
-            if errors and not ids:
+            verdicts = _verdicts(cell, token) if calls else []
+            for k, exercise_id in enumerate(calls):
+                verdict = verdicts[k] if len(verdicts) == len(calls) else None
+                if verdict is None:
+                    text = message or "no verdict: the checker did not return"
+                else:
+                    text = "" if verdict["passed"] else verdict["message"]
+                if fast and text.startswith("NameError"):
+                    text += _FAST_HINT
+                outcomes.setdefault(exercise_id, []).append(text)
+            if errors and not calls:
                 records.append(_record(f"{path.name} cell {number}", path.name, message, 0))
-        expected = [k for k in KNOWN if k.split(".")[0] == path.name[:2]]
+            number += not cell.get("metadata", {}).get("ganlab", {}).get("restored", False)
+        expected = [k for k in _CHECKERS if k.split(".")[0] == path.name[:2]]
         for exercise_id in expected + [k for k in outcomes if k not in expected]:
             messages = outcomes.get(exercise_id)
             if messages is None:

@@ -238,6 +238,8 @@ def test_learner_copy_fails_exactly_at_the_exercises(tmp_path, capsys):
     out = capsys.readouterr().out
     # the only failing cell is the exercise's check, with NotImplementedError
     assert "00.to_unit_range  FAILED (NotImplementedError)" in out
+    assert "\n    Exercise: replace this line with your solution\n" in out   # the message
+    assert "all or nothing" in out
     assert "0 passed, 1 failed; 0/1 points" in out and " cell " not in out
     graded = json.loads(results.read_text())
     assert graded["exercises"] == [{"id": "00.to_unit_range", "notebook": "00_start_here.ipynb",
@@ -448,3 +450,148 @@ def test_clipped_lipschitz_bound_must_be_an_upper_bound_and_the_smallest():
         check("04.clipped_lipschitz_bound", lambda widths, c: 0.5 * _lipschitz_bound(widths, c))
     with pytest.raises(ExerciseError, match="the smallest such K"):
         check("04.clipped_lipschitz_bound", WRONG["04.clipped_lipschitz_bound"])
+
+
+# ------------------------------------------------------- grading that cannot be fooled (#31)
+def _with_cells(nb, edit):
+    """A copy of ``nb`` whose code cells pass through ``edit(index, cell) -> [cells]``."""
+    import copy
+
+    out = copy.deepcopy(nb)
+    cells = []
+    for i, cell in enumerate(out.cells):
+        cells += edit(i, cell) if cell.cell_type == "code" else [cell]
+    out.cells = cells
+    return out
+
+
+def _check_cells(nb):
+    return {exercises._CHECK_CALL.findall(c.source)[0]: i for i, c in enumerate(nb.cells)
+            if c.cell_type == "code" and exercises._CHECK_CALL.findall(c.source)}
+
+
+PATCH = """import ganlab
+ganlab.exercises.check = lambda *args, **kwargs: print("passed")
+ganlab.exercises._CHECKERS.update({k: (lambda f: 1) for k in ganlab.exercises.KNOWN})
+ganlab.exercises._run = lambda *args: 1
+print('01.weighted_discriminator: passed (3 checks)')
+"""
+
+
+def test_tampered_learner_copy_scores_only_what_passes(tmp_path):
+    # Notebook 01's learner copy: every check wrapped in try/except (a learner keeping the
+    # notebook running), an answer cell that patches the checkers and prints a fake pass,
+    # and one exercise solved for real. Before issue 31 this scored 12 of 12.
+    build_learner_copy(NOTEBOOKS / "01_minimax_optimal_d.ipynb", tmp_path / "01.ipynb")
+    nb = nbformat.read(tmp_path / "01.ipynb", as_version=4)
+    checks = _check_cells(nb)
+    solved = "def nonsaturating_loss(fake_scores):\n    return F.softplus(-fake_scores).mean()"
+
+    def tamper(i, cell):
+        if i in checks.values():
+            cell.source = "try:\n    " + cell.source + "\nexcept Exception:\n    pass"
+        if i == checks["01.weighted_discriminator"] - 1:
+            cell.source = PATCH + cell.source
+        if i == checks["01.nonsaturating_loss"] - 1:
+            cell.source = solved
+        return [cell]
+
+    path = tmp_path / "tampered" / "01_minimax_optimal_d.ipynb"
+    path.parent.mkdir()
+    nbformat.write(_with_cells(nb, tamper), path)
+    records = {r["id"]: r for r in exercises.grade_notebooks([path], fast=True)}
+    assert set(records) == {"01.weighted_discriminator", "01.jensen_shannon",
+                            "01.nonsaturating_loss"}
+    for exercise_id in ("01.weighted_discriminator", "01.jensen_shannon"):
+        assert records[exercise_id]["points"] == 0
+        assert records[exercise_id]["message"].startswith("NotImplementedError")
+    assert records["01.nonsaturating_loss"]["passed"]
+    assert records["01.nonsaturating_loss"]["points"] == exercises.POINTS["01.nonsaturating_loss"]
+
+
+def test_solved_copy_survives_scratch_deleted_renamed_and_copied_check_cells(tmp_path):
+    # The instructor notebook (every answer right) as a learner may leave it: a scratch cell
+    # between an answer and its check, one check cell deleted, one renamed, one copied.
+    # nbgrader's metadata names each exercise, so every check is restored: full marks, each
+    # exercise counted once -- in --fast mode, which used to report NameError for the
+    # scratch cell.
+    nb = nbformat.read(NOTEBOOKS / "01_minimax_optimal_d.ipynb", as_version=4)
+    checks = _check_cells(nb)
+
+    def edit(i, cell):
+        if i == checks["01.weighted_discriminator"]:
+            return [nbformat.v4.new_code_cell("scratch = 1 + 1"), cell, copy_of(cell)]
+        if i == checks["01.jensen_shannon"]:
+            return []
+        if i == checks["01.nonsaturating_loss"]:
+            cell.source = cell.source.replace("01.nonsaturating_loss", "01.nonsaturating")
+        return [cell]
+
+    def copy_of(cell):
+        import copy
+
+        copied = copy.deepcopy(cell)
+        copied["id"] = "copied-check"
+        return copied
+
+    path = tmp_path / "01_minimax_optimal_d.ipynb"
+    nbformat.write(_with_cells(nb, edit), path)
+    records = exercises.grade_notebooks([path], fast=True)
+    assert [(r["id"], r["points"]) for r in records] == [
+        (k, exercises.POINTS[k]) for k in exercises.KNOWN if k.startswith("01.")]
+
+
+def test_restore_checks_rewrites_only_check_cells():
+    nb = nbformat.read(NOTEBOOKS / "01_minimax_optimal_d.ipynb", as_version=4)
+    checks = _check_cells(nb)
+    wrapped = _with_cells(nb, lambda i, c: [c] if i not in checks.values() else [
+        nbformat.v4.new_code_cell("try:\n    " + c.source + "\nexcept Exception:\n    pass",
+                                  metadata=c.metadata)])
+    restored = exercises.restore_checks(wrapped)
+    for exercise_id, i in checks.items():
+        assert restored.cells[i].source.endswith(f'ganlab.exercises.check("{exercise_id}", '
+                                                 f'{nb.cells[i].source.split(", ")[1]}')
+        assert "try" not in restored.cells[i].source
+    others = [i for i in range(len(nb.cells)) if i not in checks.values()]
+    assert all(restored.cells[i].source == nb.cells[i].source for i in others)
+
+
+def test_patched_checker_and_forged_output_do_not_pass_in_a_full_run(tmp_path):
+    # The same tricks on a two-cell notebook, executed whole (not --fast).
+    nb = nbformat.v4.new_notebook()
+    wrong = "def to_unit_range(x):\n    return x\n" + PATCH
+    check_cell = ('try:\n    import ganlab\n    ganlab.exercises.check("00.to_unit_range", '
+                  'to_unit_range)\nexcept Exception:\n    pass')
+    nb.cells = [nbformat.v4.new_code_cell(wrong), nbformat.v4.new_code_cell(check_cell)]
+    nbformat.write(nb, tmp_path / "00_start_here.ipynb")
+    (record,) = exercises.grade_notebooks([tmp_path / "00_start_here.ipynb"])
+    assert (record["id"], record["points"]) == ("00.to_unit_range", 0)
+    assert record["message"].startswith("ExerciseError: to_unit_range([-1, 0, 1, 0.5])")
+
+
+def test_fast_grading_names_the_self_contained_rule(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("OFFSET = 1"),
+                nbformat.v4.new_code_cell("def to_unit_range(x):\n    return (x + OFFSET) / 2"),
+                nbformat.v4.new_code_cell('import ganlab\n'
+                                          'ganlab.exercises.check("00.to_unit_range", '
+                                          'to_unit_range)')]
+    nbformat.write(nb, tmp_path / "00_start_here.ipynb")
+    (slow,) = exercises.grade_notebooks([tmp_path / "00_start_here.ipynb"])
+    (fast,) = exercises.grade_notebooks([tmp_path / "00_start_here.ipynb"], fast=True)
+    assert slow["passed"]
+    assert fast["message"].startswith("NameError") and "define everything it uses" in \
+        fast["message"]
+
+
+def test_learner_copies_in_the_repository_match_the_notebooks(tmp_path):
+    # learner/ is where self-learners start (`make lab`); `make learner` regenerates it.
+    from ganlab.notebooks import course_notebooks
+
+    learner = NOTEBOOKS.parent / "learner"
+    paths = course_notebooks(NOTEBOOKS)
+    assert sorted(p.name for p in learner.glob("*.ipynb")) == [p.name for p in paths]
+    for path in paths:
+        build_learner_copy(path, tmp_path / path.name)
+        assert (learner / path.name).read_text() == (tmp_path / path.name).read_text(), \
+            f"learner/{path.name} lags notebooks/{path.name}: run `make learner`"

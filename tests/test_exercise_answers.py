@@ -578,7 +578,8 @@ def _derived_cases():
                                    "the smallest such K")}})
     RIGHT.update({
         "01.weighted_discriminator": {
-            "a p / (a p + b q)": lambda p, q, a, b: a * p / (a * p + b * q)},
+            "a p / (a p + b q)": lambda p, q, a, b: a * p / (a * p + b * q),
+            "float32": lambda p, q, a, b: (a * p.float()) / (a * p.float() + b * q.float())},
         "02.alpha_conjugate": {"piecewise at the kink": _alpha_conjugate},
         "03.kr_potential_1d": {"integrated sign of F_Q - F_P": _kr_potential_1d},
         "04.clipped_lipschitz_bound": {"product of c sqrt(n_in n_out)": _lipschitz_bound}})

@@ -139,7 +139,6 @@ class StackedMLP(nn.Module):
         self.in_features, self.squeeze = first.in_features, first.squeeze
         self._spec = _spec(first)
         layers: list[nn.Module] = []
-        linear_index = 0
         per_member = [list(m.net) for m in mlps]
         for i, layer in enumerate(first.net):
             if isinstance(layer, nn.Linear):
@@ -151,7 +150,6 @@ class StackedMLP(nn.Module):
                     # unsafe: no trial forward (it would take a power-iteration step)
                     parametrize.register_parametrization(stacked, "weight", norm, unsafe=True)
                 layers.append(stacked)
-                linear_index += 1
             elif type(layer).__name__ == "MinibatchDiscrimination":
                 layers.append(_StackedMinibatchDiscrimination(
                     torch.stack([net[i].T for net in per_member]), layer.B, layer.C))

@@ -98,8 +98,8 @@ from .train import exponential_average, fit
 
 __all__ = ["RECIPES", "RUNS_FILE", "SEEDS", "TEN_SEEDS", "TRICKS", "Recipe", "evaluate",
            "filename", "learning_curve", "load", "make_pair", "mnist_evaluation_digits",
-           "obtain", "provenance", "recipe", "runs", "select", "shipped_state", "train",
-           "train_ensemble"]
+           "obtain", "provenance", "recipe", "runs", "select", "shipped_state", "stackable",
+           "train", "train_ensemble"]
 
 SEEDS = (0, 1, 2)
 RUNS_FILE = "reference/runs.json"
@@ -544,7 +544,7 @@ def obtain(name: str, seed: int = 0, *, critic: bool = False):
 
     filename(name, seed)   # a known recipe and one of its seeds
     if runtime.budget() == "full":
-        if _stackable(name):   # a toy recipe: all its seeds at once, once per session
+        if stackable(name):   # a toy recipe: all its seeds at once, once per session
             G, D = _retrained_ensemble(name, runtime.device())[recipe(name).seeds.index(seed)]
         else:
             G, D = train(name, seed, device=runtime.device(), mnist_source="auto")
@@ -552,9 +552,9 @@ def obtain(name: str, seed: int = 0, *, critic: bool = False):
     return load(name, seed, critic=critic)
 
 
-def _stackable(name: str) -> bool:
-    """Whether ``train_ensemble`` can train recipe ``name`` (a toy recipe without virtual
-    batch norm)."""
+def stackable(name: str) -> bool:
+    """Whether ``train_ensemble`` can train recipe ``name``: a toy recipe without virtual
+    batch norm (the others train one run per seed with ``train``)."""
     r = recipe(name)
     return r.data != "mnist" and "VBN" not in r.tricks
 

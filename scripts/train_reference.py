@@ -95,13 +95,9 @@ def _seed_range(text: str) -> list[int]:
     return list(range(int(match[1]), int(match[2] or match[1]) + 1))
 
 
-def _is_toy(name: str) -> bool:
-    return reference.recipe(name).data != "mnist"
-
-
 def _jobs(args) -> list[tuple[str, tuple[int, ...]]]:
-    """(recipe, seeds) per process: a toy recipe's seeds together (one ensemble) unless
-    ``--separate``; every other run alone."""
+    """(recipe, seeds) per process: a stackable recipe's seeds together (one ensemble) unless
+    ``--separate``; every other run alone (MNIST, virtual batch norm)."""
     done = reference.runs()
     jobs = []
     for r in args.recipes:
@@ -111,7 +107,7 @@ def _jobs(args) -> list[tuple[str, tuple[int, ...]]]:
                 or str(seed) not in done.get(r.name, {})]
         if not todo:
             continue
-        if _is_toy(r.name) and not args.separate:
+        if reference.stackable(r.name) and not args.separate:
             jobs.append((r.name, tuple(todo)))
         else:
             jobs += [(r.name, (seed,)) for seed in todo]
@@ -132,7 +128,7 @@ def _run(job) -> list[tuple[str, int, dict, str | None]]:
         tag = "-".join(map(str, seeds))
         for old in work.glob(f"{name}_s{tag}_*.phase*.pt"):
             old.unlink()
-    ensemble = _is_toy(name) and not args.separate
+    ensemble = reference.stackable(name) and not args.separate
     if ensemble:
         pairs, curve = reference.train_ensemble(name, list(seeds), steps=args.steps,
                                                 device=args.device, checkpoint_dir=work)

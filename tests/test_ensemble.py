@@ -161,6 +161,12 @@ def test_train_ensemble_members_match_reference_train_and_record_a_curve():
     assert all(0 <= m <= 8 for m in scores["modes"])
 
 
+def test_stackable_says_which_recipes_train_as_ensembles():
+    assert reference.stackable("8gaussians_wgan-gp") and reference.stackable("25gaussians_sngan")
+    assert not reference.stackable("ring_nonsaturating-VBN")   # one run per seed
+    assert not reference.stackable("mnist_sngan-5k")
+
+
 def test_what_the_ensemble_cannot_do_is_refused_by_name():
     g, d = _pair(0)
     G, D = ensemble.stack([g]), ensemble.stack([d])

@@ -445,6 +445,8 @@ TARGETS: list[Target] = [
                       "negative": st.integers(-9, -1).map(lambda s: [0, s])},
             "steps": bad_sizes(none_ok=True), "curve_points": bad_sizes()},
            aliases={"name": ("name", "networks", "VirtualBatchNorm")}),
+    Target("reference.stackable", reference.stackable, lambda: dict(name="8gaussians_wgan-gp"),
+           {"name": bad_names(reference.RECIPES)}),
     Target("reference.learning_curve", reference.learning_curve,
            lambda: dict(name="8gaussians_nonsaturating",
                         curve={"steps": [1], "samples": [torch.zeros(2, 1000, 2)]}, member=0),

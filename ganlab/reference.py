@@ -197,6 +197,11 @@ def _toy_recipes() -> dict[str, Recipe]:
         name = f"25gaussians_wgan-gp-lambda{lam}"
         out[name] = Recipe(name, "25gaussians", steps=8000, optimizer="adam", lr=gp["lr"],
                            betas=gp["betas"], options={**gp["options"], "penalty_weight": lam})
+    # lambda = 10 with gan_toy.py's optimiser (Adam 1e-4, betas (0.5, 0.9), no rate drop):
+    # a fifth of its 100,000 generator steps, with the learning curve to show where it is.
+    out["25gaussians_wgan-gp-paper"] = Recipe(
+        "25gaussians_wgan-gp-paper", "25gaussians", steps=20000, optimizer="adam", lr=1e-4,
+        betas=(0.5, 0.9), finish=0.0, options={**gp["options"], "penalty_weight": 10.0})
     return out
 
 
@@ -210,7 +215,13 @@ def _comparison_recipes() -> dict[str, Recipe]:
            "25gaussians_sngan": Recipe(
                "25gaussians_sngan", "25gaussians", dict(loss="hinge", n_critic=5),
                optimizer="adam", lr=1e-3, betas=(0.5, 0.9), steps=8000, sn=True,
-               notebook="06")}
+               notebook="06"),
+           # the same spectrally normalised critic under WGAN-GP's loss: GP vs SN with the
+           # loss held fixed (only the constraint differs)
+           "25gaussians_sngan-wasserstein": Recipe(
+               "25gaussians_sngan-wasserstein", "25gaussians",
+               dict(loss="wasserstein", n_critic=5), optimizer="adam", lr=1e-3,
+               betas=(0.5, 0.9), steps=8000, sn=True, notebook="06")}
     for toy_set in ("25gaussians", "ring"):
         for trick in (*TRICKS, "all"):
             name = f"{toy_set}_nonsaturating-{trick}"
@@ -268,11 +279,13 @@ def _conditional_recipes() -> dict[str, Recipe]:
     return out
 
 
-# Toy recipes trained on ten seeds (0-9) as one ensemble each (notebook 07's comparisons);
-# the others keep the three seeds they were trained with.
+# Toy recipes trained on ten seeds (0-9) as one ensemble each (the comparisons of notebooks
+# 05, 06 and 07); the others keep the three seeds they were trained with.
 TEN_SEEDS = tuple(range(10))
-_TEN_SEED_RECIPES = tuple(f"{s}_nonsaturating{t}" for s in ("25gaussians", "ring")
-                          for t in ("", "-FM", "-HA", "-LS"))
+_TEN_SEED_RECIPES = (*(f"{s}_nonsaturating{t}" for s in ("25gaussians", "ring")
+                       for t in ("", "-FM", "-HA", "-LS")),
+                     *(f"25gaussians_{m}" for m in ("wgan-gp", "wgan-gp-paper", "sngan",
+                                                    "sngan-wasserstein")))
 
 
 def _with_ten_seeds(recipes: dict[str, Recipe]) -> dict[str, Recipe]:
@@ -507,18 +520,23 @@ def _train_phases(r: Recipe, G, D, generator, tag: str, steps: int, device, chec
     return G, D, snapshots
 
 
-def shipped_state(name: str, G, D) -> dict:
-    """What a shipped file of recipe ``name`` holds: the generator's state dict -- in
-    float16 for MNIST (half the size; the metrics in runs.json are computed from these
-    rounded weights) -- and the critic's only where a notebook uses it (the toy methods of
-    notebooks 05 and 06: heat maps, slopes, peaks)."""
+def shipped_state(name: str, G, D, seed: int) -> dict:
+    """What the shipped file of recipe ``name`` and ``seed`` holds: the generator's state
+    dict -- in float16 for MNIST (half the size; the metrics in runs.json are computed from
+    these rounded weights) -- and the critic's only where a notebook uses it: the toy methods
+    of notebooks 05 and 06 (heat maps, slopes, peaks), seeds ``SEEDS`` only, in float16 (a
+    critic is only drawn and probed, never scored)."""
     r = recipe(name)
     state = {"G": G.state_dict()}
     if r.data == "mnist":
-        state["G"] = {k: v.half() if v.is_floating_point() else v for k, v in state["G"].items()}
-    elif r.notebook in ("05", "06"):
-        state["D"] = D.state_dict()
+        state["G"] = _half(state["G"])
+    elif r.notebook in ("05", "06") and seed in SEEDS:
+        state["D"] = _half(D.state_dict())
     return state
+
+
+def _half(state: dict) -> dict:
+    return {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
 
 
 def load(name: str, seed: int = 0, *, critic: bool = False):

@@ -159,7 +159,7 @@ def _run(job) -> list[tuple[str, int, dict, str | None]]:
 def _ship(name: str, seed: int, G, D) -> tuple[str, dict]:
     """Write the shipped file (``reference.shipped_state``) and evaluate the generator as
     shipped (rounded to float16 for MNIST); return (sha256, metrics)."""
-    state = reference.shipped_state(name, G, D)
+    state = reference.shipped_state(name, G, D, seed)
     path = data_dir() / reference.filename(name, seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(state, path)

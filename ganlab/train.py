@@ -648,28 +648,37 @@ class Stepper:
     def real(self) -> Tensor:
         return self._draw(lambda g: self.sample_real(self.batch_size, g))
 
-    def critic_loss(self) -> tuple[Tensor, nn.Module, Tensor, Tensor]:
-        """D's loss on a real and a generated batch; the critic as a function of x alone
-        (for the penalty) and both batches."""
-        if not self.conditional:
-            real = self.real()
-            with torch.no_grad():
-                fake = self.G(self.z())
-            return self._each(self.loss.discriminator, self.D(real), self.D(fake)), self.D, \
-                real, fake
-        real, y = self.sample_real.draw(self.batch_size, self.gen)
-        with torch.no_grad():
-            fake = self.G(self.z(), y)  # the real batch's labels: y held fixed below
+    def _real_batch(self) -> tuple[Tensor, tuple[Tensor, ...]]:
+        """A real batch and, for a conditional GAN, its labels as a 1-tuple (else ``()``), so
+        that ``D(x, *labels)`` and ``G(z, *labels)`` read the same in both cases."""
+        if self.conditional:
+            real, y = self.sample_real.draw(self.batch_size, self.gen)
+            return real, (y,)
+        return self.real(), ()
+
+    def _critic_objective(self, real: Tensor, fake: Tensor, labels: tuple[Tensor, ...]) -> Tensor:
+        """D's loss on the two batches (per member for an ensemble); with an auxiliary
+        classifier, plus the cross-entropy of both batches' class logits (AC-GAN)."""
+        if not labels:
+            return self._each(self.loss.discriminator, self.D(real), self.D(fake))
+        (y,) = labels
         (s_real, c_real), (s_fake, c_fake) = _scores(self.D(real, y)), _scores(self.D(fake, y))
         d_loss = self.loss.discriminator(s_real, s_fake)
-        if c_real is not None:  # auxiliary classifier: both batches' classes
+        if c_real is not None:
             d_loss = d_loss + F.cross_entropy(c_real, y) + F.cross_entropy(c_fake, y)
-        return d_loss, _WithLabels(self.D, y), real, fake
+        return d_loss
 
     def critic_step(self) -> tuple[Tensor, Tensor | None]:
-        d_loss, critic, real, fake = self.critic_loss()
+        """One update of D on a fresh real and generated batch: its loss, plus the penalty
+        times ``penalty_weight`` and ``d_extra``; then clipping. Returns (D's loss, the
+        penalty or None), detached."""
+        real, labels = self._real_batch()
+        with torch.no_grad():
+            fake = self.G(self.z(), *labels)  # conditional: the real batch's labels
+        d_loss = self._critic_objective(real, fake, labels)
         pen = None
-        if self.penalty is not None:
+        if self.penalty is not None:  # a function of x alone: the labels held fixed
+            critic = _WithLabels(self.D, labels[0]) if labels else self.D
             pen = self.penalty(critic, real, fake, self.gen)
             d_loss = d_loss + self.penalty_weight * pen
         if self.d_extra is not None:

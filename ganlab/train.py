@@ -125,6 +125,333 @@ class History:
         return loss_curves(self, ax=ax, title=title)
 
 
+def fit(
+    G: nn.Module,
+    D: nn.Module,
+    data,
+    *,
+    steps: int,
+    log_every: int = 10,
+    metrics: dict[str, Callable[[nn.Module, nn.Module], float]] | None = None,
+    snapshot_every: int | None = None,
+    snapshot: Callable[[nn.Module, nn.Module], Any] | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int | None = None,
+    resume: bool = True,
+    progress: bool = True,
+    **options,
+) -> History:
+    """Train generator ``G`` against critic ``D`` for ``steps`` generator steps.
+
+    ``fit`` is ``stepper(G, D, data, **options)`` and a loop of ``Stepper.step()``: the step's
+    options (``loss``, ``n_critic``, ``z_dim`` / ``noise``, ``batch_size``, ``optimizer``,
+    ``lr``, ``betas``, ``optimizers``, ``penalty``, ``penalty_weight``, ``clip``,
+    ``generator_objective``, ``d_extra``, ``g_extra``, ``device``, ``generator``,
+    ``conditional``, ``average``) are declared and documented once, in :func:`stepper`.
+    The arguments here are the loop's own:
+
+    steps: generator steps to train (a resumed run counts the steps already done).
+    log_every: record the losses (and ``metrics``) every this many steps, and at the last.
+    metrics: ``name -> fn(G, D)`` evaluated on log steps, stored in ``History.extra``.
+    snapshot: ``fn(G, D)``, called without gradients and stored every ``snapshot_every``
+        steps (and at the last step); by default G's output on 64 fixed noise vectors, on
+        the CPU.
+    checkpoint: file to save to every ``checkpoint_every`` steps (default 10 x log_every)
+        and at the end; with ``resume`` an existing file is loaded and training continues.
+    progress: show a tqdm progress bar.
+
+    With a stacked ensemble (``ganlab.ensemble``: G and D of S members, ``generator`` a list
+    of S generators) every logged loss is a list of S values, one per member.
+    """
+    positive_int("steps", steps)
+    positive_int("log_every", log_every)
+    parts = stepper(G, D, data, **options)
+    noise, sample_real, device, gen = parts.noise, parts.sample_real, parts.device, parts.gen
+    opt_g, opt_d, loss = parts.opt_g, parts.opt_d, parts.loss
+    conditional, average = parts.conditional, parts.average
+    if snapshot is None:
+        fixed = noise(64, torch.Generator().manual_seed(2**31 - 1))
+        fixed_labels = (sample_real.draw_labels(64, torch.Generator().manual_seed(2**31 - 2)),
+                        ) if conditional else ()
+
+        def snapshot(G, D):
+            return G(fixed.to(device), *fixed_labels).cpu()
+
+    history, start = History(), 0
+    path = Path(checkpoint) if checkpoint is not None else None
+    if path is not None and resume and path.exists():
+        start, history = _load(path, G, D, opt_g, opt_d, gen, device, average)
+    checkpoint_every = checkpoint_every or 10 * log_every
+    watch = _NonFiniteWatch(device)
+    wall0 = time.perf_counter() - (history.wall[-1] if history.wall else 0.0)
+    bar = tqdm(range(start + 1, steps + 1), initial=start, total=steps, disable=not progress,
+               desc=f"{loss.name}", unit="step", leave=True)
+    G.train()
+    D.train()
+    for step in bar:
+        d_loss, pen, g_loss = parts.step()
+        watch.update(step, d_loss, g_loss)
+        last = step == steps
+        if step % log_every == 0 or last:
+            watch.check()
+            _log(history, step, d_loss, pen, g_loss, time.perf_counter() - wall0, metrics, G, D)
+            bar.set_postfix(d=_brief(history.d_loss[-1]), g=_brief(history.g_loss[-1]))
+        if snapshot_every and (step % snapshot_every == 0 or last):
+            with torch.no_grad():
+                history.snapshots.append((step, snapshot(G, D)))
+        if path is not None and (step % checkpoint_every == 0 or last):
+            watch.check()
+            _save_atomic(_state(step, G, D, opt_g, opt_d, gen, history, average), path)
+    bar.close()
+    return history
+
+
+def stepper(
+    G: nn.Module,
+    D: nn.Module,
+    data,
+    *,
+    loss: str | GANLoss,
+    n_critic: int = 1,
+    z_dim: int | None = None,
+    noise: Callable[[int, torch.Generator], Tensor] | None = None,
+    batch_size: int = 64,
+    optimizer: str = "adam",
+    lr: float | tuple[float, float] = 2e-4,
+    betas: tuple[float, float] = (0.5, 0.999),
+    optimizers: tuple[torch.optim.Optimizer, torch.optim.Optimizer] | None = None,
+    penalty: str | Penalty | None = None,
+    penalty_weight: float = 10.0,
+    clip: float | None = None,
+    generator_objective: Callable[[nn.Module, Tensor, Tensor], Tensor] | None = None,
+    d_extra: Callable[[], Tensor] | None = None,
+    g_extra: Callable[[], Tensor] | None = None,
+    device: torch.device | str | None = None,
+    generator: torch.Generator | None = None,
+    conditional: bool = False,
+    average: AveragedModel | None = None,
+) -> Stepper:
+    """The training step that ``fit`` repeats, for callers that drive it themselves (the
+    playground: one critic update, one generator update, or a whole step at a time).
+
+    Checks the options, runs a probe of G and D on the data and returns a ``Stepper``.
+    ``fit`` itself is ``stepper(...)`` and a loop of ``Stepper.step()``: there is one
+    training step in the course. The options (``fit`` takes the same):
+
+    data: real samples -- a tensor (N, ...) or TensorDataset (batches drawn uniformly with
+        replacement) or a callable ``(n, generator) -> tensor`` (e.g. a toy sampler).
+    loss: a name for ``ganlab.losses.get`` or a ``GANLoss``.
+    z_dim / noise: standard normal noise of this size, or a callable ``(n, generator)``.
+    optimizer, lr, betas: built when ``optimizers=(opt_g, opt_d)`` is not given; ``lr``
+        may be one rate or ``(lr_g, lr_d)``. WGAN: "rmsprop", 5e-5, clip=0.01, n_critic=5.
+        WGAN-GP: "adam", 1e-4, betas=(0.0, 0.9), penalty, n_critic=5.
+    penalty: "gp", "gp-one-sided", "r1" (``ganlab.regularizers``) or a callable
+        ``penalty(D, real, fake[, generator]) -> scalar``, added to the critic's loss times
+        ``penalty_weight`` (lambda); it draws its randomness from the step's generator.
+    clip: clamp every critic parameter to [-clip, clip] after each critic update.
+    generator_objective: ``fn(D, real, fake) -> scalar`` replacing ``loss.generator(D(fake))``
+        as G's loss, with a fresh real batch (e.g. ``tricks.feature_matching_objective``).
+    d_extra, g_extra: zero-argument callables whose scalar result is added to the critic's /
+        generator's loss at every update (e.g. ``tricks.HistoricalAveraging(...).penalty``).
+    generator: the CPU generator for all sampling (real batches, noise, the penalty's draws);
+        default seed 0. For a stacked ensemble, a list of one generator per member.
+    conditional: train a conditional GAN (Mirza & Osindero 2014): ``data`` is labelled (a
+        TensorDataset (x, labels) or a callable returning (x, labels)), the players are
+        ``G(z, y)`` and ``D(x, y)``. Generated samples get labels drawn from the data (the
+        critic step reuses the real batch's labels, so a penalty interpolates x with y
+        fixed). A critic returning ``(scores, class_logits)`` is an auxiliary classifier
+        (AC-GAN, Odena et al. 2017): cross-entropy of the logits against the labels is added
+        to D's loss for real and generated samples and to G's loss for generated ones.
+    average: a running average of G's weights (``exponential_average(G, decay)``, or any
+        ``torch.optim.swa_utils.AveragedModel`` of G), updated after every generator step
+        and checkpointed with the run; sample from ``average.module``. Training is
+        unchanged bit for bit: the average is read, never trained.
+
+    Ensembles: with G and D stacked by ``ganlab.ensemble.stack`` (S members each) and
+    ``generator`` a list of S generators, one call trains S independent runs: each member
+    draws its batches, noise and penalty weights from its own generator, and every loss is
+    computed per member (an (S,) vector) and summed for backpropagation, so member k follows
+    exactly the run that ``fit`` with ``generator[k]`` would take.
+    """
+    members = _check_members(G, D, generator, conditional)
+    _check_args(G, D, n_critic, batch_size, clip, penalty_weight, lr,
+                None if members else generator)
+    _check_average(average, G)
+    if (z_dim is None) == (noise is None):
+        raise ValueError("give exactly one of z_dim (Gaussian noise size) or noise (a callable)")
+    if z_dim is not None:
+        positive_int("z_dim", z_dim)
+        noise = _gaussian_noise(z_dim)
+    if not isinstance(loss, GANLoss):
+        loss = get(_checks.one_of("loss", loss, _registered_losses(), "ganlab.losses"))
+    device = (available_device(device) if device is not None
+              else next(G.parameters()).device)
+    G.to(device)
+    D.to(device)
+    if average is not None:
+        average.to(device)
+    if conditional and generator_objective is not None:
+        raise ValueError("generator_objective is not supported with conditional=True")
+    sample_real = _Sampler(data, device, conditional)
+    _check_data_and_players(G, D, sample_real, noise, device, conditional, members)
+    gen = (tuple(generator) if members else
+           generator if generator is not None else torch.Generator().manual_seed(0))
+    opt_g, opt_d = optimizers or _optimizers(G, D, optimizer, lr, betas)
+    return Stepper(G, D, loss, noise, sample_real, gen, device, batch_size, n_critic,
+                   opt_g, opt_d, _penalty(penalty), penalty_weight, clip, generator_objective,
+                   d_extra, g_extra, conditional, average, members)
+
+
+@dataclass
+class Stepper:
+    """The pieces of one training step, built by ``stepper``.
+
+    ``critic_step()`` is one update of D (loss, penalty, extras, then clipping);
+    ``generator_step()`` one update of G (then its running average); ``step()`` is
+    ``n_critic`` critic steps and one generator step -- what ``fit`` repeats. The fields
+    may be changed between steps (``penalty_weight``, ``clip``, ``n_critic``, the
+    optimisers' learning rates): the next step uses them.
+    """
+
+    G: nn.Module
+    D: nn.Module
+    loss: GANLoss
+    noise: Callable
+    sample_real: _Sampler
+    gen: torch.Generator
+    device: torch.device
+    batch_size: int
+    n_critic: int
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    penalty: Penalty | None
+    penalty_weight: float
+    clip: float | None
+    generator_objective: Callable[[nn.Module, Tensor, Tensor], Tensor] | None
+    d_extra: Callable[[], Tensor] | None
+    g_extra: Callable[[], Tensor] | None
+    conditional: bool = False
+    average: AveragedModel | None = None
+    members: int | None = None
+
+    def _draw(self, fn: Callable[[torch.Generator], Tensor]) -> Tensor:
+        """``fn(generator)`` with the step's generator; for an ensemble, with each member's
+        generator in turn, stacked on a leading member axis."""
+        if self.members is None:
+            return fn(self.gen)
+        return torch.stack([fn(g) for g in self.gen])
+
+    def _each(self, fn: Callable[..., Tensor], *tensors: Tensor) -> Tensor:
+        """``fn(*tensors)``; for an ensemble, one value per member (S,) from each member's
+        slice -- every member's loss exactly as its own run computes it."""
+        if self.members is None:
+            return fn(*tensors)
+        return torch.stack([fn(*(t[k] for t in tensors)) for k in range(self.members)])
+
+    def _backward(self, loss: Tensor) -> None:
+        """Backpropagate a loss; an ensemble's (S,) losses are summed, which gives each
+        member's parameters exactly the gradient of its own loss."""
+        (loss if self.members is None else loss.sum()).backward()
+
+    def z(self) -> Tensor:
+        return self._draw(lambda g: self.noise(self.batch_size, g)).to(self.device,
+                                                                         non_blocking=True)
+
+    def real(self) -> Tensor:
+        return self._draw(lambda g: self.sample_real(self.batch_size, g))
+
+    def _real_batch(self) -> tuple[Tensor, tuple[Tensor, ...]]:
+        """A real batch and, for a conditional GAN, its labels as a 1-tuple (else ``()``), so
+        that ``D(x, *labels)`` and ``G(z, *labels)`` read the same in both cases."""
+        if self.conditional:
+            real, y = self.sample_real.draw(self.batch_size, self.gen)
+            return real, (y,)
+        return self.real(), ()
+
+    def _critic_objective(self, real: Tensor, fake: Tensor, labels: tuple[Tensor, ...]) -> Tensor:
+        """D's loss on the two batches (per member for an ensemble); with an auxiliary
+        classifier, plus the cross-entropy of both batches' class logits (AC-GAN)."""
+        if not labels:
+            return self._each(self.loss.discriminator, self.D(real), self.D(fake))
+        (y,) = labels
+        (s_real, c_real), (s_fake, c_fake) = _scores(self.D(real, y)), _scores(self.D(fake, y))
+        d_loss = self.loss.discriminator(s_real, s_fake)
+        if c_real is not None:
+            d_loss = d_loss + F.cross_entropy(c_real, y) + F.cross_entropy(c_fake, y)
+        return d_loss
+
+    def critic_step(self) -> tuple[Tensor, Tensor | None]:
+        """One update of D on a fresh real and generated batch: its loss, plus the penalty
+        times ``penalty_weight`` and ``d_extra``; then clipping. Returns (D's loss, the
+        penalty or None), detached."""
+        real, labels = self._real_batch()
+        with torch.no_grad():
+            fake = self.G(self.z(), *labels)  # conditional: the real batch's labels
+        d_loss = self._critic_objective(real, fake, labels)
+        pen = None
+        if self.penalty is not None:  # a function of x alone: the labels held fixed
+            critic = _WithLabels(self.D, labels[0]) if labels else self.D
+            pen = self.penalty(critic, real, fake, self.gen)
+            d_loss = d_loss + self.penalty_weight * pen
+        if self.d_extra is not None:
+            d_loss = d_loss + self.d_extra()
+        self.opt_d.zero_grad(set_to_none=True)
+        self._backward(d_loss)
+        self.opt_d.step()
+        if self.clip is not None:
+            clip_weights_(self.D, self.clip)
+        return d_loss.detach(), (pen.detach() if pen is not None else None)
+
+    def generator_step(self) -> Tensor:
+        self.D.requires_grad_(False)  # G's step needs gradients through D, not for D
+        if self.conditional:
+            y = self.sample_real.draw_labels(self.batch_size, self.gen)
+            scores, logits = _scores(self.D(self.G(self.z(), y), y))
+            g_loss = self.loss.generator(scores)
+            if logits is not None:
+                g_loss = g_loss + F.cross_entropy(logits, y)
+        elif self.generator_objective is None:
+            fake = self.G(self.z())
+            g_loss = self._each(self.loss.generator, self.D(fake))
+        else:
+            fake = self.G(self.z())
+            g_loss = self.generator_objective(self.D, self.real(), fake)
+        if self.g_extra is not None:
+            g_loss = g_loss + self.g_extra()
+        self.opt_g.zero_grad(set_to_none=True)
+        self._backward(g_loss)
+        self.opt_g.step()
+        if self.average is not None:
+            self.average.update_parameters(self.G)
+        self.D.requires_grad_(True)
+        return g_loss.detach()
+
+    def step(self):
+        for _ in range(self.n_critic):
+            d_loss, pen = self.critic_step()
+        return d_loss, pen, self.generator_step()
+
+
+def exponential_average(G: nn.Module, decay: float = 0.999) -> AveragedModel:
+    """An exponential moving average of ``G``'s weights and buffers, for ``fit(average=...)``:
+    theta_avg <- decay theta_avg + (1 - decay) theta after each generator step, starting
+    from G's weights at the first update (Yazici et al. 2019, "The unusual effectiveness of
+    averaging in GAN training"; BigGAN and Progressive GAN sample from such an average).
+    torch's own ``AveragedModel`` with ``get_ema_multi_avg_fn``; batch-norm statistics are
+    averaged too. Sample from ``.module``.
+    """
+    _checks.module("G", G)
+    _checks.positive_float("decay", decay)
+    if not decay < 1:
+        raise ValueError(f"decay must be in (0, 1), got {decay!r}")
+    return AveragedModel(G, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Below: what the step relies on -- the real-data sampler, the checks run once before the
+# first step, the non-finite watch, logging and checkpoint I/O.
+
+
 class _Sampler:
     """Draws real batches: from a tensor (uniform with replacement) or a callable.
 
@@ -305,27 +632,24 @@ def _check_label_range(G, D, labels: Tensor) -> None:
                              f"n_classes={n_classes}; build it for {top + 1} classes")
 
 
-def _gaussian_noise(z_dim: int):
-    def noise(n: int, generator: torch.Generator) -> Tensor:
-        return torch.randn(n, z_dim, generator=generator)
-    return noise
-
-
-def _optimizers(G, D, optimizer, lr, betas):
-    lr_g, lr_d = (lr, lr) if isinstance(lr, (int, float)) else lr
-    if optimizer == "adam":
-        return (torch.optim.Adam(G.parameters(), lr=lr_g, betas=betas),
-                torch.optim.Adam(D.parameters(), lr=lr_d, betas=betas))
-    if optimizer == "rmsprop":  # WGAN: no momentum (Arjovsky et al. 2017, sec. 3)
-        return (torch.optim.RMSprop(G.parameters(), lr=lr_g),
-                torch.optim.RMSprop(D.parameters(), lr=lr_d))
-    raise ValueError(f"optimizer must be 'adam' or 'rmsprop', got {optimizer!r}")
-
-
-def _save_atomic(state: dict, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)  # atomic on POSIX and Windows: readers see old or new, never half
+def _check_members(G, D, generator, conditional) -> int | None:
+    """S for a stacked ensemble pair (``ganlab.ensemble``), None for ordinary networks."""
+    members = getattr(G, "members", None)
+    if members != getattr(D, "members", None):
+        raise ValueError(f"G and D must both be ensembles of the same size or both ordinary "
+                         f"networks; G has members={members}, D has "
+                         f"members={getattr(D, 'members', None)}")
+    if members is None:
+        return None
+    if conditional:
+        raise ValueError("conditional=True is not supported for a stacked ensemble; train "
+                         "conditional players with one fit per seed")
+    if not isinstance(generator, (list, tuple)) or len(generator) != members or not all(
+            isinstance(g, torch.Generator) for g in generator):
+        raise ValueError(f"generator must be a list of {members} torch.Generators, one per "
+                         f"member of the ensemble (seeded as each member's own run), got "
+                         f"{generator!r}")
+    return members
 
 
 def _check_args(G, D, n_critic, batch_size, clip, penalty_weight, lr, generator):
@@ -341,21 +665,6 @@ def _check_args(G, D, n_critic, batch_size, clip, penalty_weight, lr, generator)
     _checks.generator("generator", generator)
 
 
-def exponential_average(G: nn.Module, decay: float = 0.999) -> AveragedModel:
-    """An exponential moving average of ``G``'s weights and buffers, for ``fit(average=...)``:
-    theta_avg <- decay theta_avg + (1 - decay) theta after each generator step, starting
-    from G's weights at the first update (Yazici et al. 2019, "The unusual effectiveness of
-    averaging in GAN training"; BigGAN and Progressive GAN sample from such an average).
-    torch's own ``AveragedModel`` with ``get_ema_multi_avg_fn``; batch-norm statistics are
-    averaged too. Sample from ``.module``.
-    """
-    _checks.module("G", G)
-    _checks.positive_float("decay", decay)
-    if not decay < 1:
-        raise ValueError(f"decay must be in (0, 1), got {decay!r}")
-    return AveragedModel(G, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
-
-
 def _check_average(average, G) -> None:
     if average is None:
         return
@@ -366,6 +675,23 @@ def _check_average(average, G) -> None:
                                != [p.shape for p in G.parameters()]):
         raise ValueError("average must hold its own copy of G (exponential_average(G)): "
                          "its module is G itself or has other parameter shapes")
+
+
+def _gaussian_noise(z_dim: int):
+    def noise(n: int, generator: torch.Generator) -> Tensor:
+        return torch.randn(n, z_dim, generator=generator)
+    return noise
+
+
+def _optimizers(G, D, optimizer, lr, betas):
+    lr_g, lr_d = (lr, lr) if isinstance(lr, (int, float)) else lr
+    if optimizer == "adam":
+        return (torch.optim.Adam(G.parameters(), lr=lr_g, betas=betas),
+                torch.optim.Adam(D.parameters(), lr=lr_d, betas=betas))
+    if optimizer == "rmsprop":  # WGAN: no momentum (Arjovsky et al. 2017, sec. 3)
+        return (torch.optim.RMSprop(G.parameters(), lr=lr_g),
+                torch.optim.RMSprop(D.parameters(), lr=lr_d))
+    raise ValueError(f"optimizer must be 'adam' or 'rmsprop', got {optimizer!r}")
 
 
 class _NonFiniteWatch:
@@ -393,333 +719,6 @@ class _NonFiniteWatch:
                 "any, is from before that step -- resume from it with a lower learning rate")
 
 
-def fit(
-    G: nn.Module,
-    D: nn.Module,
-    data,
-    *,
-    steps: int,
-    log_every: int = 10,
-    metrics: dict[str, Callable[[nn.Module, nn.Module], float]] | None = None,
-    snapshot_every: int | None = None,
-    snapshot: Callable[[nn.Module, nn.Module], Any] | None = None,
-    checkpoint: str | os.PathLike | None = None,
-    checkpoint_every: int | None = None,
-    resume: bool = True,
-    progress: bool = True,
-    **options,
-) -> History:
-    """Train generator ``G`` against critic ``D`` for ``steps`` generator steps.
-
-    ``fit`` is ``stepper(G, D, data, **options)`` and a loop of ``Stepper.step()``: the step's
-    options (``loss``, ``n_critic``, ``z_dim`` / ``noise``, ``batch_size``, ``optimizer``,
-    ``lr``, ``betas``, ``optimizers``, ``penalty``, ``penalty_weight``, ``clip``,
-    ``generator_objective``, ``d_extra``, ``g_extra``, ``device``, ``generator``,
-    ``conditional``, ``average``) are declared and documented once, in :func:`stepper`.
-    The arguments here are the loop's own:
-
-    steps: generator steps to train (a resumed run counts the steps already done).
-    log_every: record the losses (and ``metrics``) every this many steps, and at the last.
-    metrics: ``name -> fn(G, D)`` evaluated on log steps, stored in ``History.extra``.
-    snapshot: ``fn(G, D)``, called without gradients and stored every ``snapshot_every``
-        steps (and at the last step); by default G's output on 64 fixed noise vectors, on
-        the CPU.
-    checkpoint: file to save to every ``checkpoint_every`` steps (default 10 x log_every)
-        and at the end; with ``resume`` an existing file is loaded and training continues.
-    progress: show a tqdm progress bar.
-
-    With a stacked ensemble (``ganlab.ensemble``: G and D of S members, ``generator`` a list
-    of S generators) every logged loss is a list of S values, one per member.
-    """
-    positive_int("steps", steps)
-    positive_int("log_every", log_every)
-    parts = stepper(G, D, data, **options)
-    noise, sample_real, device, gen = parts.noise, parts.sample_real, parts.device, parts.gen
-    opt_g, opt_d, loss = parts.opt_g, parts.opt_d, parts.loss
-    conditional, average = parts.conditional, parts.average
-    if snapshot is None:
-        fixed = noise(64, torch.Generator().manual_seed(2**31 - 1))
-        fixed_labels = (sample_real.draw_labels(64, torch.Generator().manual_seed(2**31 - 2)),
-                        ) if conditional else ()
-
-        def snapshot(G, D):
-            return G(fixed.to(device), *fixed_labels).cpu()
-
-    history, start = History(), 0
-    path = Path(checkpoint) if checkpoint is not None else None
-    if path is not None and resume and path.exists():
-        start, history = _load(path, G, D, opt_g, opt_d, gen, device, average)
-    checkpoint_every = checkpoint_every or 10 * log_every
-    watch = _NonFiniteWatch(device)
-    wall0 = time.perf_counter() - (history.wall[-1] if history.wall else 0.0)
-    bar = tqdm(range(start + 1, steps + 1), initial=start, total=steps, disable=not progress,
-               desc=f"{loss.name}", unit="step", leave=True)
-    G.train()
-    D.train()
-    for step in bar:
-        d_loss, pen, g_loss = parts.step()
-        watch.update(step, d_loss, g_loss)
-        last = step == steps
-        if step % log_every == 0 or last:
-            watch.check()
-            _log(history, step, d_loss, pen, g_loss, time.perf_counter() - wall0, metrics, G, D)
-            bar.set_postfix(d=_brief(history.d_loss[-1]), g=_brief(history.g_loss[-1]))
-        if snapshot_every and (step % snapshot_every == 0 or last):
-            with torch.no_grad():
-                history.snapshots.append((step, snapshot(G, D)))
-        if path is not None and (step % checkpoint_every == 0 or last):
-            watch.check()
-            _save_atomic(_state(step, G, D, opt_g, opt_d, gen, history, average), path)
-    bar.close()
-    return history
-
-
-def stepper(
-    G: nn.Module,
-    D: nn.Module,
-    data,
-    *,
-    loss: str | GANLoss,
-    n_critic: int = 1,
-    z_dim: int | None = None,
-    noise: Callable[[int, torch.Generator], Tensor] | None = None,
-    batch_size: int = 64,
-    optimizer: str = "adam",
-    lr: float | tuple[float, float] = 2e-4,
-    betas: tuple[float, float] = (0.5, 0.999),
-    optimizers: tuple[torch.optim.Optimizer, torch.optim.Optimizer] | None = None,
-    penalty: str | Penalty | None = None,
-    penalty_weight: float = 10.0,
-    clip: float | None = None,
-    generator_objective: Callable[[nn.Module, Tensor, Tensor], Tensor] | None = None,
-    d_extra: Callable[[], Tensor] | None = None,
-    g_extra: Callable[[], Tensor] | None = None,
-    device: torch.device | str | None = None,
-    generator: torch.Generator | None = None,
-    conditional: bool = False,
-    average: AveragedModel | None = None,
-) -> Stepper:
-    """The training step that ``fit`` repeats, for callers that drive it themselves (the
-    playground: one critic update, one generator update, or a whole step at a time).
-
-    Checks the options, runs a probe of G and D on the data and returns a ``Stepper``.
-    ``fit`` itself is ``stepper(...)`` and a loop of ``Stepper.step()``: there is one
-    training step in the course. The options (``fit`` takes the same):
-
-    data: real samples -- a tensor (N, ...) or TensorDataset (batches drawn uniformly with
-        replacement) or a callable ``(n, generator) -> tensor`` (e.g. a toy sampler).
-    loss: a name for ``ganlab.losses.get`` or a ``GANLoss``.
-    z_dim / noise: standard normal noise of this size, or a callable ``(n, generator)``.
-    optimizer, lr, betas: built when ``optimizers=(opt_g, opt_d)`` is not given; ``lr``
-        may be one rate or ``(lr_g, lr_d)``. WGAN: "rmsprop", 5e-5, clip=0.01, n_critic=5.
-        WGAN-GP: "adam", 1e-4, betas=(0.0, 0.9), penalty, n_critic=5.
-    penalty: "gp", "gp-one-sided", "r1" (``ganlab.regularizers``) or a callable
-        ``penalty(D, real, fake[, generator]) -> scalar``, added to the critic's loss times
-        ``penalty_weight`` (lambda); it draws its randomness from the step's generator.
-    clip: clamp every critic parameter to [-clip, clip] after each critic update.
-    generator_objective: ``fn(D, real, fake) -> scalar`` replacing ``loss.generator(D(fake))``
-        as G's loss, with a fresh real batch (e.g. ``tricks.feature_matching_objective``).
-    d_extra, g_extra: zero-argument callables whose scalar result is added to the critic's /
-        generator's loss at every update (e.g. ``tricks.HistoricalAveraging(...).penalty``).
-    generator: the CPU generator for all sampling (real batches, noise, the penalty's draws);
-        default seed 0. For a stacked ensemble, a list of one generator per member.
-    conditional: train a conditional GAN (Mirza & Osindero 2014): ``data`` is labelled (a
-        TensorDataset (x, labels) or a callable returning (x, labels)), the players are
-        ``G(z, y)`` and ``D(x, y)``. Generated samples get labels drawn from the data (the
-        critic step reuses the real batch's labels, so a penalty interpolates x with y
-        fixed). A critic returning ``(scores, class_logits)`` is an auxiliary classifier
-        (AC-GAN, Odena et al. 2017): cross-entropy of the logits against the labels is added
-        to D's loss for real and generated samples and to G's loss for generated ones.
-    average: a running average of G's weights (``exponential_average(G, decay)``, or any
-        ``torch.optim.swa_utils.AveragedModel`` of G), updated after every generator step
-        and checkpointed with the run; sample from ``average.module``. Training is
-        unchanged bit for bit: the average is read, never trained.
-
-    Ensembles: with G and D stacked by ``ganlab.ensemble.stack`` (S members each) and
-    ``generator`` a list of S generators, one call trains S independent runs: each member
-    draws its batches, noise and penalty weights from its own generator, and every loss is
-    computed per member (an (S,) vector) and summed for backpropagation, so member k follows
-    exactly the run that ``fit`` with ``generator[k]`` would take.
-    """
-    members = _check_members(G, D, generator, conditional)
-    _check_args(G, D, n_critic, batch_size, clip, penalty_weight, lr,
-                None if members else generator)
-    _check_average(average, G)
-    if (z_dim is None) == (noise is None):
-        raise ValueError("give exactly one of z_dim (Gaussian noise size) or noise (a callable)")
-    if z_dim is not None:
-        positive_int("z_dim", z_dim)
-        noise = _gaussian_noise(z_dim)
-    if not isinstance(loss, GANLoss):
-        loss = get(_checks.one_of("loss", loss, _registered_losses(), "ganlab.losses"))
-    device = (available_device(device) if device is not None
-              else next(G.parameters()).device)
-    G.to(device)
-    D.to(device)
-    if average is not None:
-        average.to(device)
-    if conditional and generator_objective is not None:
-        raise ValueError("generator_objective is not supported with conditional=True")
-    sample_real = _Sampler(data, device, conditional)
-    _check_data_and_players(G, D, sample_real, noise, device, conditional, members)
-    gen = (tuple(generator) if members else
-           generator if generator is not None else torch.Generator().manual_seed(0))
-    opt_g, opt_d = optimizers or _optimizers(G, D, optimizer, lr, betas)
-    return Stepper(G, D, loss, noise, sample_real, gen, device, batch_size, n_critic,
-                   opt_g, opt_d, _penalty(penalty), penalty_weight, clip, generator_objective,
-                   d_extra, g_extra, conditional, average, members)
-
-
-def _check_members(G, D, generator, conditional) -> int | None:
-    """S for a stacked ensemble pair (``ganlab.ensemble``), None for ordinary networks."""
-    members = getattr(G, "members", None)
-    if members != getattr(D, "members", None):
-        raise ValueError(f"G and D must both be ensembles of the same size or both ordinary "
-                         f"networks; G has members={members}, D has "
-                         f"members={getattr(D, 'members', None)}")
-    if members is None:
-        return None
-    if conditional:
-        raise ValueError("conditional=True is not supported for a stacked ensemble; train "
-                         "conditional players with one fit per seed")
-    if not isinstance(generator, (list, tuple)) or len(generator) != members or not all(
-            isinstance(g, torch.Generator) for g in generator):
-        raise ValueError(f"generator must be a list of {members} torch.Generators, one per "
-                         f"member of the ensemble (seeded as each member's own run), got "
-                         f"{generator!r}")
-    return members
-
-
-@dataclass
-class Stepper:
-    """The pieces of one training step, built by ``stepper``.
-
-    ``critic_step()`` is one update of D (loss, penalty, extras, then clipping);
-    ``generator_step()`` one update of G (then its running average); ``step()`` is
-    ``n_critic`` critic steps and one generator step -- what ``fit`` repeats. The fields
-    may be changed between steps (``penalty_weight``, ``clip``, ``n_critic``, the
-    optimisers' learning rates): the next step uses them.
-    """
-
-    G: nn.Module
-    D: nn.Module
-    loss: GANLoss
-    noise: Callable
-    sample_real: _Sampler
-    gen: torch.Generator
-    device: torch.device
-    batch_size: int
-    n_critic: int
-    opt_g: torch.optim.Optimizer
-    opt_d: torch.optim.Optimizer
-    penalty: Penalty | None
-    penalty_weight: float
-    clip: float | None
-    generator_objective: Callable[[nn.Module, Tensor, Tensor], Tensor] | None
-    d_extra: Callable[[], Tensor] | None
-    g_extra: Callable[[], Tensor] | None
-    conditional: bool = False
-    average: AveragedModel | None = None
-    members: int | None = None
-
-    def _draw(self, fn: Callable[[torch.Generator], Tensor]) -> Tensor:
-        """``fn(generator)`` with the step's generator; for an ensemble, with each member's
-        generator in turn, stacked on a leading member axis."""
-        if self.members is None:
-            return fn(self.gen)
-        return torch.stack([fn(g) for g in self.gen])
-
-    def _each(self, fn: Callable[..., Tensor], *tensors: Tensor) -> Tensor:
-        """``fn(*tensors)``; for an ensemble, one value per member (S,) from each member's
-        slice -- every member's loss exactly as its own run computes it."""
-        if self.members is None:
-            return fn(*tensors)
-        return torch.stack([fn(*(t[k] for t in tensors)) for k in range(self.members)])
-
-    def _backward(self, loss: Tensor) -> None:
-        """Backpropagate a loss; an ensemble's (S,) losses are summed, which gives each
-        member's parameters exactly the gradient of its own loss."""
-        (loss if self.members is None else loss.sum()).backward()
-
-    def z(self) -> Tensor:
-        return self._draw(lambda g: self.noise(self.batch_size, g)).to(self.device,
-                                                                         non_blocking=True)
-
-    def real(self) -> Tensor:
-        return self._draw(lambda g: self.sample_real(self.batch_size, g))
-
-    def _real_batch(self) -> tuple[Tensor, tuple[Tensor, ...]]:
-        """A real batch and, for a conditional GAN, its labels as a 1-tuple (else ``()``), so
-        that ``D(x, *labels)`` and ``G(z, *labels)`` read the same in both cases."""
-        if self.conditional:
-            real, y = self.sample_real.draw(self.batch_size, self.gen)
-            return real, (y,)
-        return self.real(), ()
-
-    def _critic_objective(self, real: Tensor, fake: Tensor, labels: tuple[Tensor, ...]) -> Tensor:
-        """D's loss on the two batches (per member for an ensemble); with an auxiliary
-        classifier, plus the cross-entropy of both batches' class logits (AC-GAN)."""
-        if not labels:
-            return self._each(self.loss.discriminator, self.D(real), self.D(fake))
-        (y,) = labels
-        (s_real, c_real), (s_fake, c_fake) = _scores(self.D(real, y)), _scores(self.D(fake, y))
-        d_loss = self.loss.discriminator(s_real, s_fake)
-        if c_real is not None:
-            d_loss = d_loss + F.cross_entropy(c_real, y) + F.cross_entropy(c_fake, y)
-        return d_loss
-
-    def critic_step(self) -> tuple[Tensor, Tensor | None]:
-        """One update of D on a fresh real and generated batch: its loss, plus the penalty
-        times ``penalty_weight`` and ``d_extra``; then clipping. Returns (D's loss, the
-        penalty or None), detached."""
-        real, labels = self._real_batch()
-        with torch.no_grad():
-            fake = self.G(self.z(), *labels)  # conditional: the real batch's labels
-        d_loss = self._critic_objective(real, fake, labels)
-        pen = None
-        if self.penalty is not None:  # a function of x alone: the labels held fixed
-            critic = _WithLabels(self.D, labels[0]) if labels else self.D
-            pen = self.penalty(critic, real, fake, self.gen)
-            d_loss = d_loss + self.penalty_weight * pen
-        if self.d_extra is not None:
-            d_loss = d_loss + self.d_extra()
-        self.opt_d.zero_grad(set_to_none=True)
-        self._backward(d_loss)
-        self.opt_d.step()
-        if self.clip is not None:
-            clip_weights_(self.D, self.clip)
-        return d_loss.detach(), (pen.detach() if pen is not None else None)
-
-    def generator_step(self) -> Tensor:
-        self.D.requires_grad_(False)  # G's step needs gradients through D, not for D
-        if self.conditional:
-            y = self.sample_real.draw_labels(self.batch_size, self.gen)
-            scores, logits = _scores(self.D(self.G(self.z(), y), y))
-            g_loss = self.loss.generator(scores)
-            if logits is not None:
-                g_loss = g_loss + F.cross_entropy(logits, y)
-        elif self.generator_objective is None:
-            fake = self.G(self.z())
-            g_loss = self._each(self.loss.generator, self.D(fake))
-        else:
-            fake = self.G(self.z())
-            g_loss = self.generator_objective(self.D, self.real(), fake)
-        if self.g_extra is not None:
-            g_loss = g_loss + self.g_extra()
-        self.opt_g.zero_grad(set_to_none=True)
-        self._backward(g_loss)
-        self.opt_g.step()
-        if self.average is not None:
-            self.average.update_parameters(self.G)
-        self.D.requires_grad_(True)
-        return g_loss.detach()
-
-    def step(self):
-        for _ in range(self.n_critic):
-            d_loss, pen = self.critic_step()
-        return d_loss, pen, self.generator_step()
-
-
 def _brief(value: float | list[float]) -> str:
     """A logged loss for the progress bar (an ensemble's: the mean over members)."""
     return f"{sum(value) / len(value) if isinstance(value, list) else value:.3f}"
@@ -738,6 +737,12 @@ def _log(history, step, d_loss, pen, g_loss, wall, metrics, G, D) -> None:
         if not math.isfinite(value):
             raise NonFiniteLossError(f"metric {name!r} is {value} at step {step}")
         history.extra.setdefault(name, []).append(value)
+
+
+def _save_atomic(state: dict, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)  # atomic on POSIX and Windows: readers see old or new, never half
 
 
 def _state(step, G, D, opt_g, opt_d, gen, history, average=None) -> dict:

@@ -1,9 +1,20 @@
 import json
 
+import matplotlib.image
+import numpy as np
 import pytest
 import torch
 
 from ganlab.cli import main
+
+
+def assert_picture(path):
+    """``path`` is a PNG that decodes to an RGB(A) image with something drawn on it (not
+    one flat colour)."""
+    image = matplotlib.image.imread(path)
+    assert image.ndim == 3 and image.shape[2] in (3, 4) and min(image.shape[:2]) >= 100, \
+        image.shape
+    assert np.ptp(image[..., :3]) > 0.2, f"{path} is blank"
 
 
 def test_info(capsys):
@@ -17,8 +28,10 @@ def test_train_toy_writes_outputs_and_resumes(tmp_path, capsys):
     args = ["train", "--data", "ring", "--steps", "20", "--out", str(out), "--device", "cpu",
             "--log-every", "10", "--width", "16"]
     assert main(args) == 0
-    for name in ("samples.png", "losses.png", "history.json", "checkpoint.pt"):
+    for name in ("history.json", "checkpoint.pt"):
         assert (out / name).stat().st_size > 0, name
+    assert_picture(out / "samples.png")
+    assert_picture(out / "losses.png")
     history = json.loads((out / "history.json").read_text())
     assert history["steps"] == [10, 20]
     # running again with more steps resumes from the checkpoint
@@ -42,7 +55,7 @@ def test_train_mnist_gp(tmp_path):
     assert main(["train", "--data", "mnist", "--loss", "wasserstein", "--penalty", "gp",
                  "--steps", "2", "--batch-size", "8", "--width", "4", "--out", str(out),
                  "--device", "cpu"]) == 0
-    assert (out / "samples.png").exists()
+    assert_picture(out / "samples.png")
 
 
 def test_train_conditional_projection(tmp_path, capsys):
@@ -50,7 +63,8 @@ def test_train_conditional_projection(tmp_path, capsys):
     assert main(["train", "--data", "mnist", "--conditional", "projection", "--loss", "hinge",
                  "--steps", "2", "--batch-size", "8", "--width", "8", "--out", str(out),
                  "--device", "cpu"]) == 0
-    assert (out / "samples.png").exists() and (out / "checkpoint.pt").exists()
+    assert_picture(out / "samples.png")
+    assert (out / "checkpoint.pt").exists()
     assert main(["train", "--data", "ring", "--conditional", "acgan", "--steps", "2",
                  "--out", str(tmp_path / "r")]) == 2
     assert "--conditional needs labelled data: use --data mnist" in capsys.readouterr().err

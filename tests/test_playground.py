@@ -101,9 +101,17 @@ def test_every_constraint_trains_and_does_what_it_says(constraint):
     assert (lab.stepper.penalty is not None) == (constraint in ("gp", "gp-one-sided", "r1"))
 
 
-def test_every_loss_and_data_set_runs_a_step():
+def test_every_loss_and_data_set_trains_both_players():
+    # one step under every loss: both players' weights move, by the optimiser's step size
+    # (Adam's first step moves each weight by about lr), and the view's samples change
     for loss in LOSSES:
-        Lab(Settings(loss=loss, **SMALL)).step(1)
+        lab = Lab(Settings(loss=loss, **SMALL))
+        g0, d0, fake0 = params(lab.G), params(lab.D), lab.fake()
+        lab.step(1)
+        assert not same(params(lab.G), g0) and not same(params(lab.D), d0), loss
+        assert not torch.equal(lab.fake(), fake0) and torch.isfinite(lab.fake()).all(), loss
+        moved = max((a - b).abs().max().item() for a, b in zip(params(lab.G), g0, strict=True))
+        assert moved <= 1.5 * lab.settings.lr_g, (loss, moved)
     for data in ("8gaussians", "25gaussians", "swissroll", "ring", "mixture-1d"):
         lab = Lab(Settings(data=data, **SMALL))
         lab.step(1)
@@ -129,6 +137,14 @@ def test_nan_loss_raises_with_the_step():
 
 
 # -- the app -----------------------------------------------------------------------------------
+def wait_for(condition, seconds=60):
+    """Spin until ``condition()`` holds; fail (not hang) after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"still waiting after {seconds} s"
+        time.sleep(0.02)
+
+
 def app_small(**kw):
     return Playground(settings=Settings(**SMALL, **kw))
 
@@ -143,9 +159,7 @@ def test_buttons_step_play_pause_and_reset():
     assert app.image.value != first_image and "generator steps</b> 1" in app.status.value
     app.controls["steps_per_frame"].value = 3
     app.buttons["Play"].click()
-    deadline = time.monotonic() + 60
-    while app.frames < 4 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_for(lambda: app.frames >= 4)
     app.buttons["Pause"].click()
     frames = app.frames
     assert frames >= 4 and app.lab.g_steps == 1 + 3 * frames
@@ -159,12 +173,10 @@ def test_buttons_step_play_pause_and_reset():
 def test_changing_lr_while_playing_keeps_training_and_architecture_rebuilds():
     app = app_small()
     app.buttons["Play"].click()
-    while app.frames < 2:
-        time.sleep(0.02)
+    wait_for(lambda: app.frames >= 2)
     app.controls["lr_d"].value = 1e-4         # live: play goes on
     start = app.frames
-    while app.frames < start + 2:
-        time.sleep(0.02)
+    wait_for(lambda: app.frames >= start + 2)
     assert app._playing.is_set() and app.lab.stepper.opt_d.param_groups[0]["lr"] == 1e-4
     app.controls["depth"].value = 1           # architecture: stops, rebuilds
     assert not app._playing.is_set() and app.lab.g_steps == 0 and len(app.lab.D.net) == 3

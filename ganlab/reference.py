@@ -2,8 +2,10 @@
 
 A comparison counts only at convergence, and converging takes tens of thousands of critic
 updates -- far more than a notebook may spend on two CPU cores. So every run that a lesson
-compares is a *recipe* here, trained for 3 seeds by ``scripts/train_reference.py`` (in
-parallel, resumable, on any device), and shipped in ``data/reference/<recipe>_s<seed>.pt``
+compares is a *recipe* here, trained for 3 seeds -- 10 for the toy recipes whose comparisons
+need them (``TEN_SEEDS``; trained as one batched ensemble each) -- by
+``scripts/train_reference.py`` (in parallel, resumable, on any device), and shipped in
+``data/reference/<recipe>_s<seed>.pt``
 (see ``shipped_state``; sha256 in ``data/MANIFEST``, loaded with ``weights_only=True``).
 ``data/reference/runs.json`` records each run's provenance: recipe, seed, steps, wall
 time, device, torch version and its final metrics. The notebooks load the
@@ -28,10 +30,17 @@ need far fewer steps.
   (thousands of inputs) keep the paper's lambda = 10.
 * ``wgan-gp-lambda1``, ``wgan-gp-lambda10`` -- the same with lambda = 1 and 10 (25 Gaussians
   only): notebook 05's lambda sweep.
+* ``wgan-gp-paper`` (25 Gaussians) -- lambda = 10 with ``gan_toy.py``'s optimiser: Adam 1e-4,
+  betas (0.5, 0.9), 5 critic steps, no rate drop, 20,000 generator steps (a fifth of the
+  script's 100,000; width 128, not its 512): what lambda = 10 does when given the paper's
+  settings rather than the lambda = 0.1 recipe's (notebook 05).
 * ``sngan`` (25 Gaussians, notebook 06) -- Miyato et al. 2018 as their released code trains
   (n_dis = 5): spectral norm on every critic layer, hinge loss, 5 critic steps, Adam betas
   (0.5, 0.9), otherwise WGAN-GP's toy recipe. (With 1 critic step, Adam 1e-3 and 40,000
   generator steps it diverged on all three seeds: 0/25 modes, W1 1.1-1.5.)
+* ``sngan-wasserstein`` (25 Gaussians, notebook 06) -- the same spectrally normalised critic
+  under WGAN-GP's loss: against ``wgan-gp`` only the constraint differs, against ``sngan``
+  only the loss.
 * ``nonsaturating-<trick>`` (25 Gaussians and the ring, notebook 07) -- the non-saturating
   recipe with one of Salimans et al.'s tricks, or ``all`` of them: FM (feature matching),
   MBD (minibatch discrimination, B = 8, C = 4), LS (one-sided label smoothing, 0.9), HA
@@ -74,7 +83,7 @@ of them for 10,000 steps; ``-orthogonal`` adds BigGAN's orthogonal regularisatio
 (beta = 1e-4), ``-attention`` a SAGAN block in G at 14x14 (one seed each).
 
 What a file holds is ``shipped_state``'s choice: the generator always (float16 for MNIST),
-the critic only for the toy runs whose critics notebooks 05 and 06 show.
+the critic (float16) only for seeds 0-2 of the toy runs whose critics notebooks 05 and 06 show.
 """
 
 from __future__ import annotations

@@ -32,7 +32,30 @@ __all__ = ["clip_weights_", "gradient_penalty", "orthogonal_penalty", "r1_penalt
 
 
 def clip_weights_(module: nn.Module, c: float) -> nn.Module:
-    """Clamp every parameter of ``module`` to [-c, c] in place; return the module."""
+    r"""Clamp every parameter of ``module`` to :math:`[-c, c]` in place (WGAN's constraint).
+
+    .. math:: w \leftarrow \min(\max(w, -c), c) \quad \text{for every parameter } w
+
+    The clipped critic is K-Lipschitz for some K that depends on c and the architecture
+    (Arjovsky et al. 2017, Algorithm 1, line 7; notebook 04 measures how small K gets).
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The critic; all its parameters are clamped, biases included.
+    c : float
+        The clipping bound, > 0 (the paper's c = 0.01).
+
+    Returns
+    -------
+    torch.nn.Module
+        ``module`` itself, clamped.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``module`` is not a module, or ``c`` is not a positive number.
+    """
     _checks.module("module", module)
     _checks.positive_float("c", c)
     with torch.no_grad():
@@ -90,14 +113,45 @@ def _uniform_per_sample(real: torch.Tensor, generator, critic: nn.Module) -> tor
 def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, *,
                      one_sided: bool = False,
                      generator: torch.Generator | None = None) -> torch.Tensor:
-    """E[(||grad D(x_hat)|| - 1)^2] (or E[max(0, ||grad|| - 1)^2] when ``one_sided``).
+    r"""WGAN-GP's gradient penalty on interpolates of real and generated samples.
 
-    real, fake: (N, ...) batches of the same shape; x_hat = eps*real + (1-eps)*fake with
-    one eps ~ U[0, 1] per sample, broadcast over the other axes, drawn from ``generator``
-    (``fit`` passes its step generator, so a seed fixes the whole run). Returns a scalar that
-    keeps its graph (backpropagate it into the critic's parameters). For a stacked ensemble
-    critic (``ganlab.ensemble``), real and fake are (S, N, ...), ``generator`` is a list of S
-    generators (member k's eps from the k-th) and the result is one penalty per member (S,).
+    .. math::
+
+        \hat x = \epsilon x_{\rm real} + (1 - \epsilon) x_{\rm fake},\quad
+        \epsilon \sim U[0, 1],\qquad
+        \mathrm{GP} = \mathbb{E}\big[(\lVert \nabla_x D(\hat x) \rVert_2 - 1)^2\big]
+
+    or :math:`\mathbb{E}[\max(0, \lVert \nabla_x D(\hat x) \rVert_2 - 1)^2]` when
+    ``one_sided``. The caller multiplies by :math:`\lambda` (the paper's 10).
+
+    Parameters
+    ----------
+    critic : torch.nn.Module
+        D, a function of x alone (a conditional critic with its labels held fixed).
+    real, fake : torch.Tensor
+        Batches of the same shape (N, ...); one :math:`\epsilon` per sample, broadcast over
+        the other axes. For a stacked ensemble critic (``ganlab.ensemble``): (S, N, ...).
+    one_sided : bool
+        Penalise only norms above 1 (the paper's appendix variant).
+    generator : torch.Generator or list of torch.Generator, optional
+        Where :math:`\epsilon` is drawn from (``fit`` passes its step generator, so a seed
+        fixes the whole run); for an ensemble, one generator per member.
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar that keeps its graph (backpropagate it into the critic's parameters); for an
+        ensemble, one penalty per member, shape (S,).
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``critic`` is not a module, or ``real`` and ``fake`` are not tensors of one shape.
+
+    References
+    ----------
+    Gulrajani et al., "Improved Training of Wasserstein GANs", NeurIPS 2017
+    (arXiv:1704.00028), eq. 3 and Algorithm 1.
     """
     _checks.module("critic", critic)
     # no finite check: this runs every critic step, and reading the values would stall a
@@ -116,8 +170,36 @@ def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, 
 
 
 def r1_penalty(critic: nn.Module, real: torch.Tensor) -> torch.Tensor:
-    """E[||grad_x D(x)||^2] over real samples (a scalar with its graph; one per member (S,)
-    for a stacked ensemble critic)."""
+    r"""The zero-centred gradient penalty on real data (R1).
+
+    .. math:: R_1 = \mathbb{E}_{x \sim p_{\rm data}} \lVert \nabla_x D(x) \rVert_2^2
+
+    Mescheder et al. add :math:`(\gamma / 2) R_1` to D's loss, so ``fit``'s
+    ``penalty_weight`` is :math:`\gamma / 2`. Notebook 10 shows why it makes the Dirac-GAN
+    converge and the unpenalised game not.
+
+    Parameters
+    ----------
+    critic : torch.nn.Module
+        D, a function of x alone.
+    real : torch.Tensor
+        A real batch (N, ...); for a stacked ensemble critic (S, N, ...).
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar with its graph; for an ensemble, one value per member, shape (S,).
+
+    Raises
+    ------
+    TypeError
+        ``critic`` is not a module or ``real`` not a tensor.
+
+    References
+    ----------
+    Mescheder, Geiger, Nowozin, "Which Training Methods for GANs do actually Converge?",
+    ICML 2018 (arXiv:1801.04406), eq. 9.
+    """
     _checks.module("critic", critic)
     real = _checks.tensor("real", real, finite=False)  # hot path: see gradient_penalty
     return _mean(_input_gradient_norms(critic, real).pow(2), critic)
@@ -138,12 +220,35 @@ def _off_diagonal_gram_sq(W: torch.Tensor) -> torch.Tensor:
 
 
 def orthogonal_penalty(module: nn.Module) -> torch.Tensor:
-    """Sum over weight layers of ||W W^T * (1 - I)||_F^2, W reshaped to (out, -1) so that
-    W W^T is the Gram matrix of the filters (the paper's W^T W, with filters as columns).
+    r"""BigGAN's relaxed orthogonal regularisation, summed over the weight layers.
 
-    BigGAN's relaxed orthogonal regularisation: it penalises only the correlations between
-    different filters and leaves their norms free (Brock et al. 2019, sec. 3.1; multiply by
-    beta = 1e-4 as in the paper). Embedding tables (class embeddings) are skipped, as in BigGAN.
+    .. math:: R = \sum_{\text{layers}} \lVert W W^\top \odot (\mathbf{1} - I) \rVert_F^2
+
+    with each weight reshaped to (out, -1), so that :math:`W W^\top` is the Gram matrix of
+    the filters (the paper writes :math:`W^\top W`, with filters as columns). Only the
+    correlations between different filters are penalised; their norms are left free. The
+    caller multiplies by :math:`\beta` (the paper's 1e-4). Embedding tables (class
+    embeddings) are skipped, as in BigGAN.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Usually the generator.
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar with its graph.
+
+    Raises
+    ------
+    ValueError
+        ``module`` has no weight with two or more dimensions.
+
+    References
+    ----------
+    Brock, Donahue, Simonyan, "Large Scale GAN Training for High Fidelity Natural Image
+    Synthesis", ICLR 2019 (arXiv:1809.11096), section 3.1.
     """
     _checks.module("module", module)
     total = None

@@ -112,7 +112,8 @@ def test_consensus_field_matches_the_hand_gradient_off_the_equilibrium():
 
 @pytest.mark.parametrize("gamma", [0.3, 1.0, 3.0])
 def test_consensus_step_size_boundary(gamma):
-    # |1 + h(-a +- i c)|^2 < 1 with a = gamma c^2  <=>  h < 2a / (a^2 + c^2) = 2 gamma / (gamma^2 c^2 + 1)
+    # |1 + h(-a +- i c)|^2 < 1 with a = gamma c^2  <=>  h < 2a / (a^2 + c^2)
+    #                                              = 2 gamma / (gamma^2 c^2 + 1)
     c = F1["minimax"]
     h_max = 2 * gamma / (gamma ** 2 * c ** 2 + 1)
     J = dirac_jacobian("minimax", consensus=gamma)

@@ -13,7 +13,8 @@ reaches it is decided, near it, by the eigenvalues of the Jacobian J of v there,
 finite steps by the eigenvalues of the update operator built from J:
 
 * ``dirac_field`` -- v on any grid of (theta, psi), by autograd of the course's losses
-  (``torch.func``), with R1, R2, the WGAN-GP penalty, clipping and instance noise;
+  (``torch.func``), with R1, R2, the WGAN-GP penalty, clipping, instance noise and consensus
+  optimisation;
 * ``dirac_jacobian`` -- the 2 x 2 Jacobian of v at (0, 0), by autograd;
 * ``update_eigenvalues`` -- eigenvalues of the linearised simultaneous or alternating
   gradient step (I + hJ, or the product of the two players' steps);
@@ -36,7 +37,7 @@ References
    paper's text.)
 2. L. Mescheder, S. Nowozin, A. Geiger, "The Numerics of GANs", NeurIPS 2017,
    arXiv:1705.10461 (the gradient vector field; convergence from the eigenvalues of the
-   update operator).
+   update operator; consensus optimisation, v - gamma grad(||v||^2 / 2)).
 3. I. Gulrajani et al., "Improved Training of Wasserstein GANs", NeurIPS 2017,
    arXiv:1704.00028 (the penalty lambda (||grad D|| - 1)^2).
 4. C. K. Sonderby et al., "Amortised MAP Inference for Image Super-resolution", ICLR 2017,
@@ -94,19 +95,33 @@ def _losses(theta, psi, *, loss, r1, r2, gp, nodes):
     return d_loss, loss.generator(critic(fake))
 
 
-def _point_field(theta, psi, **kw):
+def _game_field(theta, psi, **kw):
+    """(-d L_G / d theta, -d L_D / d psi) at one point: each player's descent direction."""
     d_psi = grad(lambda p: _losses(theta, p, **kw)[0])(psi)
     d_theta = grad(lambda t: _losses(t, psi, **kw)[1])(theta)
     return torch.stack([-d_theta, -d_psi])
 
 
-def _options(loss, r1, r2, gp, instance_noise) -> dict:
+def _point_field(theta, psi, *, consensus, **kw):
+    """The field at one point; with consensus optimisation (Mescheder et al. 2017) both
+    players also descend L = ||v||^2 / 2: v - gamma grad L = v - gamma J^T v, the gradient of
+    L taken by autograd through the field itself (so through every regulariser in it)."""
+    v = _game_field(theta, psi, **kw)
+    if consensus:
+        def half_square_norm(x):
+            return 0.5 * _game_field(x[0], x[1], **kw).pow(2).sum()
+        v = v - consensus * grad(half_square_norm)(torch.stack([theta, psi]))
+    return v
+
+
+def _options(loss, r1, r2, gp, instance_noise, consensus) -> dict:
     _checks.one_of("loss", loss, LOSSES, "the Dirac-GAN's losses")
     weights = {name: _checks.positive_float(name, value, zero_ok=True)
                for name, value in (("r1", r1), ("r2", r2), ("gp", gp),
-                                   ("instance_noise", instance_noise))}
+                                   ("instance_noise", instance_noise),
+                                   ("consensus", consensus))}
     return dict(loss=get_loss(loss), r1=weights["r1"], r2=weights["r2"], gp=weights["gp"],
-                nodes=_noise_nodes(weights["instance_noise"]))
+                nodes=_noise_nodes(weights["instance_noise"]), consensus=weights["consensus"])
 
 
 def _clip_value(clip) -> float | None:
@@ -142,7 +157,8 @@ def _field(theta: torch.Tensor, psi: torch.Tensor, options: dict, clip) -> torch
 
 
 def dirac_field(theta, psi, *, loss: str, r1: float = 0.0, r2: float = 0.0, gp: float = 0.0,
-                clip: float | None = None, instance_noise: float = 0.0) -> torch.Tensor:
+                clip: float | None = None, instance_noise: float = 0.0,
+                consensus: float = 0.0) -> torch.Tensor:
     """The gradient vector field of the Dirac-GAN at every point of a grid.
 
     v(theta, psi) = (-d L_G / d theta, -d L_D / d psi): the direction plain gradient descent
@@ -158,14 +174,18 @@ def dirac_field(theta, psi, *, loss: str, r1: float = 0.0, r2: float = 0.0, gp: 
     * clip = c: WGAN's weight clipping; where |psi| >= c the outward psi-component is set to
       0 (the projected field; ``simulate`` clamps psi after each critic step);
     * instance_noise = sigma: data and generated points each blurred by N(0, sigma^2); the
-      expectation is a 64-point quadrature (exact at the equilibrium's Jacobian).
+      expectation is a 64-point quadrature (exact at the equilibrium's Jacobian);
+    * consensus = gamma: consensus optimisation (Mescheder, Nowozin & Geiger 2017). Not a
+      penalty on the critic but a change of the field: both players also descend
+      L = ||v||^2 / 2, so v becomes v - gamma grad L = v - gamma J^T v, with v the field of
+      everything above (clipping excepted) and grad L by autograd.
 
     Parameters
     ----------
     theta, psi : numbers or real tensors of broadcastable shapes
         Generator and critic parameters (e.g. from ``torch.meshgrid``).
     loss : {"minimax", "nonsaturating", "wasserstein"}
-    r1, r2, gp, instance_noise : non-negative numbers (0: off)
+    r1, r2, gp, instance_noise, consensus : non-negative numbers (0: off)
     clip : positive number or None
 
     Returns
@@ -173,12 +193,12 @@ def dirac_field(theta, psi, *, loss: str, r1: float = 0.0, r2: float = 0.0, gp: 
     torch.Tensor, float64, shape (*broadcast(theta, psi).shape, 2)
         (d theta / dt, d psi / dt) at each point.
     """
-    options = _options(loss, r1, r2, gp, instance_noise)
+    options = _options(loss, r1, r2, gp, instance_noise, consensus)
     return _field(_grid("theta", theta), _grid("psi", psi), options, _clip_value(clip))
 
 
 def dirac_jacobian(loss: str, *, r1: float = 0.0, r2: float = 0.0, gp: float = 0.0,
-                   instance_noise: float = 0.0) -> torch.Tensor:
+                   instance_noise: float = 0.0, consensus: float = 0.0) -> torch.Tensor:
     """The 2 x 2 Jacobian of ``dirac_field`` at the equilibrium (0, 0), by autograd.
 
     Rows: (theta, psi) velocities; columns: derivatives in (theta, psi). Without regulariser
@@ -187,7 +207,11 @@ def dirac_jacobian(loss: str, *, r1: float = 0.0, r2: float = 0.0, gp: float = 0
     add -gamma to the lower-right entry: eigenvalues -gamma/2 +- sqrt(gamma^2/4 - f'(0)^2),
     real parts < 0. Instance noise sigma adds 2 sigma^2 f''(0) there: eigenvalues
     sigma^2 f''(0) +- sqrt(sigma^4 f''(0)^2 - f'(0)^2) (the same paper; f''(0) = -1/4 for
-    the GAN, 0 for WGAN, which noise therefore does not help).
+    the GAN, 0 for WGAN, which noise therefore does not help). Consensus optimisation with
+    weight gamma turns J into J - gamma J^T J (the second-derivative term of grad ||v||^2 / 2
+    is multiplied by v, which is 0 at the equilibrium). Unregularised, J^T J = f'(0)^2 I:
+    eigenvalues -gamma f'(0)^2 +- i f'(0) (derived here; Mescheder et al. 2017 for the
+    method).
 
     The WGAN-GP penalty lambda (|psi| - 1)^2 has no derivative at psi = 0, so ``gp > 0`` is
     rejected: there is no Jacobian to take (simulate it instead). Clipping does not change
@@ -202,7 +226,7 @@ def dirac_jacobian(loss: str, *, r1: float = 0.0, r2: float = 0.0, gp: float = 0
         raise ValueError(f"gp={gp!r}: the penalty gp (|psi| - 1)^2 is not differentiable at "
                          "the equilibrium psi = 0, so the Jacobian there does not exist; use "
                          "simulate or dirac_field instead")
-    options = _options(loss, r1, r2, gp, instance_noise)
+    options = _options(loss, r1, r2, gp, instance_noise, consensus)
     origin = torch.zeros(2, dtype=torch.float64)
     return jacrev(lambda x: _point_field(x[0], x[1], **options))(origin)
 
@@ -267,7 +291,8 @@ def update_eigenvalues(J, lr, scheme: str = "simultaneous", *, n_critic: int = 1
 
 def simulate(theta0, psi0, *, loss: str, lr, steps: int, scheme: str = "simultaneous",
              n_critic: int = 1, r1: float = 0.0, r2: float = 0.0, gp: float = 0.0,
-             clip: float | None = None, instance_noise: float = 0.0) -> torch.Tensor:
+             clip: float | None = None, instance_noise: float = 0.0,
+             consensus: float = 0.0) -> torch.Tensor:
     """Gradient-descent trajectories of the Dirac-GAN from (theta0, psi0).
 
     simultaneous: (theta, psi) += H v(theta, psi). alternating: ``n_critic`` times psi +=
@@ -285,7 +310,7 @@ def simulate(theta0, psi0, *, loss: str, lr, steps: int, scheme: str = "simultan
     torch.Tensor, float64, shape (steps + 1, *broadcast shape, 2)
         The iterates, starting point first.
     """
-    options = _options(loss, r1, r2, gp, instance_noise)
+    options = _options(loss, r1, r2, gp, instance_noise, consensus)
     c = _clip_value(clip)
     h_g, h_d = _rates(lr)
     _checks.positive_int("steps", steps)

@@ -70,8 +70,74 @@ def test_instance_noise_eigenvalues(loss, sigma):
     assert_close(_sorted(torch.linalg.eigvals(dirac_jacobian(loss, instance_noise=sigma))), want)
 
 
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("gamma", [0.1, 0.5, 1.0, 4.0])
+def test_consensus_eigenvalues(loss, gamma):
+    # J = [[0, c], [-c, 0]], so J^T J = c^2 I and J - gamma J^T J = [[-gamma c^2, c],
+    # [-c, -gamma c^2]]: eigenvalues -gamma c^2 +- i c, the rotation kept, a damping added
+    c = F1[loss]
+    J = dirac_jacobian(loss, consensus=gamma)
+    assert_close(J, torch.tensor([[-gamma * c ** 2, c], [-c, -gamma * c ** 2]],
+                                 dtype=torch.float64))
+    want = _sorted([-gamma * c ** 2 - 1j * c, -gamma * c ** 2 + 1j * c])
+    assert_close(_sorted(torch.linalg.eigvals(J)), want)
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_consensus_on_top_of_r1_is_j_minus_gamma_jt_j(loss):
+    # with R1 (weight g): J = [[0, c], [-c, -g]], J^T J = [[c^2, c g], [c g, c^2 + g^2]]
+    c, g, gamma = F1[loss], 0.3, 0.8
+    want = torch.tensor([[-gamma * c ** 2, c - gamma * c * g],
+                         [-c - gamma * c * g, -g - gamma * (c ** 2 + g ** 2)]],
+                        dtype=torch.float64)
+    assert_close(dirac_jacobian(loss, r1=g, consensus=gamma), want)
+
+
+def test_consensus_field_matches_the_hand_gradient_off_the_equilibrium():
+    # minimax: v = (psi s, -theta s), s = sigmoid(psi theta); L = (psi^2 + theta^2) s^2 / 2,
+    # dL/dtheta = theta s^2 + (psi^2 + theta^2) s s' psi, dL/dpsi likewise with theta <-> psi
+    gamma = 0.8
+    theta, psi = torch.meshgrid(torch.linspace(-2, 2, 5, dtype=torch.float64),
+                                torch.linspace(-1.5, 2.5, 4, dtype=torch.float64),
+                                indexing="ij")
+    s = torch.sigmoid(psi * theta)
+    ds, n = s * (1 - s), psi ** 2 + theta ** 2
+    want = torch.stack([psi * s - gamma * (theta * s ** 2 + n * s * ds * psi),
+                        -theta * s - gamma * (psi * s ** 2 + n * s * ds * theta)], dim=-1)
+    assert_close(dirac_field(theta, psi, loss="minimax", consensus=gamma), want)
+    # WGAN's field is linear, v = (psi, -theta): consensus adds -gamma (theta, psi)
+    v = dirac_field(theta, psi, loss="wasserstein", consensus=gamma)
+    assert_close(v, torch.stack([psi - gamma * theta, -theta - gamma * psi], dim=-1))
+
+
+@pytest.mark.parametrize("gamma", [0.3, 1.0, 3.0])
+def test_consensus_step_size_boundary(gamma):
+    # |1 + h(-a +- i c)|^2 < 1 with a = gamma c^2  <=>  h < 2a / (a^2 + c^2)
+    #                                              = 2 gamma / (gamma^2 c^2 + 1)
+    c = F1["minimax"]
+    h_max = 2 * gamma / (gamma ** 2 * c ** 2 + 1)
+    J = dirac_jacobian("minimax", consensus=gamma)
+    assert float(update_eigenvalues(J, 0.99 * h_max).abs().max()) < 1
+    assert float(update_eigenvalues(J, 1.01 * h_max).abs().max()) > 1
+    assert float(update_eigenvalues(J, h_max).abs().max()) == pytest.approx(1.0)
+    start = 1e-3
+    inside = simulate(start, start, loss="minimax", consensus=gamma, lr=0.9 * h_max, steps=2000)
+    outside = simulate(start, start, loss="minimax", consensus=gamma, lr=1.1 * h_max, steps=400)
+    assert float(inside[-1].norm()) < 1e-3 * start
+    assert float(outside[-1].norm()) > 3 * start
+
+
+def test_consensus_converges_from_afar_with_both_schemes():
+    # the released Dirac-GAN notebook's setting: GAN_Consensus(1.), h = 0.2, from (1, 1)
+    for scheme in ("simultaneous", "alternating"):
+        path = simulate(1.0, 1.0, loss="minimax", consensus=1.0, lr=0.2, steps=300, scheme=scheme)
+        assert float(path[-1].norm()) < 1e-4, scheme
+
+
 @pytest.mark.parametrize("kw", [{}, {"r1": 0.7}, {"r2": 1.3}, {"instance_noise": 0.5},
-                                {"r1": 0.2, "instance_noise": 1.0}])
+                                {"r1": 0.2, "instance_noise": 1.0}, {"consensus": 0.4},
+                                {"consensus": 1.5, "r1": 0.3},
+                                {"consensus": 0.6, "instance_noise": 0.8}])
 @pytest.mark.parametrize("loss", LOSSES)
 def test_jacobian_matches_central_differences_of_the_field(loss, kw):
     eps = 1e-5
@@ -189,6 +255,10 @@ def test_r1_converges_from_afar_and_unregularised_does_not():
     (lambda: dirac_field(0.0, 0.0, loss="minimax", gp=-0.1), "gp must be"),
     (lambda: dirac_field(0.0, 0.0, loss="minimax", clip=0.0), "clip must be a finite positive"),
     (lambda: dirac_field(0.0, 0.0, loss="minimax", instance_noise=-1), "instance_noise must"),
+    (lambda: dirac_field(0.0, 0.0, loss="minimax", consensus=-0.5), "consensus must be a finite"),
+    (lambda: dirac_jacobian("minimax", consensus=math.inf), "consensus must be"),
+    (lambda: simulate(1.0, 1.0, loss="minimax", lr=0.1, steps=3, consensus=math.nan),
+     "consensus must be"),
     (lambda: dirac_field(torch.tensor([math.nan]), 0.0, loss="minimax"), "theta contains NaN"),
     (lambda: dirac_field(torch.zeros(3), torch.zeros(2), loss="minimax"), "theta and psi must"),
     (lambda: dirac_jacobian("wgan"), "loss must be one of"),

@@ -576,11 +576,13 @@ TARGETS: list[Target] = [
             "loss": bad_names(dynamics.LOSSES), "r1": bad_positive_floats(zero_ok=True),
             "r2": bad_positive_floats(zero_ok=True), "gp": bad_positive_floats(zero_ok=True),
             "clip": bad_positive_floats(none_ok=True),
-            "instance_noise": bad_positive_floats(zero_ok=True)}),
+            "instance_noise": bad_positive_floats(zero_ok=True),
+            "consensus": bad_positive_floats(zero_ok=True)}),
     Target("dynamics.dirac_jacobian", dynamics.dirac_jacobian, lambda: dict(loss="wasserstein"),
            {"loss": bad_names(dynamics.LOSSES), "r1": bad_positive_floats(zero_ok=True),
             "r2": bad_positive_floats(zero_ok=True), "gp": bad_positive_floats(zero_ok=True),
-            "instance_noise": bad_positive_floats(zero_ok=True)}),
+            "instance_noise": bad_positive_floats(zero_ok=True),
+            "consensus": bad_positive_floats(zero_ok=True)}),
     Target("dynamics.update_eigenvalues", dynamics.update_eigenvalues,
            lambda: dict(J=dynamics.dirac_jacobian("minimax", r1=0.5), lr=0.1),
            {"J": bad_tensors((2, 2)), "lr": bad_positive_floats(),
@@ -593,7 +595,8 @@ TARGETS: list[Target] = [
             "steps": bad_sizes(), "scheme": bad_names(dynamics.SCHEMES),
             "n_critic": bad_sizes(), "clip": bad_positive_floats(none_ok=True),
             "r1": bad_positive_floats(zero_ok=True), "gp": bad_positive_floats(zero_ok=True),
-            "instance_noise": bad_positive_floats(zero_ok=True)}),
+            "instance_noise": bad_positive_floats(zero_ok=True),
+            "consensus": bad_positive_floats(zero_ok=True)}),
 ]
 
 # Public names that are not fuzzed, and why.

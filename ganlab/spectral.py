@@ -39,14 +39,47 @@ _WEIGHT_LAYERS = (nn.Linear, nn.modules.conv._ConvNd)
 def power_iteration(W: torch.Tensor, u: torch.Tensor | None = None, n_iter: int = 1, *,
                     generator: torch.Generator | None = None
                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Estimate the largest singular value of the 2-D matrix ``W`` (m, n).
+    r"""Estimate the largest singular value of a matrix by power iteration.
 
-    Starting from ``u`` (m,) (default: a random unit vector), repeat ``n_iter`` times
-    v <- W^T u / ||W^T u||, u <- W v / ||W v||; then v <- W^T u / ||W^T u|| once more and
-    sigma = u^T W v = ||W^T u||. Since u is a unit vector, sigma <= sigma_max(W) always, and
-    it converges to sigma_max at a rate set by (sigma_2 / sigma_1)^2 per iteration.
-    Returns (sigma, u, v); u and v carry no graph, sigma is differentiable in W through
-    u^T W v (u, v held fixed, as in Miyato et al.).
+    Starting from ``u``, repeat ``n_iter`` times
+
+    .. math:: v \leftarrow \frac{W^\top u}{\lVert W^\top u \rVert}, \qquad
+              u \leftarrow \frac{W v}{\lVert W v \rVert},
+
+    then :math:`v \leftarrow W^\top u / \lVert W^\top u \rVert` once more and
+    :math:`\sigma = u^\top W v = \lVert W^\top u \rVert`. Since u is a unit vector,
+    :math:`\sigma \le \sigma_{\max}(W)` always, and it converges to
+    :math:`\sigma_{\max}` at a rate set by :math:`(\sigma_2 / \sigma_1)^2` per iteration.
+
+    Parameters
+    ----------
+    W : torch.Tensor
+        The matrix, shape (m, n).
+    u : torch.Tensor, optional
+        The starting left vector, shape (m,); default a random unit vector drawn from
+        ``generator``.
+    n_iter : int
+        Iterations, >= 0 (0: one half-step from ``u``, what SN does in eval mode).
+    generator : torch.Generator, optional
+        For the random start.
+
+    Returns
+    -------
+    sigma : torch.Tensor
+        The estimate, a scalar differentiable in W through :math:`u^\top W v` (u, v held
+        fixed, as in Miyato et al.).
+    u, v : torch.Tensor
+        The singular-vector estimates (m,) and (n,), without graph.
+
+    Raises
+    ------
+    TypeError, ValueError
+        W is not a 2-D tensor, ``u`` has the wrong shape, ``n_iter`` is negative.
+
+    References
+    ----------
+    Miyato et al., "Spectral Normalization for Generative Adversarial Networks", ICLR 2018
+    (arXiv:1802.05957), Algorithm 1.
     """
     # no finite checks: every forward of a spectrally normalised layer comes here
     W = _checks.tensor("W", W, dims=2, finite=False)
@@ -83,11 +116,24 @@ def _matrix(weight: torch.Tensor, dim: int) -> torch.Tensor:
 
 
 class SpectralNorm(nn.Module):
-    """Parametrization W -> W / sigma(W) with a persistent left singular vector estimate ``u``.
+    r"""The parametrization :math:`W \mapsto W / \sigma(W)` with a persistent left
+    singular vector estimate ``u`` (a buffer, saved in the state dict).
 
-    In training mode each forward does ``n_power_iterations`` steps of ``power_iteration``
-    from the stored ``u`` and stores the new one; in eval mode it reuses ``u`` unchanged
-    (one extra half-step gives v). ``u`` is a buffer, so it is saved in the state dict.
+    In training mode each forward does ``n_power_iterations`` steps of
+    :func:`power_iteration` from the stored ``u`` and stores the new one; in eval mode it
+    reuses ``u`` unchanged (one half-step gives v). Register it with :func:`spectral_norm`.
+
+    Parameters
+    ----------
+    weight : torch.Tensor
+        The layer's weight (2 or more dimensions); reshaped to (out, in * k * k).
+    n_power_iterations : int
+        Power-iteration steps per training forward (SN-GAN: 1).
+    dim : int
+        The output axis of the weight (1 for transposed convolutions).
+    warmup : int
+        Power-iteration steps run once at construction, so that the first forward already
+        divides by a good estimate.
     """
 
     def __init__(self, weight: torch.Tensor, *, n_power_iterations: int = 1, dim: int = 0,
@@ -117,10 +163,33 @@ class SpectralNorm(nn.Module):
 
 
 def spectral_norm(module: nn.Module, *, n_power_iterations: int = 1) -> nn.Module:
-    """Register ``SpectralNorm`` on ``module.weight`` (Linear, Conv*, ConvTranspose*); return it.
+    r"""Spectrally normalise a layer: register :class:`SpectralNorm` on its weight.
+
+    .. math:: W_{\rm SN} = W / \sigma(W)
 
     The raw weight stays trainable as ``module.parametrizations.weight.original``;
-    ``module.weight`` is the normalised W / sigma(W). Usable as ``models``' ``layer_wrapper``.
+    ``module.weight`` is the normalised one. Usable as ``models``' ``layer_wrapper``.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        A Linear, Conv* or ConvTranspose* layer.
+    n_power_iterations : int
+        Power-iteration steps per training forward.
+
+    Returns
+    -------
+    torch.nn.Module
+        ``module``, parametrized in place.
+
+    Raises
+    ------
+    ValueError
+        ``module`` has no weight of 2 or more dimensions.
+
+    References
+    ----------
+    Miyato et al., ICLR 2018 (arXiv:1802.05957), section 2.1 and Algorithm 1.
     """
     _checks.module("module", module)
     positive_int("n_power_iterations", n_power_iterations)
@@ -141,11 +210,32 @@ def _raw_weight(module: nn.Module) -> torch.Tensor:
 
 
 def clamp_top_singular_value_(model: nn.Module, sigma_clamp: float) -> dict[str, float]:
-    """BigGAN's sigma_0 clamp for G (Brock et al. 2019, sec. 4.1): for every Linear / Conv
-    layer's raw weight matrix W (out, in * k * k) with top singular value sigma_0 above
-    ``sigma_clamp``, W <- W - (sigma_0 - sigma_clamp) u_0 v_0^T, in place. Only the top
-    singular value changes (to ``sigma_clamp``); the other singular values and all singular
-    vectors stay. Returns each changed layer's sigma_0 before the clamp."""
+    r"""BigGAN's clamp of G's top singular values, in place.
+
+    For every Linear / Conv layer's raw weight matrix W (out, in * k * k) whose top singular
+    value :math:`\sigma_0` exceeds ``sigma_clamp``:
+
+    .. math:: W \leftarrow W - (\sigma_0 - \sigma_{\rm clamp})\, u_0 v_0^\top
+
+    Only the top singular value changes (to ``sigma_clamp``); the other singular values and
+    all singular vectors stay.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Usually the generator.
+    sigma_clamp : float
+        The largest top singular value allowed, > 0.
+
+    Returns
+    -------
+    dict[str, float]
+        Each changed layer's name and its :math:`\sigma_0` before the clamp.
+
+    References
+    ----------
+    Brock, Donahue, Simonyan, ICLR 2019 (arXiv:1809.11096), section 4.1.
+    """
     _checks.module("model", model)
     sigma_clamp = _checks.positive_float("sigma_clamp", sigma_clamp)
     changed = {}
@@ -164,11 +254,32 @@ def clamp_top_singular_value_(model: nn.Module, sigma_clamp: float) -> dict[str,
 
 
 def singular_values(model: nn.Module, k: int = 3) -> dict[str, torch.Tensor]:
-    """Top-``k`` singular values (descending) of every Linear/Conv layer's raw weight matrix.
+    r"""Top-``k`` singular values of every Linear / Conv layer's raw weight matrix.
 
-    For a spectrally normalised layer this is the weight *before* division by sigma (what
-    BigGAN monitors: its sigma_0 grows, and in D spikes before collapse). Keys are module
-    names as in ``model.named_modules()``.
+    For a spectrally normalised layer this is the weight *before* division by
+    :math:`\sigma` -- what BigGAN monitors: its :math:`\sigma_0` grows, and in D spikes
+    before collapse.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    k : int
+        How many values per layer.
+
+    Returns
+    -------
+    dict[str, torch.Tensor]
+        Module name (as in ``model.named_modules()``) -> its top-``k`` singular values,
+        descending, on the CPU.
+
+    Raises
+    ------
+    ValueError
+        ``model`` has no Linear or Conv layer.
+
+    References
+    ----------
+    Brock, Donahue, Simonyan, ICLR 2019 (arXiv:1809.11096), section 4.1.
     """
     _checks.module("model", model)
     positive_int("k", k)
@@ -224,7 +335,10 @@ def _layers(module: nn.Module):
 
 
 def lipschitz_upper_bound(model: nn.Module) -> float:
-    """Product of the layers' operator norms: a certified bound on Lip(model) (Euclidean norms).
+    r"""A certified bound on the Lipschitz constant: the product of the layers' norms.
+
+    .. math:: \mathrm{Lip}(f) \le \prod_l \lVert W_l \rVert_2 \quad
+              \text{(Euclidean norms, 1-Lipschitz activations)}
 
     Valid for a *sequential* composition of Linear and Conv layers (normalised weights are
     used where ``spectral_norm`` is registered) and 1-Lipschitz activations (ReLU,
@@ -237,6 +351,19 @@ def lipschitz_upper_bound(model: nn.Module) -> float:
     is sqrt(prod ceil(k/s)) * ||W reshaped to (out, in*k*k)||: certified, but up to that
     square-root factor above the convolution's true norm. (SN-GAN divides by the reshaped
     matrix's norm only, so an SN convolution is *not* guaranteed 1-Lipschitz.)
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        A layer that is not Linear, Conv or a 1-Lipschitz activation, or no weight layer.
     """
     _checks.module("model", model)
     bound, seen = 1.0, False

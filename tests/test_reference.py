@@ -215,6 +215,28 @@ def test_orthogonal_recipe_adds_the_penalty_to_the_generator_loss():
     assert "g_extra" not in reference._trick_options(reference.recipe("mnist_cgan-acgan"), G, D)
 
 
+def test_orthogonal_and_historical_averaging_together_both_reach_the_generator_loss():
+    # historical averaging used to replace the orthogonal term of G's extra loss
+    from ganlab.regularizers import orthogonal_penalty
+    from ganlab.tricks import HistoricalAveraging
+
+    r = dataclasses.replace(reference.recipe("mnist_cgan-acgan-orthogonal"), tricks=("HA",))
+    G, D = reference.make_pair(r.name)
+    options = reference._trick_options(r, G, D)
+    ha_g, ha_d = HistoricalAveraging(G), HistoricalAveraging(D)  # the same histories, beside
+    for step in range(3):
+        g_extra, d_extra = options["g_extra"](), options["d_extra"]()
+        orthogonal_term = r.orthogonal * orthogonal_penalty(G)
+        g_ha, d_ha = 1e-3 * ha_g.penalty(), 1e-3 * ha_d.penalty()
+        assert orthogonal_term > 0
+        assert (g_ha > 0) == (step > 0)  # 0 at the first call: theta is its own mean
+        assert torch.allclose(g_extra, orthogonal_term + g_ha, rtol=1e-6, atol=0)
+        assert torch.allclose(d_extra, d_ha, rtol=1e-6, atol=0)
+        with torch.no_grad():  # move the weights away from their running mean
+            for p in (*G.parameters(), *D.parameters()):
+                p.add_(0.05 * torch.randn(p.shape, generator=torch.Generator().manual_seed(step)))
+
+
 def test_labelled_evaluation_digits_are_the_first_set_with_their_labels():
     from ganlab.data import mnist
 

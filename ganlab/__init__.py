@@ -6,8 +6,7 @@ downloads.
 """
 
 from . import exercises
+from ._version import __version__
 from .runtime import budget, device, info, pick, seed_everything
-
-__version__ = "0.1.0"
 
 __all__ = ["__version__", "budget", "device", "exercises", "info", "pick", "seed_everything"]

@@ -6,9 +6,9 @@ copying the training loop:
 * ``feature_matching_loss(real_features, fake_features)`` = ||E f(x) - E f(G(z))||^2 on an
   intermediate critic layer f (sec. 3.1); ``feature_matching_objective`` is the ready-made
   ``fit(generator_objective=...)`` for critics with a ``features`` method (MLP, DCCritic).
-* ``MinibatchDiscrimination(A, B, C)`` (sec. 3.2): M_i = f(x_i) T reshaped to (B, C);
-  c_b(x_i, x_j) = exp(-||M_{i,b} - M_{j,b}||_1); o(x_i)_b = sum_j c_b(x_i, x_j), concatenated
-  to f(x_i). The critic can then see how similar a sample is to the rest of its batch.
+* ``MinibatchDiscrimination(A, B, C)`` (sec. 3.2): a layer appending to each sample's
+  features how similar the sample is to the rest of its batch. It is a layer, so it lives in
+  ``ganlab.models`` (the formula is there) and is exported here with the other tricks;
   ``models.MLP`` / ``DCCritic`` take ``minibatch_discrimination=(B, C)``.
 * ``smooth_labels(loss, real_target)`` (sec. 3.4, one-sided): the critic's targets for real
   samples become e.g. 0.9; fake targets stay 0.
@@ -35,8 +35,8 @@ from torch import nn
 
 from . import _checks
 from ._checks import positive_int
-from .losses import GANLoss, get
-from .losses import _registered as _registered_losses
+from .losses import GANLoss, get, registered
+from .models import MinibatchDiscrimination  # the layer lives with the networks
 
 __all__ = ["HistoricalAveraging", "MinibatchDiscrimination", "VirtualBatchNorm",
            "WithReferenceBatch", "feature_matching_loss", "feature_matching_objective",
@@ -90,30 +90,6 @@ def feature_matching_objective(D: nn.Module, real: Tensor, fake: Tensor) -> Tens
     return feature_matching_loss(*features)
 
 
-# ------------------------------------------------------------ minibatch discrimination ------
-class MinibatchDiscrimination(nn.Module):
-    """(N, A) features -> (N, A + B): the features followed by B batch-similarity statistics.
-
-    T has shape (A, B * C) (the paper's A x B x C tensor); o(x_i)_b sums exp(-L1 distance)
-    over all j in the batch, the sample itself included (it contributes exp(0) = 1).
-    """
-
-    def __init__(self, in_features: int, B: int = 100, C: int = 5, *, init_std: float = 0.1):
-        super().__init__()
-        for name, value in (("in_features", in_features), ("B", B), ("C", C)):
-            positive_int(name, value)
-        init_std = _checks.positive_float("init_std", init_std)
-        self.B, self.C = B, C
-        self.T = nn.Parameter(init_std * torch.randn(in_features, B * C))
-
-    def forward(self, x: Tensor) -> Tensor:
-        _checks.forward_input("MinibatchDiscrimination", x, (self.T.shape[0],), self.T)
-        M = (x @ self.T).view(-1, self.B, self.C).transpose(0, 1)  # (B, N, C)
-        l1 = torch.cdist(M, M, p=1)              # (B, N, N): ||M_i,b - M_j,b||_1
-        o = torch.exp(-l1).sum(2).T              # (N, B): o(x_i)_b = sum_j c_b(x_i, x_j)
-        return torch.cat([x, o], dim=1)
-
-
 # ------------------------------------------------------------------ label smoothing ---------
 def smooth_labels(loss: str | GANLoss = "nonsaturating", real_target: float = 0.9) -> GANLoss:
     """The BCE loss with one-sided label smoothing: the critic's target for real samples is
@@ -124,7 +100,7 @@ def smooth_labels(loss: str | GANLoss = "nonsaturating", real_target: float = 0.
     """
     base = loss
     if not isinstance(base, GANLoss):
-        base = get(_checks.one_of("loss", loss, _registered_losses()))
+        base = get(_checks.one_of("loss", loss, registered()))
     if base.name not in ("minimax", "nonsaturating"):
         raise ValueError(f"label smoothing applies to the BCE losses 'minimax' and "
                          f"'nonsaturating', got {base.name!r}")

@@ -1,5 +1,7 @@
 """The Improved-GAN tricks and truncated noise."""
 
+import copy
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -190,6 +192,7 @@ def test_virtual_batch_norm_stores_detached_statistics_in_its_state_dict():
             stat = getattr(vbn, name)
             assert not stat.requires_grad and stat.grad_fn is None
         assert int(vbn.reference_count) == 16
+    copy.deepcopy(net)  # (a graph-carrying attribute made deepcopy fail: EMA copies G)
     first = net.vbn[0]
     h = net.net[0](net.reference)
     assert torch.allclose(first.reference_mean, h.mean(0))

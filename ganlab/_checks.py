@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -139,6 +140,33 @@ def forward_input(owner: str, x, trailing: tuple[int, ...], param: torch.Tensor,
     if not rank_ok or tuple(x.shape[x.dim() - n:]) != tuple(trailing):
         want = ", ".join(["..." if any_leading else "N", *map(str, trailing)])
         raise ValueError(f"{owner} expects input of shape ({want}), got {tuple(x.shape)}")
+
+
+_DEVICE_PATTERN = re.compile(r"^(cpu|mps|cuda(:\d+)?)$")
+
+
+def mps_available() -> bool:
+    """Whether torch can use Apple's MPS backend here."""
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def device(name: str, value) -> torch.device:
+    """``value`` ('cpu', 'cuda', 'cuda:N', 'mps' or a torch.device) as a device that torch can
+    use here; ValueError naming ``name`` for a malformed or absent one."""
+    if isinstance(value, torch.device):
+        value = str(value)
+    if not isinstance(value, str) or not _DEVICE_PATTERN.match(value):
+        raise ValueError(f"{name}={value!r} is not a device; allowed: 'cpu', 'cuda', 'cuda:N', "
+                         "'mps'")
+    if value.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"{name}={value!r} but torch sees no CUDA device here (use 'cpu')")
+    if value.startswith("cuda:") and int(value[5:]) >= torch.cuda.device_count():
+        raise ValueError(f"{name}={value!r} but torch sees {torch.cuda.device_count()} CUDA "
+                         "device(s)")
+    if value == "mps" and not mps_available():
+        raise ValueError(f"{name}='mps' but torch sees no MPS device here")
+    return torch.device(value)
 
 
 def existing_path(name: str, value, *, folder: bool = False):

@@ -84,7 +84,7 @@ def _save_figures(args, G, D, real, history, out: Path) -> None:
     import matplotlib.pyplot as plt
     import torch
 
-    from .plots import critic_field, image_grid
+    from .plots import critic_field, image_grid, loss_curves
 
     samples = history.snapshots[-1][1]
     fig, ax = plt.subplots(figsize=(6, 6))
@@ -97,7 +97,7 @@ def _save_figures(args, G, D, real, history, out: Path) -> None:
     fig.savefig(out / "samples.png", dpi=120, bbox_inches="tight")
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(7, 4))
-    history.plot(ax=ax)
+    loss_curves(history, ax=ax)
     fig.savefig(out / "losses.png", dpi=120, bbox_inches="tight")
     plt.close(fig)
 

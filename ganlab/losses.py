@@ -44,7 +44,7 @@ import torch.nn.functional as F
 
 from ._checks import one_of
 
-__all__ = ["GANLoss", "NAMES", "get", "register"]
+__all__ = ["GANLoss", "NAMES", "get", "register", "registered"]
 
 Tensor = torch.Tensor
 
@@ -137,7 +137,7 @@ _register_fgan()
 NAMES = tuple(_REGISTRY)
 
 
-def _registered() -> tuple[str, ...]:
+def registered() -> tuple[str, ...]:
     """Every name ``get`` knows now (NAMES plus losses registered later)."""
     return tuple(_REGISTRY)
 
@@ -146,4 +146,4 @@ def get(name: str | GANLoss) -> GANLoss:
     """The loss called ``name`` (a GANLoss passes through); unknown names list the known ones."""
     if isinstance(name, GANLoss):
         return name
-    return _REGISTRY[one_of("name", name, _registered(), "the registered losses")]
+    return _REGISTRY[one_of("name", name, registered(), "the registered losses")]

@@ -8,13 +8,20 @@ Critics take ``layer_wrapper``: a function applied to every weight layer as it i
 e.g. ``torch.nn.utils.parametrizations.spectral_norm``, so a normalisation that wraps
 layers is applied in one place; ``sn=True`` applies the course's own
 ``ganlab.spectral.spectral_norm`` (notebook 06). ``minibatch_discrimination=(B, C)`` puts a
-``ganlab.tricks.MinibatchDiscrimination`` layer before the critic's last linear layer, and
+``MinibatchDiscrimination`` layer before the critic's last linear layer, and
 ``features(x)`` returns the last hidden layer (for feature matching; notebook 07).
+
+``MinibatchDiscrimination(A, B, C)`` is that layer (Salimans et al. 2016, sec. 3.2): M_i =
+f(x_i) T reshaped to (B, C); c_b(x_i, x_j) = exp(-||M_{i,b} - M_{j,b}||_1); o(x_i)_b =
+sum_j c_b(x_i, x_j), concatenated to f(x_i). It is one of the Improved-GAN tricks and
+``ganlab.tricks`` exports it with the others.
 
 References: Radford, Metz, Chintala, "Unsupervised Representation Learning with Deep
 Convolutional GANs" (DCGAN), ICLR 2016, arXiv:1511.06434 -- strided convolutions,
 batch norm in G, LeakyReLU(0.2) in D, tanh output. Gulrajani et al. 2017 (WGAN-GP) --
-no batch norm in a critic trained with a gradient penalty.
+no batch norm in a critic trained with a gradient penalty. Salimans, Goodfellow, Zaremba,
+Cheung, Radford, Chen, "Improved Techniques for Training GANs", NeurIPS 2016,
+arXiv:1606.03498 -- minibatch discrimination.
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ from torch import nn
 from . import _checks
 from ._checks import positive_int
 
-__all__ = ["ACTIVATIONS", "IMAGE_SHAPES", "DCCritic", "DCGenerator", "MLP", "Gaussian"]
+__all__ = ["ACTIVATIONS", "IMAGE_SHAPES", "DCCritic", "DCGenerator", "MLP", "Gaussian",
+           "MinibatchDiscrimination"]
 
 ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -40,6 +48,7 @@ ACTIVATIONS = {
 # (channels, height, width) the convolutional models support: MNIST and CIFAR-10 sizes.
 IMAGE_SHAPES = ((1, 28, 28), (3, 32, 32))
 LayerWrapper = Callable[[nn.Module], nn.Module]
+Tensor = torch.Tensor
 
 
 def _identity(layer: nn.Module) -> nn.Module:
@@ -57,10 +66,31 @@ def _wrapper(layer_wrapper: LayerWrapper | None, sn: bool) -> LayerWrapper:
     return layer_wrapper or _identity
 
 
-def _minibatch_discrimination(in_features: int, spec) -> nn.Module:
-    """``minibatch_discrimination=(B, C)``: a ``tricks.MinibatchDiscrimination`` layer."""
-    from .tricks import MinibatchDiscrimination
+class MinibatchDiscrimination(nn.Module):
+    """(N, A) features -> (N, A + B): the features followed by B batch-similarity statistics.
 
+    T has shape (A, B * C) (the paper's A x B x C tensor); o(x_i)_b sums exp(-L1 distance)
+    over all j in the batch, the sample itself included (it contributes exp(0) = 1).
+    """
+
+    def __init__(self, in_features: int, B: int = 100, C: int = 5, *, init_std: float = 0.1):
+        super().__init__()
+        for name, value in (("in_features", in_features), ("B", B), ("C", C)):
+            positive_int(name, value)
+        init_std = _checks.positive_float("init_std", init_std)
+        self.B, self.C = B, C
+        self.T = nn.Parameter(init_std * torch.randn(in_features, B * C))
+
+    def forward(self, x: Tensor) -> Tensor:
+        _checks.forward_input("MinibatchDiscrimination", x, (self.T.shape[0],), self.T)
+        M = (x @ self.T).view(-1, self.B, self.C).transpose(0, 1)  # (B, N, C)
+        l1 = torch.cdist(M, M, p=1)              # (B, N, N): ||M_i,b - M_j,b||_1
+        o = torch.exp(-l1).sum(2).T              # (N, B): o(x_i)_b = sum_j c_b(x_i, x_j)
+        return torch.cat([x, o], dim=1)
+
+
+def _minibatch_discrimination(in_features: int, spec) -> nn.Module:
+    """``minibatch_discrimination=(B, C)``: a ``MinibatchDiscrimination`` layer."""
     if not (isinstance(spec, tuple) and len(spec) == 2):
         raise ValueError(f"minibatch_discrimination must be a (B, C) tuple, got {spec!r}")
     try:  # the layer checks B and C; say which argument they came from

@@ -396,19 +396,38 @@ def _trick_options(r: Recipe, G, D) -> dict:
     from . import tricks
 
     options = dict(r.options)
+    g_terms, d_terms = [], []  # extra loss terms of each player, summed in this order
     if r.orthogonal:
         from .regularizers import orthogonal_penalty
 
-        options["g_extra"] = lambda: r.orthogonal * orthogonal_penalty(G)
+        g_terms.append(lambda: r.orthogonal * orthogonal_penalty(G))
     if "LS" in r.tricks:
         options["loss"] = tricks.smooth_labels(options["loss"], 0.9)
     if "FM" in r.tricks:
         options["generator_objective"] = tricks.feature_matching_objective
     if "HA" in r.tricks:
         ha_g, ha_d = tricks.HistoricalAveraging(G), tricks.HistoricalAveraging(D)
-        options["g_extra"] = lambda: 1e-3 * ha_g.penalty()
-        options["d_extra"] = lambda: 1e-3 * ha_d.penalty()
+        g_terms.append(lambda: 1e-3 * ha_g.penalty())
+        d_terms.append(lambda: 1e-3 * ha_d.penalty())
+    for key, terms in (("g_extra", g_terms), ("d_extra", d_terms)):
+        if terms:
+            options[key] = _summed(terms)
     return options
+
+
+def _summed(terms: list):
+    """One zero-argument callable returning the sum of ``terms``' results (a single term is
+    returned as it is, so a run with one extra term computes exactly what it always did)."""
+    if len(terms) == 1:
+        return terms[0]
+
+    def total():
+        out = terms[0]()
+        for term in terms[1:]:
+            out = out + term()
+        return out
+
+    return total
 
 
 def _data(r: Recipe, source: str):

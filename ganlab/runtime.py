@@ -16,23 +16,19 @@ from __future__ import annotations
 import os
 import platform
 import random
-import re
 from typing import TypeVar
 
 import numpy as np
 import torch
 
+from . import _checks
+from ._version import __version__
+
 __all__ = ["BUDGETS", "available_device", "budget", "device", "info", "pick", "seed_everything"]
 
 BUDGETS = ("quick", "full")
-_DEVICE_PATTERN = re.compile(r"^(cpu|mps|cuda(:\d+)?)$")
 
 T = TypeVar("T")
-
-
-def _mps_available() -> bool:
-    backend = getattr(torch.backends, "mps", None)
-    return bool(backend is not None and backend.is_available())
 
 
 def device() -> torch.device:
@@ -46,28 +42,16 @@ def device() -> torch.device:
     if not wanted:
         if torch.cuda.is_available():
             return torch.device("cuda")
-        if _mps_available():
+        if _checks.mps_available():
             return torch.device("mps")
         return torch.device("cpu")
     return available_device(wanted, "GANLAB_DEVICE")
 
 
 def available_device(wanted, name: str = "device") -> torch.device:
-    """``wanted`` ('cpu', 'cuda', 'cuda:N', 'mps' or a torch.device) as a device that torch can
-    use here; ValueError naming ``name`` for a malformed or absent one."""
-    if isinstance(wanted, torch.device):
-        wanted = str(wanted)
-    if not isinstance(wanted, str) or not _DEVICE_PATTERN.match(wanted):
-        raise ValueError(f"{name}={wanted!r} is not a device; allowed: 'cpu', 'cuda', 'cuda:N', "
-                         "'mps'")
-    if wanted.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"{name}={wanted!r} but torch sees no CUDA device here (use 'cpu')")
-    if wanted.startswith("cuda:") and int(wanted[5:]) >= torch.cuda.device_count():
-        raise ValueError(f"{name}={wanted!r} but torch sees {torch.cuda.device_count()} CUDA "
-                         "device(s)")
-    if wanted == "mps" and not _mps_available():
-        raise ValueError(f"{name}='mps' but torch sees no MPS device here")
-    return torch.device(wanted)
+    """``wanted`` as a torch.device usable here: the check ``fit`` applies to its ``device``
+    (a ValueError naming ``name`` for a malformed or absent device)."""
+    return _checks.device(name, wanted)
 
 
 def budget() -> str:
@@ -103,8 +87,6 @@ def info() -> dict[str, str]:
     import ot
     import scipy
     import torchvision
-
-    from . import __version__
 
     dev = device()
     name = str(dev)

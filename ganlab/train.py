@@ -43,10 +43,8 @@ from tqdm.auto import tqdm
 
 from . import _checks
 from ._checks import positive_int
-from .losses import GANLoss, get
-from .losses import _registered as _registered_losses
+from .losses import GANLoss, get, registered
 from .regularizers import clip_weights_, gradient_penalty, r1_penalty
-from .runtime import available_device
 
 __all__ = ["PENALTIES", "CheckpointError", "History", "NonFiniteLossError", "Stepper",
            "exponential_average", "fit", "stepper"]
@@ -117,12 +115,6 @@ class History:
         return cls(list(state["steps"]), list(state["d_loss"]), list(state["g_loss"]),
                    list(state["wall"]), {k: list(v) for k, v in state["extra"].items()},
                    [(int(s), v) for s, v in state["snapshots"]])
-
-    def plot(self, ax=None, *, title: str = "Losses during training"):
-        """Loss curves (and any extra metrics) against the generator step."""
-        from .plots import loss_curves
-
-        return loss_curves(self, ax=ax, title=title)
 
 
 def fit(
@@ -283,8 +275,8 @@ def stepper(
         positive_int("z_dim", z_dim)
         noise = _gaussian_noise(z_dim)
     if not isinstance(loss, GANLoss):
-        loss = get(_checks.one_of("loss", loss, _registered_losses(), "ganlab.losses"))
-    device = (available_device(device) if device is not None
+        loss = get(_checks.one_of("loss", loss, registered(), "ganlab.losses"))
+    device = (_checks.device("device", device) if device is not None
               else next(G.parameters()).device)
     G.to(device)
     D.to(device)

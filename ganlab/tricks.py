@@ -6,9 +6,9 @@ copying the training loop:
 * ``feature_matching_loss(real_features, fake_features)`` = ||E f(x) - E f(G(z))||^2 on an
   intermediate critic layer f (sec. 3.1); ``feature_matching_objective`` is the ready-made
   ``fit(generator_objective=...)`` for critics with a ``features`` method (MLP, DCCritic).
-* ``MinibatchDiscrimination(A, B, C)`` (sec. 3.2): M_i = f(x_i) T reshaped to (B, C);
-  c_b(x_i, x_j) = exp(-||M_{i,b} - M_{j,b}||_1); o(x_i)_b = sum_j c_b(x_i, x_j), concatenated
-  to f(x_i). The critic can then see how similar a sample is to the rest of its batch.
+* ``MinibatchDiscrimination(A, B, C)`` (sec. 3.2): a layer appending to each sample's
+  features how similar the sample is to the rest of its batch. It is a layer, so it lives in
+  ``ganlab.models`` (the formula is there) and is exported here with the other tricks;
   ``models.MLP`` / ``DCCritic`` take ``minibatch_discrimination=(B, C)``.
 * ``smooth_labels(loss, real_target)`` (sec. 3.4, one-sided): the critic's targets for real
   samples become e.g. 0.9; fake targets stay 0.
@@ -35,8 +35,8 @@ from torch import nn
 
 from . import _checks
 from ._checks import positive_int
-from .losses import GANLoss, get
-from .losses import _registered as _registered_losses
+from .losses import GANLoss, get, registered
+from .models import MinibatchDiscrimination  # the layer lives with the networks
 
 __all__ = ["HistoricalAveraging", "MinibatchDiscrimination", "VirtualBatchNorm",
            "WithReferenceBatch", "feature_matching_loss", "feature_matching_objective",
@@ -90,30 +90,6 @@ def feature_matching_objective(D: nn.Module, real: Tensor, fake: Tensor) -> Tens
     return feature_matching_loss(*features)
 
 
-# ------------------------------------------------------------ minibatch discrimination ------
-class MinibatchDiscrimination(nn.Module):
-    """(N, A) features -> (N, A + B): the features followed by B batch-similarity statistics.
-
-    T has shape (A, B * C) (the paper's A x B x C tensor); o(x_i)_b sums exp(-L1 distance)
-    over all j in the batch, the sample itself included (it contributes exp(0) = 1).
-    """
-
-    def __init__(self, in_features: int, B: int = 100, C: int = 5, *, init_std: float = 0.1):
-        super().__init__()
-        for name, value in (("in_features", in_features), ("B", B), ("C", C)):
-            positive_int(name, value)
-        init_std = _checks.positive_float("init_std", init_std)
-        self.B, self.C = B, C
-        self.T = nn.Parameter(init_std * torch.randn(in_features, B * C))
-
-    def forward(self, x: Tensor) -> Tensor:
-        _checks.forward_input("MinibatchDiscrimination", x, (self.T.shape[0],), self.T)
-        M = (x @ self.T).view(-1, self.B, self.C).transpose(0, 1)  # (B, N, C)
-        l1 = torch.cdist(M, M, p=1)              # (B, N, N): ||M_i,b - M_j,b||_1
-        o = torch.exp(-l1).sum(2).T              # (N, B): o(x_i)_b = sum_j c_b(x_i, x_j)
-        return torch.cat([x, o], dim=1)
-
-
 # ------------------------------------------------------------------ label smoothing ---------
 def smooth_labels(loss: str | GANLoss = "nonsaturating", real_target: float = 0.9) -> GANLoss:
     """The BCE loss with one-sided label smoothing: the critic's target for real samples is
@@ -124,7 +100,7 @@ def smooth_labels(loss: str | GANLoss = "nonsaturating", real_target: float = 0.
     """
     base = loss
     if not isinstance(base, GANLoss):
-        base = get(_checks.one_of("loss", loss, _registered_losses()))
+        base = get(_checks.one_of("loss", loss, registered()))
     if base.name not in ("minimax", "nonsaturating"):
         raise ValueError(f"label smoothing applies to the BCE losses 'minimax' and "
                          f"'nonsaturating', got {base.name!r}")
@@ -141,24 +117,44 @@ def smooth_labels(loss: str | GANLoss = "nonsaturating", real_target: float = 0.
 
 
 # --------------------------------------------------------------- historical averaging -------
-class HistoricalAveraging:
+class HistoricalAveraging(nn.Module):
     """||theta - (1/t) sum_{i<=t} theta_i||^2 over all parameters of ``module``.
 
     Each call of ``penalty()`` records the current parameters as theta_t and returns the
     penalty with the running mean held fixed (no gradient through the mean), so it is 0 at
     the first call and pulls theta back towards the mean of its own past. For a stacked
     ensemble (``ganlab.ensemble``) it returns one penalty per member, (S,).
+
+    The history is module state: the running sums are buffers ``sum_<i>`` (one per trainable
+    parameter of ``module``, in ``module.parameters()`` order) and the count ``t`` is the
+    extra state, so ``state_dict()`` / ``load_state_dict`` save and restore it (the watched
+    parameters themselves are not part of it). Calling the module is ``penalty()``.
     """
 
     def __init__(self, module: nn.Module):
+        super().__init__()
         _checks.module("module", module)
         self.members = getattr(module, "members", None)
-        self.params = [p for p in module.parameters() if p.requires_grad]
-        if not self.params:
+        params = [p for p in module.parameters() if p.requires_grad]
+        if not params:
             raise ValueError(f"{type(module).__name__} has no trainable parameters")
-        self.sums = [torch.zeros_like(p, memory_format=torch.preserve_format)
-                     for p in self.params]
+        self.params = params  # a plain list: the watched parameters are not this module's
+        for i, p in enumerate(params):
+            self.register_buffer(f"sum_{i}",
+                                 torch.zeros_like(p, memory_format=torch.preserve_format))
         self.t = 0
+
+    @property
+    def sums(self) -> list[Tensor]:
+        """The running sums of the parameters, sum_{i<=t} theta_i (buffers)."""
+        return [getattr(self, f"sum_{i}") for i in range(len(self.params))]
+
+    def get_extra_state(self) -> dict:
+        return {"t": self.t}
+
+    def set_extra_state(self, state: dict) -> None:
+        positive_int("t", state["t"], zero_ok=True)
+        self.t = state["t"]
 
     def penalty(self) -> Tensor:
         self.t += 1
@@ -169,6 +165,9 @@ class HistoricalAveraging:
             total = total + (term.flatten(1).sum(1) if self.members else term.sum())
         return total
 
+    def forward(self) -> Tensor:
+        return self.penalty()
+
 
 # ------------------------------------------------------------------ virtual batch norm ------
 class VirtualBatchNorm(nn.Module):
@@ -177,9 +176,18 @@ class VirtualBatchNorm(nn.Module):
     For features (N, C) or (N, C, H, W): mean_i = (n mu_ref + x_i) / (n + 1), likewise the
     second moment (per channel; spatial positions are averaged), then
     y_i = gamma (x_i - mean_i) / sqrt(var_i + eps) + beta. Reference statistics come from
-    the last forward made inside ``recording()`` (``WithReferenceBatch`` does this); they keep
-    their graph within that step, as in the paper's implementation.
+    the last forward made inside ``recording()`` (``WithReferenceBatch`` does this).
+
+    They are stored, detached, in the buffers ``reference_mean``, ``reference_square`` (mu_ref
+    and the mean second moment, (C,)) and ``reference_count`` (n; 0 until a reference batch
+    has been recorded), so they move with ``.to()`` and are saved by ``state_dict()``.
+    Within one ``WithReferenceBatch`` forward the statistics keep their graph, as in the
+    paper's implementation (the gradient reaches the reference pass); the graph is dropped
+    when that forward returns. After a plain ``recording()`` block, forwards use the stored
+    (detached) statistics.
     """
+
+    _version = 2  # version 1 kept no statistics in the state dict
 
     def __init__(self, num_features: int, eps: float = 1e-5):
         super().__init__()
@@ -187,14 +195,27 @@ class VirtualBatchNorm(nn.Module):
         self.eps = _checks.positive_float("eps", eps)
         self.weight = nn.Parameter(torch.ones(num_features))
         self.bias = nn.Parameter(torch.zeros(num_features))
+        self.register_buffer("reference_mean", torch.zeros(num_features))
+        self.register_buffer("reference_square", torch.zeros(num_features))
+        self.register_buffer("reference_count", torch.tensor(0))
         self._recording = False
-        self._reference: tuple[Tensor, Tensor, int] | None = None
+        self._keep_graph = False
+        self._live: tuple[Tensor, Tensor, int] | None = None  # with graph, one forward long
 
     @staticmethod
     def _moments(x: Tensor) -> tuple[Tensor, Tensor]:
         """Per-sample channel means of x and x^2: (N, C) each."""
         flat = x.flatten(2) if x.dim() > 2 else x.unsqueeze(2)
         return flat.mean(2), flat.pow(2).mean(2)
+
+    def _reference(self) -> tuple[Tensor, Tensor, int]:
+        if self._live is not None:
+            return self._live
+        n = int(self.reference_count)
+        if n == 0:
+            raise RuntimeError("VirtualBatchNorm has no reference statistics yet: run the "
+                               "reference batch first (WithReferenceBatch, or inside recording())")
+        return self.reference_mean, self.reference_square, n
 
     def forward(self, x: Tensor) -> Tensor:
         if not isinstance(x, Tensor):
@@ -204,11 +225,14 @@ class VirtualBatchNorm(nn.Module):
                              f"(N, {self.weight.shape[0]}, H, W), got {tuple(x.shape)}")
         m1, m2 = self._moments(x)
         if self._recording:
-            self._reference = (m1.mean(0), m2.mean(0), x.shape[0])
-        if self._reference is None:
-            raise RuntimeError("VirtualBatchNorm has no reference statistics yet: run the "
-                               "reference batch first (WithReferenceBatch, or inside recording())")
-        ref1, ref2, n = self._reference
+            ref1, ref2, n = m1.mean(0), m2.mean(0), x.shape[0]
+            with torch.no_grad():  # the stored copies carry no graph
+                self.reference_mean.copy_(ref1)
+                self.reference_square.copy_(ref2)
+                self.reference_count.fill_(n)
+            self._live = (ref1, ref2, n) if self._keep_graph else None
+        else:
+            ref1, ref2, n = self._reference()
         mean = (n * ref1 + m1) / (n + 1)  # (N, C)
         var = ((n * ref2 + m2) / (n + 1) - mean.pow(2)).clamp(min=0)
         shape = (x.shape[0], x.shape[1]) + (1,) * (x.dim() - 2)
@@ -225,10 +249,31 @@ class VirtualBatchNorm(nn.Module):
         finally:
             self._recording = False
 
+    @contextlib.contextmanager
+    def _one_step(self):
+        """Inside, statistics recorded are used *with* their graph by the forwards that follow;
+        the graph is dropped when the block ends (``WithReferenceBatch.forward``)."""
+        self._keep_graph = True
+        try:
+            yield self
+        finally:
+            self._keep_graph = False
+            self._live = None
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs):
+        if (local_metadata.get("version") or 1) < 2:  # saved without statistics: unrecorded
+            for name in ("reference_mean", "reference_square", "reference_count"):
+                state_dict.setdefault(prefix + name, torch.zeros_like(getattr(self, name)))
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
+        self._live = None
+
 
 class WithReferenceBatch(nn.Module):
     """Wrap a network containing ``VirtualBatchNorm`` layers: each forward first runs the fixed
-    reference input ``reference`` through it (recording statistics), then the actual input."""
+    reference input ``reference`` through it (recording statistics), then the actual input;
+    the gradient of the output reaches the reference pass."""
 
     def __init__(self, net: nn.Module, reference: Tensor):
         super().__init__()
@@ -249,11 +294,14 @@ class WithReferenceBatch(nn.Module):
                              f"{tuple(reference.shape)}: {str(err).splitlines()[0]}") from err
 
     def forward(self, x: Tensor) -> Tensor:
-        with contextlib.ExitStack() as stack:
+        with contextlib.ExitStack() as steps:
             for layer in self.vbn:
-                stack.enter_context(layer.recording())
-            self.net(self.reference)
-        return self.net(x)
+                steps.enter_context(layer._one_step())
+            with contextlib.ExitStack() as recording:
+                for layer in self.vbn:
+                    recording.enter_context(layer.recording())
+                self.net(self.reference)
+            return self.net(x)
 
 
 # ------------------------------------------------------------------ truncated noise ---------

@@ -1,9 +1,16 @@
-"""Shared fixtures: ``device`` runs tensor tests on every device this machine has."""
+"""Shared fixtures: ``device`` runs tensor tests on every device this machine has;
+``load_script`` loads a file of ``scripts/`` as a module."""
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
 import pytest
 import torch
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 
 
 def _devices() -> list[str]:
@@ -27,3 +34,20 @@ def clean_env(monkeypatch):
     for key in ("GANLAB_BUDGET", "GANLAB_DEVICE", "GANLAB_DATA"):
         monkeypatch.delenv(key, raising=False)
     return monkeypatch
+
+
+def _load_script(name: str) -> ModuleType:
+    path = SCRIPTS / f"{name}.py"
+    if not path.is_file():
+        raise FileNotFoundError(f"no script {path}")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def load_script():
+    """``load_script("train_reference")``: ``scripts/train_reference.py`` executed as a fresh
+    module (the scripts are files, not a package), to call its functions and ``main``."""
+    return _load_script

@@ -289,19 +289,8 @@ def test_wrong_types_are_type_errors():
         update_eigenvalues(torch.eye(2, dtype=torch.complex64), 0.1)
 
 
-def _toy_script():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "scripts" / "train_convergence_toy.py"
-    spec = importlib.util.spec_from_file_location("train_convergence_toy", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_toy_script_measures_a_tiny_run():
-    script = _toy_script()
+def test_toy_script_measures_a_tiny_run(load_script):
+    script = load_script("train_convergence_toy")
     run = script.train_one("nonsaturating-r1", seed=3, steps=4, every=2)
     assert run["snapshot_steps"] == [2, 4] and len(run["move"]) == len(run["w1_step"]) == 1
     assert len(run["w1_data"]) == 2 and run["move"][0] > 0 and run["w1_step"][0] > 0

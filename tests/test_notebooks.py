@@ -111,18 +111,8 @@ def test_full_budget_prelude_rejects_a_bad_cut(cut):
         full_budget_prelude(cut)
 
 
-def _estimator():
-    import importlib.util
-
-    path = Path(__file__).resolve().parents[1] / "scripts" / "estimate_full_budget.py"
-    spec = importlib.util.spec_from_file_location("estimate_full_budget", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_estimator_help_and_bad_arguments(capsys, tmp_path):
-    script = _estimator()
+def test_estimator_help_and_bad_arguments(capsys, tmp_path, load_script):
+    script = load_script("estimate_full_budget")
     with pytest.raises(SystemExit) as exit_:
         script.main(["--help"])
     assert exit_.value.code == 0 and "T(c) = a + b / c" in capsys.readouterr().out
@@ -136,8 +126,9 @@ def test_estimator_help_and_bad_arguments(capsys, tmp_path):
         assert exit_.value.code == 2 and message in capsys.readouterr().err
 
 
-def test_estimator_extrapolates_a_plus_b_over_c_and_adds_the_recorded_retraining(monkeypatch):
-    script = _estimator()
+def test_estimator_extrapolates_a_plus_b_over_c_and_adds_the_recorded_retraining(monkeypatch,
+                                                                                  load_script):
+    script = load_script("estimate_full_budget")
     refs = [("8gaussians_wgan-gp", 0), ("8gaussians_wgan-gp", 1)]
     monkeypatch.setattr(script, "timed_run", lambda path, cut: (40 + 6000 / cut, refs))
     e = script.estimate(Path("x.ipynb"), (50, 25))
@@ -158,8 +149,9 @@ def _full_budget_notebook(tmp_path, monkeypatch, *sources):
     return path
 
 
-def test_estimator_runs_a_notebook_cut_under_full_with_shipped_references(tmp_path, monkeypatch):
-    script = _estimator()
+def test_estimator_runs_a_notebook_cut_under_full_with_shipped_references(tmp_path, monkeypatch,
+                                                                          load_script):
+    script = load_script("estimate_full_budget")
     path = _full_budget_notebook(
         tmp_path, monkeypatch,
         "import ganlab\nfrom ganlab import reference\n"
@@ -171,8 +163,8 @@ def test_estimator_runs_a_notebook_cut_under_full_with_shipped_references(tmp_pa
     assert seconds > 0 and refs == [("8gaussians_wgan-gp", 1)]
 
 
-def test_estimator_measures_a_full_length_run_with_asserts_kept(tmp_path, monkeypatch):
-    script = _estimator()
+def test_estimator_measures_a_full_length_run_with_asserts_kept(tmp_path, monkeypatch, load_script):
+    script = load_script("estimate_full_budget")
     path = _full_budget_notebook(
         tmp_path, monkeypatch,
         "import ganlab\nfrom ganlab import reference\n"

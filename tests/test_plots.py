@@ -35,10 +35,10 @@ def test_critic_field_heat_map_is_the_critic():
     assert ax.get_xlabel() == "x1" and ax.get_title()
 
 
-def test_loss_curves_and_history_plot():
+def test_loss_curves_of_a_history():
     h = History(steps=[1, 2], d_loss=[1.0, 0.5], g_loss=[2.0, 1.0], wall=[0.1, 0.2],
                 extra={"penalty": [0.1, 0.0]})
-    ax = h.plot()
+    ax = plots.loss_curves(h)
     assert len(ax.lines) == 3 and ax.get_xlabel() == "generator step"
 
 

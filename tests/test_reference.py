@@ -2,7 +2,6 @@
 
 import dataclasses
 import hashlib
-import importlib.util
 import json
 from pathlib import Path
 
@@ -12,16 +11,6 @@ import torch
 from ganlab import reference, toy
 from ganlab.data import ChecksumError, data_dir
 from ganlab.metrics import mode_coverage
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location("train_reference",
-                                                  ROOT / "scripts" / "train_reference.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _digest(*modules) -> str:
@@ -120,8 +109,8 @@ def test_bad_names_and_seeds_are_refused(tmp_path, monkeypatch):
         reference.load("8gaussians_wgan-gp")
 
 
-def test_script_help_and_bad_flags(capsys):
-    script = _script()
+def test_script_help_and_bad_flags(capsys, load_script):
+    script = load_script("train_reference")
     with pytest.raises(SystemExit) as exit_:
         script.main(["--help"])
     assert exit_.value.code == 0
@@ -135,8 +124,8 @@ def test_script_help_and_bad_flags(capsys):
         assert message in capsys.readouterr().err
 
 
-def test_script_skips_recorded_runs_and_updates_the_manifest(tmp_path, capsys):
-    script = _script()
+def test_script_skips_recorded_runs_and_updates_the_manifest(tmp_path, capsys, load_script):
+    script = load_script("train_reference")
     assert script.main(["--only", "8gaussians_wgan-gp"]) == 0
     assert "nothing to train" in capsys.readouterr().out
     manifest = tmp_path / "MANIFEST"
@@ -215,6 +204,28 @@ def test_orthogonal_recipe_adds_the_penalty_to_the_generator_loss():
     assert "g_extra" not in reference._trick_options(reference.recipe("mnist_cgan-acgan"), G, D)
 
 
+def test_orthogonal_and_historical_averaging_together_both_reach_the_generator_loss():
+    # historical averaging used to replace the orthogonal term of G's extra loss
+    from ganlab.regularizers import orthogonal_penalty
+    from ganlab.tricks import HistoricalAveraging
+
+    r = dataclasses.replace(reference.recipe("mnist_cgan-acgan-orthogonal"), tricks=("HA",))
+    G, D = reference.make_pair(r.name)
+    options = reference._trick_options(r, G, D)
+    ha_g, ha_d = HistoricalAveraging(G), HistoricalAveraging(D)  # the same histories, beside
+    for step in range(3):
+        g_extra, d_extra = options["g_extra"](), options["d_extra"]()
+        orthogonal_term = r.orthogonal * orthogonal_penalty(G)
+        g_ha, d_ha = 1e-3 * ha_g.penalty(), 1e-3 * ha_d.penalty()
+        assert orthogonal_term > 0
+        assert (g_ha > 0) == (step > 0)  # 0 at the first call: theta is its own mean
+        assert torch.allclose(g_extra, orthogonal_term + g_ha, rtol=1e-6, atol=0)
+        assert torch.allclose(d_extra, d_ha, rtol=1e-6, atol=0)
+        with torch.no_grad():  # move the weights away from their running mean
+            for p in (*G.parameters(), *D.parameters()):
+                p.add_(0.05 * torch.randn(p.shape, generator=torch.Generator().manual_seed(step)))
+
+
 def test_labelled_evaluation_digits_are_the_first_set_with_their_labels():
     from ganlab.data import mnist
 
@@ -255,7 +266,8 @@ def test_shipped_state_halves_mnist_and_keeps_only_the_critics_notebooks_use():
         assert state["G"]["net.0.weight"].dtype == torch.float32
 
 
-def test_reship_rewrites_files_as_shipped_state_says(tmp_path, monkeypatch, capsys):
+def test_reship_rewrites_files_as_shipped_state_says(tmp_path, monkeypatch, capsys,
+                                                     load_script):
     # A copy of the data folder with one toy run shipped the old way (G and D) for a recipe
     # whose critic no notebook uses: --reship drops D, keeps the metrics, updates the sha.
     import shutil
@@ -270,7 +282,7 @@ def test_reship_rewrites_files_as_shipped_state_says(tmp_path, monkeypatch, caps
     torch.save({"G": G.state_dict(), "D": D.state_dict()}, data / reference.filename(name, 0))
     monkeypatch.setenv("GANLAB_DATA", str(data))
     before = reference.runs()[name]["0"]
-    assert _script().main(["--reship", "--only", name, "--seeds", "0"]) == 0
+    assert load_script("train_reference").main(["--reship", "--only", name, "--seeds", "0"]) == 0
     assert f"{name} seed 0: modes {before['metrics']['modes']}" in capsys.readouterr().out
     after = reference.runs()[name]["0"]
     path = data / reference.filename(name, 0)

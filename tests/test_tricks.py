@@ -1,5 +1,7 @@
 """The Improved-GAN tricks and truncated noise."""
 
+import copy
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -146,6 +148,114 @@ def test_virtual_batch_norm_images_and_errors():
         vbn(torch.randn(3, 3))
     with pytest.raises(ValueError, match="VirtualBatchNorm"):
         WithReferenceBatch(nn.Linear(2, 2), torch.zeros(1, 2))
+
+
+def _nudge(module, seed):
+    with torch.no_grad():
+        for p in module.parameters():
+            p.add_(0.1 * torch.randn(p.shape, generator=torch.Generator().manual_seed(seed)))
+
+
+def test_historical_averaging_history_is_saved_and_restored_by_its_state_dict(tmp_path):
+    layer = nn.Linear(3, 2)
+    ha = HistoricalAveraging(layer)
+    for step in range(3):
+        ha.penalty()
+        _nudge(layer, step)
+    assert set(ha.state_dict()) == {"sum_0", "sum_1", "_extra_state"}
+    path = tmp_path / "ha.pt"
+    torch.save(ha.state_dict(), path)
+    restored = HistoricalAveraging(layer)
+    assert restored.penalty().item() == 0.0  # a fresh history: theta is its own mean
+    restored.load_state_dict(torch.load(path, weights_only=True))
+    assert restored.t == 3
+    for a, b in zip(restored.sums, ha.sums, strict=True):
+        assert torch.equal(a, b)
+    assert torch.equal(restored.penalty(), ha.penalty())  # the next step is the same
+    assert restored.penalty().item() > 0
+
+
+def _vbn_net(seed=0):
+    torch.manual_seed(seed)
+    return WithReferenceBatch(nn.Sequential(nn.Linear(3, 4), VirtualBatchNorm(4), nn.ReLU(),
+                                            nn.Linear(4, 4), VirtualBatchNorm(4)),
+                              torch.randn(16, 3))
+
+
+def test_virtual_batch_norm_stores_detached_statistics_in_its_state_dict():
+    net = _vbn_net()
+    x = torch.randn(5, 3)
+    net(x).sum().backward()  # a training forward: the statistics are computed with a graph
+    for vbn in net.vbn:
+        assert vbn._live is None  # nothing of the step's graph outlives the forward
+        for name in ("reference_mean", "reference_square"):
+            stat = getattr(vbn, name)
+            assert not stat.requires_grad and stat.grad_fn is None
+        assert int(vbn.reference_count) == 16
+    copy.deepcopy(net)  # (a graph-carrying attribute made deepcopy fail: EMA copies G)
+    first = net.vbn[0]
+    h = net.net[0](net.reference)
+    assert torch.allclose(first.reference_mean, h.mean(0))
+    assert torch.allclose(first.reference_square, h.pow(2).mean(0))
+    state = net.state_dict()
+    assert {"net.1.reference_mean", "net.1.reference_square", "net.1.reference_count",
+            "net.4.reference_mean"} <= set(state)
+    other = _vbn_net(seed=1)
+    other.load_state_dict(state)
+    for a, b in zip(other.vbn, net.vbn, strict=True):
+        for name in ("reference_mean", "reference_square", "reference_count"):
+            assert torch.equal(getattr(a, name), getattr(b, name))
+    # and a layer used on its own after loading normalises with the loaded statistics
+    alone = VirtualBatchNorm(4)
+    alone.load_state_dict(net.vbn[0].state_dict())
+    with torch.no_grad():
+        assert torch.equal(alone(h[:3]), net.vbn[0](h[:3]))
+
+
+def test_virtual_batch_norm_loads_state_dicts_saved_before_it_kept_statistics():
+    # the shipped VBN generators were saved by version 1, which had no statistics buffers
+    net = _vbn_net()
+    state = net.state_dict()
+    old = type(state)((k, v) for k, v in state.items() if "reference_" not in k)
+    old._metadata = {k: {**v, "version": 1} if k in ("net.1", "net.4") else v
+                     for k, v in state._metadata.items()}
+    other = _vbn_net(seed=1)
+    other.load_state_dict(old)  # strict: no missing key reported
+    assert all(int(vbn.reference_count) == 0 for vbn in other.vbn)  # unrecorded
+    x = torch.randn(4, 3)
+    assert torch.equal(other(x), net(x))  # the wrapper records them afresh
+    del old["net.1.weight"]
+    with pytest.raises(RuntimeError, match="net.1.weight"):
+        other.load_state_dict(old)
+    del state["net.1.reference_mean"]  # (state keeps its metadata: version 2)
+    with pytest.raises(RuntimeError, match="net.1.reference_mean"):  # version 2 must have them
+        other.load_state_dict(state)
+
+
+def test_virtual_batch_norm_gradient_still_reaches_the_reference_pass():
+    # detaching the stored statistics must not change a step's gradient: within one
+    # WithReferenceBatch forward the reference statistics keep their graph
+    torch.manual_seed(0)
+    linear, vbn = nn.Linear(3, 4), VirtualBatchNorm(4)
+    net = WithReferenceBatch(nn.Sequential(linear, vbn), torch.randn(16, 3))
+    x = torch.randn(5, 3)
+    net(x).pow(2).sum().backward()
+
+    def by_hand(attached: bool) -> torch.Tensor:
+        w = linear.weight.detach().clone().requires_grad_(True)
+        h_ref, h = F.linear(net.reference, w, linear.bias), F.linear(x, w, linear.bias)
+        ref1, ref2 = h_ref.mean(0), h_ref.pow(2).mean(0)
+        if not attached:
+            ref1, ref2 = ref1.detach(), ref2.detach()
+        n = len(h_ref)
+        mean = (n * ref1 + h) / (n + 1)
+        var = ((n * ref2 + h.pow(2)) / (n + 1) - mean.pow(2)).clamp(min=0)
+        y = (h - mean) / torch.sqrt(var + vbn.eps) * vbn.weight + vbn.bias
+        y.pow(2).sum().backward()
+        return w.grad
+
+    assert torch.allclose(linear.weight.grad, by_hand(attached=True), rtol=1e-5, atol=1e-6)
+    assert not torch.allclose(linear.weight.grad, by_hand(attached=False), rtol=1e-3, atol=1e-4)
 
 
 def test_truncated_noise_within_threshold():

@@ -555,6 +555,7 @@ def shipped_state(name: str, G, D, seed: int) -> dict:
     of notebooks 05 and 06 (heat maps, slopes, peaks), seeds ``SEEDS`` only, in float16 (a
     critic is only drawn and probed, never scored)."""
     r = recipe(name)
+    positive_int("seed", seed, zero_ok=True)
     state = {"G": G.state_dict()}
     if r.data == "mnist":
         state["G"] = _half(state["G"])

@@ -252,18 +252,27 @@ def test_mnist_evaluation_digits_are_two_fixed_disjoint_sets():
 
 def test_shipped_state_halves_mnist_and_keeps_only_the_critics_notebooks_use():
     G, D = reference.make_pair("mnist_nonsaturating-5k")
-    state = reference.shipped_state("mnist_nonsaturating-5k", G, D)
+    state = reference.shipped_state("mnist_nonsaturating-5k", G, D, 0)
     assert set(state) == {"G"}
     assert all(v.dtype == torch.float16 for v in state["G"].values() if v.is_floating_point())
     G2, _ = reference.make_pair("mnist_nonsaturating-5k", seed=1)
     G2.load_state_dict(state["G"])           # float16 loads into the float32 network
     assert torch.allclose(G2.project[0].weight, G.project[0].weight, rtol=1e-3, atol=1e-4)
-    for name, with_critic in (("25gaussians_wgan-gp", True), ("25gaussians_sngan", True),
-                              ("25gaussians_nonsaturating-FM", False)):
-        G, D = reference.make_pair(name)
-        state = reference.shipped_state(name, G, D)
-        assert ("D" in state) == with_critic
+    # toy critics: only for the recipes of notebooks 05 and 06, only for seeds 0-2, in float16
+    for name, seed, with_critic in (("25gaussians_wgan-gp", 0, True), ("25gaussians_sngan", 2, True),
+                                    ("25gaussians_wgan-gp", 3, False),
+                                    ("25gaussians_nonsaturating-FM", 0, False)):
+        G, D = reference.make_pair(name, seed)
+        state = reference.shipped_state(name, G, D, seed)
+        assert ("D" in state) == with_critic, (name, seed)
         assert state["G"]["net.0.weight"].dtype == torch.float32
+        if with_critic:
+            assert all(v.dtype == torch.float16 for v in state["D"].values()
+                       if v.is_floating_point())
+            D2 = reference.make_pair(name, seed + 1)[1]
+            D2.load_state_dict(state["D"])      # float16 loads into the float32 critic
+            x = torch.randn(64, 2)
+            torch.testing.assert_close(D2(x), D(x), rtol=0, atol=1e-2 * D(x).abs().max().item())
 
 
 def test_reship_rewrites_files_as_shipped_state_says(tmp_path, monkeypatch, capsys,

@@ -12,7 +12,8 @@ The Fenchel conjugate f*(t) = sup_u { u t - f(u) } gives the variational bound
     D_f(P || Q) >= sup_T  E_P[T(x)] - E_Q[f*(T(x))],   tight at T(x) = f'(p(x) / q(x)),
 
 which f-GAN turns into a game: T(x) = g_f(V(x)) with a network V and an output activation
-g_f mapping the real line into dom f* (Nowozin, Cseke, Tomioka 2016, eq. 4-6, Tables 1-2).
+g_f mapping the real line into dom f* (Nowozin, Cseke, Tomioka 2016, sections 2.2-2.4,
+Tables 1-2).
 
 Every row of the paper's Table 2 is here except the two alpha-divergence rows, each with its
 f, f*, g_f, f' and dom f*. Mind the normalisations (both are the paper's):

@@ -16,12 +16,13 @@ Names:
   The value function of Goodfellow et al. 2014, eq. 1 (G minimises V, D maximises it).
 * ``nonsaturating`` (NSGAN) -- D as above; G: -E[log D(G(z))] (Goodfellow et al. 2014,
   section 3: "rather than training G to minimize log(1 - D(G(z))) ...").
-* ``wasserstein`` -- D: E[s(G(z))] - E[s(x)]; G: -E[s(G(z))] (Arjovsky et al. 2017, eq. 3).
+* ``wasserstein`` -- D: E[s(G(z))] - E[s(x)]; G: -E[s(G(z))] (Arjovsky et al. 2017, section 3,
+  Algorithm 1).
 * ``hinge`` -- D: E[max(0, 1 - s(x))] + E[max(0, 1 + s(G(z)))]; G: -E[s(G(z))]
   (Lim & Ye 2017; Miyato et al. 2018, eq. 16-17).
 * ``fgan-<divergence>`` for every row of ``ganlab.divergences`` -- with T = g_f(s):
   critic: -(E_P[T(x)] - E_Q[f*(T(G(z)))]); G: -E_Q[f*(T(G(z)))], the saddle objective
-  F of Nowozin et al. 2016, eq. 6.
+  F of Nowozin et al. 2016, section 2.4.
 * ``fgan-<divergence>-alt`` -- same critic; G maximises E_Q[T(G(z))] instead, i.e. minimises
   -E_Q[g_f(s(G(z)))]: the paper's practical choice (section 3.2, after Goodfellow's
   non-saturating trick; for the ``gan`` row it *is* the non-saturating loss).

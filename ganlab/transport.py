@@ -44,7 +44,8 @@ from ._checks import positive_int
 __all__ = ["MASS_RTOL", "emd", "emd_linprog", "plan_constraints", "wasserstein1"]
 
 MASS_RTOL = 1e-6  # relative tolerance on sum(a) == sum(b)
-NUM_ITER_MAX = 10_000_000  # POT's default of 100,000 stops early from about n = 300
+NUM_ITER_MAX = 10_000_000  # POT's default, 100,000, stops early on large problems (POT 0.9.7:
+#                            two 4,000-point Gaussian clouds in the plane; 2,000 still converge)
 
 
 def _as_numpy(name: str, value, dims: int | tuple[int, ...]) -> np.ndarray:

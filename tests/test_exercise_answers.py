@@ -547,7 +547,7 @@ def _truncated_loop(n, dim, threshold, generator=None):
 # Issue 25 retired four exercises (their answers were printed before the question) and added
 # four that need a derivation: the table follows.
 for _retired in ("01.optimal_discriminator", "02.reverse_kl_conjugate", "03.constraint_matrix",
-                 "04.clip"):
+                 "04.clip", "02.fgan_objective", "04.wgan_losses"):
     WRONG.pop(_retired)
     RIGHT.pop(_retired)
 
@@ -556,8 +556,43 @@ def _unrestricted_alpha_conjugate(t, alpha):   # the stationary-point formula fo
     return (1 + (alpha - 1) * t).abs() ** (alpha / (alpha - 1)) / alpha - 1 / alpha
 
 
+def _inverse_activation_numerically(log_ratio, name):
+    """V with g_f(V) = f'(e^r) by bisection on the row's monotone g_f (increasing, or
+    decreasing as Neyman's 1 - e^v): a right answer that derives nothing row by row."""
+    from ganlab import divergences
+
+    div = divergences.get(name)
+    target = div.f_prime(log_ratio.exp())
+    sign = 1.0 if div.activation(torch.tensor(1.0)) > div.activation(torch.tensor(0.0)) else -1.0
+    lo, hi = torch.full_like(log_ratio, -50.0), torch.full_like(log_ratio, 50.0)
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        below = sign * (div.activation(mid) - target) < 0
+        lo, hi = torch.where(below, mid, lo), torch.where(below, hi, mid)
+    return (lo + hi) / 2
+
+
+def _linear_critic_numpy(real, fake, c):
+    r, f = real.numpy(), fake.numpy()
+    w = c * np.sign(r.mean(0) - f.mean(0))
+    return w, float(np.mean(r @ w) - np.mean(f @ w))
+
+
+def _linear_critic_float32(real, fake, c):
+    delta = real.float().mean(0) - fake.float().mean(0)
+    return (c * torch.sign(delta)).tolist(), float(c * delta.abs().sum())
+
+
 def _derived_cases():
-    from test_exercises import _alpha_conjugate, _kr_potential_1d, _lipschitz_bound
+    from test_exercises import (
+        _alpha_conjugate,
+        _clipped_linear_critic,
+        _kr_potential_1d,
+        _lipschitz_bound,
+        _optimal_critic_output,
+    )
+
+    from ganlab import divergences
 
     WRONG.update({
         "01.weighted_discriminator": {
@@ -575,14 +610,43 @@ def _derived_cases():
             "half the bound": (lambda w, c: 0.5 * _lipschitz_bound(w, c),
                                "no smaller than the Lipschitz constant"),
             "c * n_in per layer": (lambda w, c: _lipschitz_bound(w, c, spectral=False),
-                                   "the smallest such K")}})
+                                   "the smallest such K")},
+        "02.optimal_critic_output": {
+            "T* itself": (lambda r, n: divergences.get(n).f_prime(r.exp()), "invert the row's g_f"),
+            "the log ratio for every row": (lambda r, n: r, "the variational bound is tight"),
+            "the KL row without its 1": (lambda r, n: _optimal_critic_output(r, n, kl_shift=0.0),
+                                         "the variational bound is tight"),
+            "neyman's sign": (lambda r, n: (2 * r if n == "neyman"
+                                            else _optimal_critic_output(r, n)),
+                              "the variational bound is tight"),
+            "one number": (lambda r, n: _optimal_critic_output(r, n).mean(), "one raw output per")},
+        "04.clipped_linear_critic": {
+            "w along the mean difference": (lambda r, f, c: _clipped_linear_critic(r, f, c, "l2"),
+                                            "some clipped w does better"),
+            "not clipped": (lambda r, f, c: (lambda d: (d, (d * d).sum()))(r.mean(0) - f.mean(0)),
+                            "obey the clipping"),
+            "the gap of another w": (lambda r, f, c: (_clipped_linear_critic(r, f, c)[0],
+                                                      _clipped_linear_critic(r, f, c, "l2")[1]),
+                                     "the gap E_real[w.x] - E_fake[w.x] of the w you return"),
+            "signs flipped": (lambda r, f, c: tuple(-v for v in _clipped_linear_critic(r, f, c)),
+                              "some clipped w does better"),
+            "w only": (lambda r, f, c: _clipped_linear_critic(r, f, c)[0], "2 values (w, gap)")}})
     RIGHT.update({
         "01.weighted_discriminator": {
             "a p / (a p + b q)": lambda p, q, a, b: a * p / (a * p + b * q),
             "float32": lambda p, q, a, b: (a * p.float()) / (a * p.float() + b * q.float())},
         "02.alpha_conjugate": {"piecewise at the kink": _alpha_conjugate},
         "03.kr_potential_1d": {"integrated sign of F_Q - F_P": _kr_potential_1d},
-        "04.clipped_lipschitz_bound": {"product of c sqrt(n_in n_out)": _lipschitz_bound}})
+        "04.clipped_lipschitz_bound": {"product of c sqrt(n_in n_out)": _lipschitz_bound},
+        "02.optimal_critic_output": {
+            "affine in the log ratio": _optimal_critic_output,
+            "float32": lambda r, n: _optimal_critic_output(r.float(), n),
+            "NumPy": lambda r, n: _optimal_critic_output(r.numpy(), n),
+            "g_f inverted by bisection": _inverse_activation_numerically},
+        "04.clipped_linear_critic": {
+            "corner of the box": _clipped_linear_critic,
+            "NumPy": _linear_critic_numpy,
+            "float32, a list and a float": _linear_critic_float32}})
 
 
 _derived_cases()

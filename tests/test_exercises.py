@@ -384,7 +384,7 @@ def test_fast_grading_runs_only_imports_and_exercises(tmp_path):
 
 # ------------------------------------------- exercises that need a derivation (issue 25) ----
 for _replaced in ("01.optimal_discriminator", "02.reverse_kl_conjugate", "03.constraint_matrix",
-                  "04.clip"):
+                  "04.clip", "02.fgan_objective", "04.wgan_losses"):
     RIGHT.pop(_replaced)
     WRONG.pop(_replaced)
 
@@ -409,17 +409,33 @@ def _lipschitz_bound(widths, c, spectral=True):
     return float(np.prod([c * (np.sqrt(i * o) if spectral else i) for i, o in pairs]))
 
 
+def _optimal_critic_output(log_ratio, name, kl_shift=1.0):
+    scale, shift = {"kl": (1.0, kl_shift), "squared-hellinger": (0.5, 0.0),
+                    "jensen-shannon": (1.0, 0.0), "neyman": (-2.0, 0.0)}[name]
+    return scale * log_ratio + shift
+
+
+def _clipped_linear_critic(real, fake, c, norm="l1"):
+    delta = real.mean(0) - fake.mean(0)
+    w = c * torch.sign(delta) if norm == "l1" else c * delta / delta.norm()
+    return w, (w * delta).sum()
+
+
 RIGHT.update({
     "01.weighted_discriminator": lambda p, q, a, b: a * p / (a * p + b * q),
     "02.alpha_conjugate": _alpha_conjugate,
     "03.kr_potential_1d": _kr_potential_1d,
     "04.clipped_lipschitz_bound": _lipschitz_bound,
+    "02.optimal_critic_output": _optimal_critic_output,
+    "04.clipped_linear_critic": _clipped_linear_critic,
 })
 WRONG.update({
     "01.weighted_discriminator": lambda p, q, a, b: p / (p + q),   # the weights ignored
     "02.alpha_conjugate": lambda t, a: torch.exp(t - 1),          # the KL row's conjugate
     "03.kr_potential_1d": lambda x, y, z: _kr_potential_1d(x, y, z, slope_sign=-1.0),
     "04.clipped_lipschitz_bound": lambda widths, c: _lipschitz_bound(widths, c, spectral=False),
+    "02.optimal_critic_output": lambda r, name: _optimal_critic_output(r, name, kl_shift=0.0),
+    "04.clipped_linear_critic": lambda r, f, c: _clipped_linear_critic(r, f, c, norm="l2"),
 })
 
 

@@ -133,27 +133,64 @@ def fit(
     progress: bool = True,
     **options,
 ) -> History:
-    """Train generator ``G`` against critic ``D`` for ``steps`` generator steps.
+    r"""Train generator ``G`` against critic ``D`` for ``steps`` generator steps.
 
-    ``fit`` is ``stepper(G, D, data, **options)`` and a loop of ``Stepper.step()``: the step's
-    options (``loss``, ``n_critic``, ``z_dim`` / ``noise``, ``batch_size``, ``optimizer``,
-    ``lr``, ``betas``, ``optimizers``, ``penalty``, ``penalty_weight``, ``clip``,
-    ``generator_objective``, ``d_extra``, ``g_extra``, ``device``, ``generator``,
-    ``conditional``, ``average``) are declared and documented once, in :func:`stepper`.
-    The arguments here are the loop's own:
+    One step is ``n_critic`` critic updates, each on a fresh real batch and fresh noise, then
+    one generator update -- Algorithm 1 of Goodfellow et al. (2014, with k = ``n_critic``),
+    of Arjovsky et al. (2017, with ``clip``) and of Gulrajani et al. (2017, with
+    ``penalty="gp"``):
 
-    steps: generator steps to train (a resumed run counts the steps already done).
-    log_every: record the losses (and ``metrics``) every this many steps, and at the last.
-    metrics: ``name -> fn(G, D)`` evaluated on log steps, stored in ``History.extra``.
-    snapshot: ``fn(G, D)``, called without gradients and stored every ``snapshot_every``
-        steps (and at the last step); by default G's output on 64 fixed noise vectors, on
-        the CPU.
-    checkpoint: file to save to every ``checkpoint_every`` steps (default 10 x log_every)
-        and at the end; with ``resume`` an existing file is loaded and training continues.
-    progress: show a tqdm progress bar.
+    .. math::
 
-    With a stacked ensemble (``ganlab.ensemble``: G and D of S members, ``generator`` a list
-    of S generators) every logged loss is a list of S values, one per member.
+        \text{critic: } \min_D\; L_D(D(x), D(G(z))) + \lambda\, R(D), \qquad
+        \text{generator: } \min_G\; L_G(D(G(z)))
+
+    ``fit`` is :func:`stepper` and a loop of :meth:`Stepper.step`; the step's options are
+    declared and documented once, in :func:`stepper`, and passed through ``**options``.
+
+    Parameters
+    ----------
+    G, D : torch.nn.Module
+        The generator and the critic (or two stacked ensembles, ``ganlab.ensemble``).
+    data : tensor, TensorDataset or callable
+        The real samples (see :func:`stepper`).
+    steps : int
+        Generator steps to train; a resumed run counts the steps already done.
+    log_every : int
+        Record the losses (and ``metrics``) every this many steps, and at the last.
+    metrics : dict[str, callable], optional
+        ``name -> fn(G, D)`` evaluated on log steps, stored in ``History.extra``.
+    snapshot_every : int, optional
+        Store ``snapshot(G, D)`` every this many steps (and at the last).
+    snapshot : callable, optional
+        ``fn(G, D)``, called without gradients; by default G's output on 64 fixed noise
+        vectors, on the CPU.
+    checkpoint : str or path, optional
+        File to save to every ``checkpoint_every`` steps (default 10 x ``log_every``) and at
+        the end; with ``resume`` an existing file is loaded and training continues (on the
+        CPU, 50 steps + resume + 50 steps equal 100 straight steps bit for bit).
+    progress : bool
+        Show a tqdm progress bar.
+    **options
+        The step's options: ``loss``, ``n_critic``, ``z_dim`` / ``noise``, ``batch_size``,
+        ``optimizer``, ``lr``, ``betas``, ``optimizers``, ``penalty``, ``penalty_weight``,
+        ``clip``, ``generator_objective``, ``d_extra``, ``g_extra``, ``device``,
+        ``generator``, ``conditional``, ``average`` (see :func:`stepper`).
+
+    Returns
+    -------
+    History
+        Steps, losses (for an ensemble, a list of S values per log step), wall times,
+        metrics and snapshots.
+
+    Raises
+    ------
+    NonFiniteLossError
+        A loss became NaN or infinite; it names the step and the loss.
+    CheckpointError
+        ``checkpoint`` holds another run or is unreadable.
+    ValueError, TypeError
+        Bad options, named (checked once, before the first step).
     """
     positive_int("steps", steps)
     positive_int("log_every", log_every)
@@ -223,42 +260,84 @@ def stepper(
     conditional: bool = False,
     average: AveragedModel | None = None,
 ) -> Stepper:
-    """The training step that ``fit`` repeats, for callers that drive it themselves (the
+    r"""The training step that :func:`fit` repeats, for callers that drive it themselves (the
     playground: one critic update, one generator update, or a whole step at a time).
 
-    Checks the options, runs a probe of G and D on the data and returns a ``Stepper``.
-    ``fit`` itself is ``stepper(...)`` and a loop of ``Stepper.step()``: there is one
-    training step in the course. The options (``fit`` takes the same):
+    Checks the options, runs a probe of G and D on the data (eval mode, no gradients, its
+    own random generator: training is unchanged) and returns a :class:`Stepper`. There is
+    one training step in the course: ``fit`` is ``stepper(...)`` and a loop of
+    ``Stepper.step()``.
 
-    data: real samples -- a tensor (N, ...) or TensorDataset (batches drawn uniformly with
-        replacement) or a callable ``(n, generator) -> tensor`` (e.g. a toy sampler).
-    loss: a name for ``ganlab.losses.get`` or a ``GANLoss``.
-    z_dim / noise: standard normal noise of this size, or a callable ``(n, generator)``.
-    optimizer, lr, betas: built when ``optimizers=(opt_g, opt_d)`` is not given; ``lr``
-        may be one rate or ``(lr_g, lr_d)``. WGAN: "rmsprop", 5e-5, clip=0.01, n_critic=5.
-        WGAN-GP: "adam", 1e-4, betas=(0.0, 0.9), penalty, n_critic=5.
-    penalty: "gp", "gp-one-sided", "r1" (``ganlab.regularizers``) or a callable
-        ``penalty(D, real, fake[, generator]) -> scalar``, added to the critic's loss times
-        ``penalty_weight`` (lambda); it draws its randomness from the step's generator.
-    clip: clamp every critic parameter to [-clip, clip] after each critic update.
-    generator_objective: ``fn(D, real, fake) -> scalar`` replacing ``loss.generator(D(fake))``
-        as G's loss, with a fresh real batch (e.g. ``tricks.feature_matching_objective``).
-    d_extra, g_extra: zero-argument callables whose scalar result is added to the critic's /
-        generator's loss at every update (e.g. ``tricks.HistoricalAveraging(...).penalty``).
-    generator: the CPU generator for all sampling (real batches, noise, the penalty's draws);
-        default seed 0. For a stacked ensemble, a list of one generator per member.
-    conditional: train a conditional GAN (Mirza & Osindero 2014): ``data`` is labelled (a
+    Parameters
+    ----------
+    G, D : torch.nn.Module
+        The generator and the critic.
+    data : tensor, TensorDataset or callable
+        Real samples: a tensor (N, ...) or TensorDataset (batches drawn uniformly with
+        replacement), or a callable ``(n, generator) -> tensor`` (e.g. a toy sampler).
+    loss : str or GANLoss
+        A name for ``ganlab.losses.get`` (``losses.registered()``) or a ``GANLoss``.
+    n_critic : int
+        Critic updates per generator update.
+    z_dim : int, optional
+        Standard normal noise of this size; or give ``noise`` instead.
+    noise : callable, optional
+        ``(n, generator) -> tensor`` of latent codes.
+    batch_size : int
+    optimizer : {"adam", "rmsprop"}
+        Built for both players when ``optimizers`` is not given. WGAN: "rmsprop", 5e-5,
+        ``clip=0.01``, ``n_critic=5``; WGAN-GP: "adam", 1e-4, ``betas=(0.0, 0.9)``,
+        ``penalty="gp"``, ``n_critic=5``.
+    lr : float or (float, float)
+        One rate, or ``(lr_g, lr_d)``.
+    betas : (float, float)
+        Adam's betas.
+    optimizers : (Optimizer, Optimizer), optional
+        ``(opt_g, opt_d)``, built by the caller.
+    penalty : {"gp", "gp-one-sided", "r1"} or callable, optional
+        ``ganlab.regularizers``' penalties, or ``penalty(D, real, fake[, generator]) ->
+        scalar``, added to the critic's loss times ``penalty_weight``; it draws its
+        randomness from the step's generator.
+    penalty_weight : float
+        :math:`\lambda` (R1: :math:`\gamma / 2`).
+    clip : float, optional
+        Clamp every critic parameter to [-clip, clip] after each critic update.
+    generator_objective : callable, optional
+        ``fn(D, real, fake) -> scalar`` replacing ``loss.generator(D(fake))`` as G's loss,
+        with a fresh real batch (e.g. ``tricks.feature_matching_objective``).
+    d_extra, g_extra : callable, optional
+        Zero-argument callables whose scalar result is added to the critic's / generator's
+        loss at every update (e.g. ``tricks.HistoricalAveraging(...).penalty``).
+    device : str or torch.device, optional
+        Default: where G's parameters are.
+    generator : torch.Generator or list of torch.Generator, optional
+        The CPU random generator for all sampling (real batches, noise, the penalty's draws);
+        default seed 0. For a stacked ensemble, one generator per member.
+    conditional : bool
+        Train a conditional GAN (Mirza & Osindero 2014): ``data`` is labelled (a
         TensorDataset (x, labels) or a callable returning (x, labels)), the players are
         ``G(z, y)`` and ``D(x, y)``. Generated samples get labels drawn from the data (the
         critic step reuses the real batch's labels, so a penalty interpolates x with y
         fixed). A critic returning ``(scores, class_logits)`` is an auxiliary classifier
         (AC-GAN, Odena et al. 2017): cross-entropy of the logits against the labels is added
         to D's loss for real and generated samples and to G's loss for generated ones.
-    average: a running average of G's weights (``exponential_average(G, decay)``, or any
-        ``torch.optim.swa_utils.AveragedModel`` of G), updated after every generator step
-        and checkpointed with the run; sample from ``average.module``. Training is
-        unchanged bit for bit: the average is read, never trained.
+    average : AveragedModel, optional
+        A running average of G's weights (``exponential_average(G, decay)``), updated after
+        every generator step and checkpointed with the run; sample from ``average.module``.
+        Training is unchanged bit for bit: the average is read, never trained.
 
+    Returns
+    -------
+    Stepper
+
+    Raises
+    ------
+    ValueError, TypeError
+        An option out of range or of the wrong type, data that G and D cannot take (the
+        probe names the shapes), mismatched ensembles.
+
+    Notes
+    -----
     Ensembles: with G and D stacked by ``ganlab.ensemble.stack`` (S members each) and
     ``generator`` a list of S generators, one call trains S independent runs: each member
     draws its batches, noise and penalty weights from its own generator, and every loss is

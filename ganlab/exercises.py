@@ -20,11 +20,13 @@ import math
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
 from . import _checks
+from ._checks import positive_int
 
 __all__ = ["BEGIN", "END", "ExerciseError", "KNOWN", "POINTS", "build_learner_copy", "check",
            "check_notebooks", "exercises_only", "grade_id", "grade_notebooks",
@@ -152,7 +154,33 @@ def _graph_scalar(got, what: str, how: str = "no .detach(), torch.no_grad() or n
     return got.reshape(())
 
 
+# ------------------------------------------------------- the registry ----------------------
+class _Exercise(NamedTuple):
+    """One exercise: its checker (``checker(answer) -> number of checks made``, raising
+    ExerciseError on a wrong answer) and the points it is worth (one per check). (A named
+    tuple, not a dataclass: grading loads a fresh copy of this module outside sys.modules.)"""
+
+    checker: Callable[[Callable], int]
+    points: int
+
+
+_EXERCISES: dict[str, _Exercise] = {}
+
+
+def _exercise(exercise_id: str, *, points: int):
+    """Register the decorated checker as exercise ``exercise_id``'s, worth ``points``: the one
+    place an exercise is declared (``_CHECKERS``, ``KNOWN`` and ``POINTS`` derive from it)."""
+    def register(checker: Callable[[Callable], int]) -> Callable[[Callable], int]:
+        if exercise_id in _EXERCISES:
+            raise ValueError(f"exercise {exercise_id!r} is registered twice")
+        positive_int("points", points)
+        _EXERCISES[exercise_id] = _Exercise(checker, points)
+        return checker
+    return register
+
+
 # ---------------------------------------------------------------- 00 ------------------------
+@_exercise("00.to_unit_range", points=1)
 def _to_unit_range(fn: Callable) -> int:
     x = torch.tensor([-1.0, 0.0, 1.0, 0.5])
     _require_close(fn(x), (x + 1) / 2, "to_unit_range([-1, 0, 1, 0.5])",
@@ -162,6 +190,7 @@ def _to_unit_range(fn: Callable) -> int:
 
 # ---------------------------------------------------------------- 01 ------------------------
 
+@_exercise("01.jensen_shannon", points=5)
 def _jensen_shannon(fn: Callable) -> int:
     from scipy.spatial.distance import jensenshannon
 
@@ -187,6 +216,7 @@ def _jensen_shannon(fn: Callable) -> int:
     return 5
 
 
+@_exercise("01.nonsaturating_loss", points=3)
 def _nonsaturating_loss(fn: Callable) -> int:
     s = torch.tensor([-3.0, 0.0, 2.5])
     what = "nonsaturating_loss([-3, 0, 2.5])"
@@ -210,6 +240,7 @@ def _nonsaturating_loss(fn: Callable) -> int:
 
 # ---------------------------------------------------------------- 02 ------------------------
 
+@_exercise("02.pearson_chi2", points=4)
 def _pearson_chi2(fn: Callable) -> int:
     from .divergences import f_divergence
 
@@ -231,6 +262,7 @@ def _pearson_chi2(fn: Callable) -> int:
 
 # ---------------------------------------------------------------- 03 ------------------------
 
+@_exercise("03.plan_cost", points=2)
 def _plan_cost(fn: Callable) -> int:
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(5, 3)), rng.normal(size=(4, 3))
@@ -249,6 +281,7 @@ def _plan_cost(fn: Callable) -> int:
     return 2
 
 
+@_exercise("03.w1_sorted", points=3)
 def _w1_sorted(fn: Callable) -> int:
     from .transport import wasserstein1
 
@@ -286,6 +319,7 @@ def _segment_eps(points, real, fake):
     return eps, float((t - eps[:, None] * d).abs().max())
 
 
+@_exercise("05.interpolates", points=8)
 def _interpolates(fn: Callable) -> int:
     g = torch.Generator().manual_seed(0)
     for shape in ((64, 3), (64, 1, 5, 5)):
@@ -367,6 +401,7 @@ def _reference_penalty(net, x):
     return (norms - 1).pow(2).mean(), norms.detach(), grad.detach()
 
 
+@_exercise("05.gradient_penalty", points=7)
 def _gradient_penalty(fn: Callable) -> int:
     real = torch.randn(32, 1, 2, 2, generator=torch.Generator().manual_seed(0))
     fake = torch.randn(32, 1, 2, 2, generator=torch.Generator().manual_seed(1)) + 1
@@ -418,6 +453,7 @@ def _gradient_penalty(fn: Callable) -> int:
 
 
 # ---------------------------------------------------------------- 06 ------------------------
+@_exercise("06.power_step", points=5)
 def _power_step(fn: Callable) -> int:
     from .spectral import power_iteration
 
@@ -446,6 +482,7 @@ def _power_step(fn: Callable) -> int:
     return 5
 
 
+@_exercise("06.spectral_bound", points=2)
 def _spectral_bound(fn: Callable) -> int:
     g = torch.Generator().manual_seed(0)
     weights = [torch.randn(8, 3, generator=g), 3 * torch.randn(8, 8, generator=g),
@@ -465,6 +502,7 @@ def _spectral_bound(fn: Callable) -> int:
 
 
 # ---------------------------------------------------------------- 07 ------------------------
+@_exercise("07.feature_matching", points=4)
 def _feature_matching(fn: Callable) -> int:
     g = torch.Generator().manual_seed(0)
     real = torch.randn(20, 3, 2, generator=g, requires_grad=True)
@@ -490,6 +528,7 @@ def _feature_matching(fn: Callable) -> int:
     return 4
 
 
+@_exercise("07.truncated_noise", points=4)
 def _truncated_noise(fn: Callable) -> int:
     from scipy import stats
 
@@ -524,6 +563,7 @@ def _truncated_noise(fn: Callable) -> int:
 
 
 # ---------------------------------------------------------------- 08 ------------------------
+@_exercise("08.projection_score", points=3)
 def _projection_score(fn: Callable) -> int:
     g = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
@@ -543,6 +583,7 @@ def _projection_score(fn: Callable) -> int:
     return 3
 
 
+@_exercise("08.attention", points=4)
 def _attention(fn: Callable) -> int:
     g = torch.Generator().manual_seed(0)
     theta, phi = torch.randn(2, 3, 12, generator=g), torch.randn(2, 3, 4, generator=g)
@@ -561,6 +602,7 @@ def _attention(fn: Callable) -> int:
     return 4
 
 
+@_exercise("08.orthogonal_penalty", points=3)
 def _orthogonal_penalty(fn: Callable) -> int:
     g = torch.Generator().manual_seed(0)
     W = torch.randn(4, 6, generator=g, requires_grad=True)
@@ -583,6 +625,7 @@ def _orthogonal_penalty(fn: Callable) -> int:
 
 
 # ---------------------------------------------------------------- 09 ------------------------
+@_exercise("09.pull", points=4)
 def _pull(fn: Callable) -> int:
     from .losses import get
     from .models import MLP
@@ -612,6 +655,7 @@ def _pull(fn: Callable) -> int:
     return 4
 
 
+@_exercise("09.modes_covered", points=3)
 def _modes_covered(fn: Callable) -> int:
     centres = torch.tensor([[0.0, 0.0], [4.0, 0.0], [0.0, 4.0]])
     near = centres[[0, 0, 1, 1]] + 0.05
@@ -638,6 +682,7 @@ def _modes_covered(fn: Callable) -> int:
 # ------------------------------------------- exercises that need a derivation (issue 25) ----
 # They replace 01.optimal_discriminator, 02.reverse_kl_conjugate, 03.constraint_matrix and
 # 04.clip, whose answers the notebooks print before asking for them.
+@_exercise("01.weighted_discriminator", points=3)
 def _weighted_discriminator(fn: Callable) -> int:
     from .toy import Mixture1D
 
@@ -670,6 +715,7 @@ def _alpha_f(u: torch.Tensor, alpha: float) -> torch.Tensor:
     return (u ** alpha - 1 - alpha * (u - 1)) / (alpha * (alpha - 1))
 
 
+@_exercise("02.alpha_conjugate", points=4)
 def _alpha_conjugate(fn: Callable) -> int:
     u = torch.linspace(0, 60, 600_001, dtype=torch.float64)
     for alpha, where in ((2.0, "smooth"), (2.0, "low"), (1.5, "all"), (3.0, "all")):
@@ -687,6 +733,7 @@ def _alpha_conjugate(fn: Callable) -> int:
     return 4
 
 
+@_exercise("03.kr_potential_1d", points=3)
 def _kr_potential_1d(fn: Callable) -> int:
     from .transport import wasserstein1
 
@@ -711,6 +758,7 @@ def _kr_potential_1d(fn: Callable) -> int:
     return 3
 
 
+@_exercise("04.clipped_lipschitz_bound", points=3)
 def _clipped_lipschitz_bound(fn: Callable) -> int:
     for widths, c in (([2, 16, 16, 1], 0.1), ([3, 5, 7, 2], 0.05)):
         got = float(fn(list(widths), c))
@@ -736,6 +784,7 @@ def _clipped_lipschitz_bound(fn: Callable) -> int:
     return 3
 
 
+@_exercise("02.optimal_critic_output", points=4)
 def _optimal_critic_output(fn: Callable) -> int:
     from . import divergences
 
@@ -757,6 +806,7 @@ def _optimal_critic_output(fn: Callable) -> int:
     return 4
 
 
+@_exercise("04.clipped_linear_critic", points=3)
 def _clipped_linear_critic(fn: Callable) -> int:
     g = torch.Generator().manual_seed(0)
     blob = torch.randn(300, 2, generator=g, dtype=torch.float64)
@@ -801,6 +851,7 @@ def _as_complex_pair(got):
     return values[torch.argsort(values.imag * 1e6 + values.real)]
 
 
+@_exercise("10.r1_eigenvalues", points=5)
 def _r1_eigenvalues(fn: Callable) -> int:
     cases = [(0.0, 0.5), (0.3, 0.5), (1.0, 0.5), (3.0, 1.0), (2.0, 1.0)]
     for gamma, f1 in cases:
@@ -816,6 +867,7 @@ def _r1_eigenvalues(fn: Callable) -> int:
     return len(cases)
 
 
+@_exercise("10.max_stable_lr", points=5)
 def _max_stable_lr(fn: Callable) -> int:
     from .dynamics import dirac_jacobian, update_eigenvalues
 
@@ -841,6 +893,7 @@ def _max_stable_lr(fn: Callable) -> int:
     return checks + 1
 
 
+@_exercise("10.instance_noise_jacobian", points=3)
 def _instance_noise_jacobian(fn: Callable) -> int:
     from .dynamics import dirac_jacobian
 
@@ -862,35 +915,7 @@ def _instance_noise_jacobian(fn: Callable) -> int:
 
 
 _CHECKERS: dict[str, Callable[[Callable], int]] = {
-    "00.to_unit_range": _to_unit_range,
-    "01.jensen_shannon": _jensen_shannon,
-    "01.nonsaturating_loss": _nonsaturating_loss,
-    "02.pearson_chi2": _pearson_chi2,
-    "03.plan_cost": _plan_cost,
-    "03.w1_sorted": _w1_sorted,
-    "05.interpolates": _interpolates,
-    "05.gradient_penalty": _gradient_penalty,
-    "06.power_step": _power_step,
-    "06.spectral_bound": _spectral_bound,
-    "07.feature_matching": _feature_matching,
-    "07.truncated_noise": _truncated_noise,
-    "08.projection_score": _projection_score,
-    "08.attention": _attention,
-    "08.orthogonal_penalty": _orthogonal_penalty,
-    "09.pull": _pull,
-    "09.modes_covered": _modes_covered,
-    "10.r1_eigenvalues": _r1_eigenvalues,
-    "10.max_stable_lr": _max_stable_lr,
-    "10.instance_noise_jacobian": _instance_noise_jacobian,
-}
-_CHECKERS.update({"01.weighted_discriminator": _weighted_discriminator,   # issue 25
-                  "02.alpha_conjugate": _alpha_conjugate,
-                  "03.kr_potential_1d": _kr_potential_1d,
-                  "04.clipped_lipschitz_bound": _clipped_lipschitz_bound,
-                  # the second pass of issue 25: 02.fgan_objective and 04.wgan_losses transcribed
-                  # a displayed formula; these two ask for a derivation instead
-                  "02.optimal_critic_output": _optimal_critic_output,
-                  "04.clipped_linear_critic": _clipped_linear_critic})
+    exercise_id: exercise.checker for exercise_id, exercise in _EXERCISES.items()}
 KNOWN = tuple(sorted(_CHECKERS, key=lambda k: k[:2]))  # by notebook; stable within one
 
 
@@ -941,21 +966,9 @@ def _strip_solutions(source: str) -> str:
     return "\n".join(out)
 
 
-# Points per exercise for nbgrader: one per check its checker makes (a test keeps them equal).
-POINTS = {"00.to_unit_range": 1, "01.optimal_discriminator": 4, "01.jensen_shannon": 5,
-          "01.nonsaturating_loss": 3, "02.reverse_kl_conjugate": 3, "02.pearson_chi2": 4,
-          "02.fgan_objective": 4, "03.constraint_matrix": 6, "03.plan_cost": 2,
-          "03.w1_sorted": 3, "04.clip": 2, "04.wgan_losses": 2, "05.interpolates": 8,
-          "05.gradient_penalty": 7, "06.power_step": 5, "06.spectral_bound": 2,
-          "07.feature_matching": 4, "07.truncated_noise": 4, "08.projection_score": 3,
-          "08.attention": 4, "08.orthogonal_penalty": 3, "09.pull": 4, "09.modes_covered": 3,
-          "10.r1_eigenvalues": 5, "10.max_stable_lr": 5, "10.instance_noise_jacobian": 3}
-for _replaced in ("01.optimal_discriminator", "02.reverse_kl_conjugate", "03.constraint_matrix",
-                  "04.clip", "02.fgan_objective", "04.wgan_losses"):
-    del POINTS[_replaced]   # issue 25: replaced by exercises that need a derivation
-POINTS.update({"01.weighted_discriminator": 3, "02.alpha_conjugate": 4,
-               "03.kr_potential_1d": 3, "04.clipped_lipschitz_bound": 3,
-               "02.optimal_critic_output": 4, "04.clipped_linear_critic": 3})
+# Points per exercise for nbgrader: one per check its checker makes, declared with the checker
+# (``@_exercise``; a test keeps each checker's return equal to its points).
+POINTS = {exercise_id: exercise.points for exercise_id, exercise in _EXERCISES.items()}
 
 
 def grade_id(exercise_id: str) -> str:

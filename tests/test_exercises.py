@@ -611,3 +611,13 @@ def test_learner_copies_in_the_repository_match_the_notebooks(tmp_path):
         build_learner_copy(path, tmp_path / path.name)
         assert (learner / path.name).read_text() == (tmp_path / path.name).read_text(), \
             f"learner/{path.name} lags notebooks/{path.name}: run `make learner`"
+
+
+def test_an_exercise_is_declared_once_with_its_points():
+    # the registry is the one place: KNOWN, POINTS and the checkers all derive from it
+    assert set(exercises.KNOWN) == set(exercises.POINTS) == set(exercises._CHECKERS)
+    with pytest.raises(ValueError, match="registered twice"):
+        exercises._exercise("05.interpolates", points=8)(lambda fn: 8)
+    with pytest.raises(ValueError, match="points"):
+        exercises._exercise("99.new", points=0)(lambda fn: 0)
+    assert "99.new" not in exercises._EXERCISES

@@ -33,23 +33,34 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from . import _checks, toy
-from .losses import NAMES as LOSSES
+from .losses import registered
 from .metrics import mode_coverage
 from .models import MLP
-from .train import NonFiniteLossError, stepper
+from .train import PENALTIES, NonFiniteLossError, stepper
 from .transport import wasserstein1
 
-__all__ = ["CONSTRAINTS", "DATASETS", "LOSSES", "MIXTURE_1D", "Canvas", "Lab", "Playground",
-           "Settings", "read_points"]
+__all__ = ["DATASETS", "MIXTURE_1D", "Canvas", "Lab", "Playground", "Settings", "constraints",
+           "losses", "read_points"]
 
 OWN = "your points"
 DATASETS = (*toy.NAMES, "mixture-1d", OWN)
-CONSTRAINTS = ("none", "clip", "gp", "gp-one-sided", "spectral-norm", "r1")
 MIXTURE_1D = toy.Mixture1D(means=(-2.0, 0.0, 2.0), stds=(0.25, 0.25, 0.25))
-_PENALTY = {"gp": "gp", "gp-one-sided": "gp-one-sided", "r1": "r1"}
 _N_EVAL = 500          # samples behind W1, modes and the scatter plots
 _N_ARROWS = 64         # fake samples that carry an arrow
 _GRID = 48             # heat-map resolution
+
+
+def losses() -> tuple[str, ...]:
+    """The losses the playground offers: every loss registered in ``ganlab.losses``, read
+    when asked (a loss registered after import is offered too)."""
+    return registered()
+
+
+def constraints() -> tuple[str, ...]:
+    """The critic constraints the playground offers: none, weight clipping, spectral norm,
+    and every penalty in ``train.PENALTIES``, read when asked (a new penalty needs only its
+    entry there)."""
+    return ("none", "clip", "spectral-norm", *PENALTIES)
 
 
 def read_points(source, *, filename: str | None = None) -> torch.Tensor:
@@ -134,8 +145,8 @@ class Settings:
     def check(self) -> Settings:
         """ValueError naming the field for a value the playground cannot run."""
         _checks.one_of("data", self.data, DATASETS, "the playground's data sets")
-        _checks.one_of("loss", self.loss, LOSSES, "ganlab.losses")
-        _checks.one_of("constraint", self.constraint, CONSTRAINTS, "the playground")
+        _checks.one_of("loss", self.loss, losses(), "ganlab.losses")
+        _checks.one_of("constraint", self.constraint, constraints(), "the playground")
         _checks.positive_float("clip", self.clip)
         _checks.positive_float("penalty_weight", self.penalty_weight, zero_ok=True)
         _checks.positive_float("lr_g", self.lr_g)
@@ -208,7 +219,8 @@ class Lab:
         self.stepper = stepper(
             self.G, self.D, self.sample_real, loss=s.loss, n_critic=s.n_critic, z_dim=self.dim,
             batch_size=s.batch_size, lr=(s.lr_g, s.lr_d), betas=(0.5, 0.9),
-            penalty=_PENALTY.get(s.constraint), penalty_weight=s.penalty_weight,
+            penalty=s.constraint if s.constraint in PENALTIES else None,
+            penalty_weight=s.penalty_weight,
             clip=s.clip if s.constraint == "clip" else None, device="cpu", generator=gen)
         self.g_steps = self.d_steps = 0
         self.last = {"d_loss": float("nan"), "g_loss": float("nan")}
@@ -575,8 +587,8 @@ class Playground:
         s = self.lab.settings
         self.controls = {
             "data": w.Dropdown(options=DATASETS, value=s.data, description="data"),
-            "loss": w.Dropdown(options=LOSSES, value=s.loss, description="loss"),
-            "constraint": w.Dropdown(options=CONSTRAINTS, value=s.constraint,
+            "loss": w.Dropdown(options=losses(), value=s.loss, description="loss"),
+            "constraint": w.Dropdown(options=constraints(), value=s.constraint,
                                      description="constraint"),
             "clip": w.FloatLogSlider(value=s.clip, base=10, min=-4, max=0, description="clip c"),
             "penalty_weight": w.FloatLogSlider(value=max(s.penalty_weight, 1e-3), base=10,

@@ -460,7 +460,7 @@ TARGETS: list[Target] = [
            aliases={"source": ("source", "points")}),
     Target("playground.Settings", playground.Settings, lambda: dict(width=16),
            {"data": bad_names(playground.DATASETS), "loss": bad_names(losses.NAMES),
-            "constraint": bad_names(playground.CONSTRAINTS), "clip": bad_positive_floats(),
+            "constraint": bad_names(playground.constraints()), "clip": bad_positive_floats(),
             "penalty_weight": bad_positive_floats(zero_ok=True), "lr_g": bad_positive_floats(),
             "lr_d": bad_positive_floats(), "n_critic": bad_sizes(), "width": bad_sizes(),
             "depth": bad_sizes(), "batch_size": bad_sizes(), "seed": bad_sizes(zero_ok=True),

@@ -10,7 +10,7 @@ import torch
 
 from ganlab import toy
 from ganlab.models import MLP
-from ganlab.playground import CONSTRAINTS, LOSSES, Canvas, Lab, Playground, Settings, read_points
+from ganlab.playground import Canvas, Lab, Playground, Settings, constraints, losses, read_points
 from ganlab.train import NonFiniteLossError, fit
 
 SMALL = dict(width=16, depth=2, batch_size=64)
@@ -89,7 +89,7 @@ def test_live_settings_change_the_next_step_and_others_rebuild():
     assert lab.settings.loss == "nonsaturating"
 
 
-@pytest.mark.parametrize("constraint", CONSTRAINTS)
+@pytest.mark.parametrize("constraint", constraints())
 def test_every_constraint_trains_and_does_what_it_says(constraint):
     lab = Lab(Settings(constraint=constraint, loss="wasserstein", clip=0.05, **SMALL))
     lab.step(2)
@@ -104,7 +104,7 @@ def test_every_constraint_trains_and_does_what_it_says(constraint):
 def test_every_loss_and_data_set_trains_both_players():
     # one step under every loss: both players' weights move, by the optimiser's step size
     # (Adam's first step moves each weight by about lr), and the view's samples change
-    for loss in LOSSES:
+    for loss in losses():
         lab = Lab(Settings(loss=loss, **SMALL))
         g0, d0, fake0 = params(lab.G), params(lab.D), lab.fake()
         lab.step(1)
@@ -247,3 +247,31 @@ def test_a_lab_leaves_the_callers_random_state_alone():
     lab = Lab(Settings(constraint="gp", **SMALL))
     lab.step(2)
     assert torch.equal(torch.rand(3), expected)
+
+
+def test_a_loss_or_penalty_added_later_is_offered_and_trains(monkeypatch):
+    # the playground reads the registries when asked, so a loss registered (or a penalty added
+    # to train.PENALTIES) after import trains there as it does in fit -- one place to extend
+    import ganlab.losses as losses_module
+    from ganlab import train
+    from ganlab.losses import GANLoss
+
+    least_squares = GANLoss("least-squares-test",
+                            lambda real, fake: ((real - 1) ** 2).mean() + (fake ** 2).mean(),
+                            lambda fake: ((fake - 1) ** 2).mean(), "LSGAN, for this test")
+    monkeypatch.setitem(losses_module._REGISTRY, least_squares.name, least_squares)
+    calls = []
+
+    def zero_centred(D, real, fake, generator):
+        calls.append(len(real))
+        return train.PENALTIES["r1"](D, real, fake, generator)
+
+    monkeypatch.setitem(train.PENALTIES, "r1-counted", zero_centred)
+    assert "least-squares-test" in losses() and "r1-counted" in constraints()
+    lab = Lab(Settings(loss="least-squares-test", constraint="r1-counted", **SMALL))
+    g0 = params(lab.G)
+    lab.step(1)
+    assert calls == [SMALL["batch_size"]] and not same(params(lab.G), g0)
+    app = Playground(settings=Settings(**SMALL))
+    assert "least-squares-test" in app.controls["loss"].options
+    assert "r1-counted" in app.controls["constraint"].options

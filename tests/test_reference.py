@@ -259,7 +259,8 @@ def test_shipped_state_halves_mnist_and_keeps_only_the_critics_notebooks_use():
     G2.load_state_dict(state["G"])           # float16 loads into the float32 network
     assert torch.allclose(G2.project[0].weight, G.project[0].weight, rtol=1e-3, atol=1e-4)
     # toy critics: only for the recipes of notebooks 05 and 06, only for seeds 0-2, in float16
-    for name, seed, with_critic in (("25gaussians_wgan-gp", 0, True), ("25gaussians_sngan", 2, True),
+    for name, seed, with_critic in (("25gaussians_wgan-gp", 0, True),
+                                    ("25gaussians_sngan", 2, True),
                                     ("25gaussians_wgan-gp", 3, False),
                                     ("25gaussians_nonsaturating-FM", 0, False)):
         G, D = reference.make_pair(name, seed)

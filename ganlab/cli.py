@@ -39,16 +39,14 @@ def _run_notebooks(args: argparse.Namespace) -> int:
 
 
 def _paper_defaults(args: argparse.Namespace) -> None:
-    """Fill optimiser settings the user left out with the defaults of the method's paper."""
-    if args.clip is not None:  # WGAN (Arjovsky et al. 2017): RMSProp, lr 5e-5, 5 critic steps
-        defaults = dict(optimizer="rmsprop", lr=5e-5, betas=None, n_critic=5)
-    elif args.penalty is not None:  # WGAN-GP (Gulrajani et al. 2017): Adam 1e-4, (0, 0.9)
-        defaults = dict(optimizer="adam", lr=1e-4, betas=(0.0, 0.9), n_critic=5)
-    else:  # DCGAN (Radford et al. 2016): Adam 2e-4, beta1 0.5
-        defaults = dict(optimizer="adam", lr=2e-4, betas=(0.5, 0.999), n_critic=1)
-    for key, value in defaults.items():
+    """Fill optimiser settings the user left out with the defaults of the method's paper
+    (``train.PAPER_SETTINGS``: WGAN with --clip, WGAN-GP with --penalty, else DCGAN)."""
+    from .train import PAPER_SETTINGS
+
+    method = "wgan" if args.clip is not None else "wgan-gp" if args.penalty else "dcgan"
+    for key in ("optimizer", "lr", "betas", "n_critic"):
         if getattr(args, key) is None:
-            setattr(args, key, value)
+            setattr(args, key, PAPER_SETTINGS[method].get(key))
 
 
 def _models_and_data(args: argparse.Namespace):

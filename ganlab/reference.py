@@ -103,7 +103,7 @@ from . import _checks, toy
 from ._checks import positive_int
 from .data import SOURCES, data_dir, load_state_dict
 from .models import MLP, DCCritic, DCGenerator
-from .train import exponential_average, fit
+from .train import PAPER_SETTINGS, exponential_average, fit
 
 __all__ = ["RECIPES", "RUNS_FILE", "SEEDS", "TEN_SEEDS", "TRICKS", "Recipe", "evaluate",
            "filename", "learning_curve", "load", "make_pair", "mnist_evaluation_digits",
@@ -185,7 +185,7 @@ class Recipe:
                 **({"generator": self.generator} if self.generator != "dcgan" else {})}
 
 
-_ADAM_DCGAN = dict(optimizer="adam", betas=(0.5, 0.999))
+_ADAM_DCGAN = {k: PAPER_SETTINGS["dcgan"][k] for k in ("optimizer", "betas")}
 _TOY_METHODS = {
     "nonsaturating": dict(options=dict(loss="nonsaturating", n_critic=1), lr=1e-3,
                           **_ADAM_DCGAN),

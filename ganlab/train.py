@@ -46,8 +46,8 @@ from ._checks import positive_int
 from .losses import GANLoss, get, registered
 from .regularizers import clip_weights_, gradient_penalty, r1_penalty
 
-__all__ = ["PENALTIES", "CheckpointError", "History", "NonFiniteLossError", "Stepper",
-           "exponential_average", "fit", "stepper"]
+__all__ = ["PAPER_SETTINGS", "PENALTIES", "CheckpointError", "History", "NonFiniteLossError",
+           "Stepper", "exponential_average", "fit", "stepper"]
 
 Tensor = torch.Tensor
 # penalty(D, real, fake, generator) -> scalar: the generator is the step's own, so the
@@ -60,6 +60,19 @@ PENALTIES: dict[str, Penalty] = {
     "gp-one-sided": lambda D, real, fake, generator: gradient_penalty(
         D, real, fake, one_sided=True, generator=generator),
     "r1": lambda D, real, fake, generator: r1_penalty(D, real),
+}
+
+
+# The papers' own settings of the step, in one place: what ``ganlab train`` fills in when the
+# user leaves them out, and where the reference recipes start (ganlab.reference).
+PAPER_SETTINGS: dict[str, dict[str, Any]] = {
+    # Radford et al. 2016 (DCGAN), section 4: Adam, lr 2e-4, beta1 0.5
+    "dcgan": dict(optimizer="adam", lr=2e-4, betas=(0.5, 0.999), n_critic=1),
+    # Arjovsky et al. 2017 (WGAN), Algorithm 1: RMSProp, alpha 5e-5, c 0.01, n_critic 5
+    "wgan": dict(optimizer="rmsprop", lr=5e-5, n_critic=5, clip=0.01),
+    # Gulrajani et al. 2017 (WGAN-GP), Algorithm 1: Adam 1e-4, (0, 0.9), lambda 10, n_critic 5
+    "wgan-gp": dict(optimizer="adam", lr=1e-4, betas=(0.0, 0.9), n_critic=5, penalty="gp",
+                    penalty_weight=10.0),
 }
 
 

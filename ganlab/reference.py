@@ -293,7 +293,7 @@ def _conditional_recipes() -> dict[str, Recipe]:
 TEN_SEEDS = tuple(range(10))
 _TEN_SEED_RECIPES = (*(f"{s}_nonsaturating{t}" for s in ("25gaussians", "ring")
                        for t in ("", "-FM", "-HA", "-LS")),
-                     *(f"25gaussians_{m}" for m in ("wgan-gp", "wgan-gp-paper",
+                     *(f"25gaussians_{m}" for m in ("wgan-gp", "wgan-gp-paper", "sngan",
                                                     "sngan-wasserstein")))
 
 

@@ -26,7 +26,8 @@ need far fewer steps.
   betas (0.5, 0.9), 5 critic steps and **lambda = 0.1**. A 2-D critic whose differences
   are of order 1 is dominated by a lambda = 10 penalty: the critic spends its capacity on
   keeping ||grad|| = 1 everywhere on the interpolates instead of separating 25 small
-  modes (25 Gaussians: 12/25 modes at lambda = 10, 25/25 at 0.1). Image critics
+  modes (25 Gaussians: 7-11 of 25 modes at lambda = 10, 25/25 at 0.1; with the toy script's
+  own optimiser see ``wgan-gp-paper``). Image critics
   (thousands of inputs) keep the paper's lambda = 10.
 * ``wgan-gp-lambda1``, ``wgan-gp-lambda10`` -- the same with lambda = 1 and 10 (25 Gaussians
   only): notebook 05's lambda sweep.

@@ -447,24 +447,44 @@ def _set_lr(optimizers, lr: float) -> None:
 
 def train(name: str, seed: int = 0, *, steps: int | None = None, device=None,
           checkpoint_dir: str | Path | None = None, mnist_source: str = "shipped",
-          progress: bool = False):
+          progress: bool = False, curve_points: int | None = None):
     """Train recipe ``name`` with ``seed``; return (G, D) in eval mode, on the CPU (G is the
     running average of the generator's weights for recipes with ``ema``).
 
     ``steps`` overrides the recipe's length (tests, quick looks). With ``checkpoint_dir``
     each phase checkpoints there (``<recipe>_s<seed>_<fingerprint>.phase<k>.pt``: a changed
     recipe starts afresh) and a rerun resumes where it stopped (``fit``'s resume): the result
-    is bit-for-bit that of an uninterrupted run on the CPU.
+    is bit-for-bit that of an uninterrupted run on the CPU. With ``curve_points`` (toy recipes
+    only) it returns ``(G, D, curve)``, ``curve`` as ``train_ensemble``'s for one member (G's
+    samples of the fixed noise at that many evenly spaced steps; recording them draws no
+    random numbers, so the weights are those of a run without it -- only virtual batch
+    norm's stored reference statistics, re-recorded by every forward, differ).
     """
     r = recipe(name)
     if steps is not None:
         positive_int("steps", steps)
     _checks.one_of("mnist_source", mnist_source, SOURCES, "ganlab.data.mnist")
+    steps = r.steps if steps is None else steps
+    snapshots = {}
+    if curve_points is not None:
+        positive_int("curve_points", curve_points)
+        if r.data == "mnist":
+            raise ValueError(f"curve_points is for toy recipes (their curve is scored from "
+                             f"2-D samples); {name} is an MNIST recipe")
+        snapshots = dict(snapshot_every=max(1, steps // curve_points), snapshot_z=_curve_noise(r))
     G, D = make_pair(name, seed)
-    G, D, _ = _train_phases(r, G, D, torch.Generator().manual_seed(seed), f"s{seed}",
-                            r.steps if steps is None else steps, device, checkpoint_dir,
-                            _data(r, mnist_source), progress)
-    return G.cpu().eval(), D.cpu().eval()
+    G, D, shots = _train_phases(r, G, D, torch.Generator().manual_seed(seed), f"s{seed}",
+                                steps, device, checkpoint_dir, _data(r, mnist_source), progress,
+                                **snapshots)
+    if curve_points is None:
+        return G.cpu().eval(), D.cpu().eval()
+    curve = {"steps": [step for step, _ in shots], "samples": [x[None] for _, x in shots]}
+    return G.cpu().eval(), D.cpu().eval(), curve
+
+
+def _curve_noise(r: Recipe) -> torch.Tensor:
+    """The fixed noise whose samples score a learning curve (the same for every seed)."""
+    return torch.randn(1000, r.z_dim, generator=torch.Generator().manual_seed(1))
 
 
 def train_ensemble(name: str, seeds=None, *, steps: int | None = None, device=None,
@@ -501,7 +521,7 @@ def train_ensemble(name: str, seeds=None, *, steps: int | None = None, device=No
     steps = r.steps if steps is None else steps
     pairs = [make_pair(name, seed) for seed in seeds]
     G, D = stack([g for g, _ in pairs]), stack([d for _, d in pairs])
-    z = torch.randn(1000, r.z_dim, generator=torch.Generator().manual_seed(1))
+    z = _curve_noise(r)
     tag = "s" + "-".join(map(str, seeds))
     gens = [torch.Generator().manual_seed(seed) for seed in seeds]
     G, D, snapshots = _train_phases(r, G, D, gens, tag, steps, device, checkpoint_dir,

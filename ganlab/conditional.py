@@ -19,6 +19,8 @@ of the labels is checked once by ``fit``, at its boundary). Train them with
 
 from __future__ import annotations
 
+import functools
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -50,12 +52,15 @@ def _sn(sn: bool):
     return spectral_norm if sn else (lambda layer: layer)
 
 
-def _critic_body(critic: nn.Module, n_classes: int, image_shape, width: int, sn: bool):
-    """What the three critics share: check ``n_classes``, record it and the image shape on
-    ``critic``, build the DCGAN convolutions. Returns (wrap, convolutions, channels, side)."""
+def _critic_body(critic: nn.Module, n_classes: int, image_shape, width: int, sn: bool,
+                 label_planes: bool = False):
+    """What the critics share: check ``n_classes``, record it and the image shape on
+    ``critic``, build the DCGAN convolutions (with ``label_planes``, for K more input
+    channels). Returns (wrap, convolutions, channels, side)."""
     positive_int("n_classes", n_classes)
     wrap = _sn(sn)
-    convs, c, s = conv_features(image_shape, width, wrap)
+    convs, c, s = conv_features(image_shape, width, wrap,
+                                extra_channels=n_classes if label_planes else 0)
     critic.n_classes, critic.image_shape = n_classes, tuple(image_shape)
     return wrap, convs, c, s
 
@@ -78,13 +83,27 @@ class ConcatGenerator(nn.Module):
 
 
 class ConcatCritic(nn.Module):
-    """D(x, y) = w . LeakyReLU(W [phi(x), one_hot(y)]): the label joins the image features
-    in a hidden layer (on a linear output alone it could only add a per-class bias)."""
+    """D(x, y) with the one-hot label concatenated, where ``join`` says:
+
+    * ``"hidden"`` -- to the image features before a joint hidden layer:
+      D = w . LeakyReLU(W [phi(x), one_hot(y)]) (on a linear output alone the label could
+      only add a per-class bias);
+    * ``"input"`` -- as K constant planes beside the image channels (plane k is 1 where
+      y = k), so every convolution sees the label: D = w . phi([x, planes(y)]). This is the
+      AC-GAN critic's trunk and score head with K more input channels.
+    """
 
     def __init__(self, n_classes: int = 10, *, width: int = 64, hidden: int = 256,
-                 image_shape=(1, 28, 28), sn: bool = False):
+                 image_shape=(1, 28, 28), sn: bool = False, join: str = "hidden"):
         super().__init__()
         positive_int("hidden", hidden)
+        self.join = _checks.one_of("join", join, ("hidden", "input"), "ConcatCritic")
+        if join == "input":
+            wrap, convs, c, s = _critic_body(self, n_classes, image_shape, width, sn,
+                                             label_planes=True)
+            self.features = nn.Sequential(*convs, nn.Flatten())
+            self.score = wrap(nn.Linear(c * s * s, 1))
+            return
         wrap, convs, c, s = _critic_body(self, n_classes, image_shape, width, sn)
         self.features = nn.Sequential(*convs, nn.Flatten())
         self.joint = nn.Sequential(wrap(nn.Linear(c * s * s + n_classes, hidden)),
@@ -93,8 +112,11 @@ class ConcatCritic(nn.Module):
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
         _checks.forward_input("ConcatCritic", x, self.image_shape, next(self.parameters()))
         _check_labels("ConcatCritic", y, len(x), x.device)
-        h = torch.cat([self.features(x), F.one_hot(y.long(), self.n_classes).to(x.dtype)], 1)
-        return self.joint(h).squeeze(-1)
+        one_hot = F.one_hot(y.long(), self.n_classes).to(x.dtype)
+        if self.join == "input":
+            planes = one_hot[:, :, None, None].expand(-1, -1, *x.shape[2:])
+            return self.score(self.features(torch.cat([x, planes], 1))).squeeze(-1)
+        return self.joint(torch.cat([self.features(x), one_hot], 1)).squeeze(-1)
 
 
 class ACGANCritic(nn.Module):
@@ -123,22 +145,29 @@ class ACGANCritic(nn.Module):
 class ProjectionCritic(nn.Module):
     """D(x, y) = psi(phi(x)) + <embed(y), phi(x)> (Miyato & Koyama 2018, eq. 3).
 
-    phi(x): the DCGAN convolutions, then ReLU and a *sum* over spatial positions (N, C);
-    psi: a linear layer to one score; embed: one C-vector per class. Spectral norm on all
-    of them, the embedding included, as in the released code (sngan_projection,
-    BigGAN-PyTorch's SNEmbedding).
+    phi(x): the DCGAN convolutions, then, with ``pool="sum"``, ReLU and a *sum* over spatial
+    positions (N, C) as in the released code; with ``pool="flatten"``, the flattened maps
+    (N, C*s*s) -- the AC-GAN critic's trunk, whose score head then sees position, so that
+    the two critics differ only in where the label enters. psi: a linear layer to one score;
+    embed: one vector per class, of phi's size. Spectral norm on all of them, the embedding
+    included, as in the released code (sngan_projection, BigGAN-PyTorch's SNEmbedding).
     """
 
     def __init__(self, n_classes: int = 10, *, width: int = 64, image_shape=(1, 28, 28),
-                 sn: bool = True):
+                 sn: bool = True, pool: str = "sum"):
         super().__init__()
-        wrap, convs, c, _ = _critic_body(self, n_classes, image_shape, width, sn)
+        self.pool = _checks.one_of("pool", pool, ("sum", "flatten"), "ProjectionCritic")
+        wrap, convs, c, s = _critic_body(self, n_classes, image_shape, width, sn)
+        size = c if pool == "sum" else c * s * s
         self.body = convs
-        self.psi = wrap(nn.Linear(c, 1))
-        self.embed = wrap(nn.Embedding(n_classes, c))
+        self.psi = wrap(nn.Linear(size, 1))
+        self.embed = wrap(nn.Embedding(n_classes, size))
 
     def phi(self, x: Tensor) -> Tensor:
-        """Image features (N, C): convolutions, ReLU, global sum pooling."""
+        """Image features: convolutions, then ReLU and global sum pooling (N, C), or the
+        flattened maps (N, C*s*s)."""
+        if self.pool == "flatten":
+            return self.body(x).flatten(1)
         return F.relu(self.body(x)).sum(dim=(2, 3))
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
@@ -148,8 +177,15 @@ class ProjectionCritic(nn.Module):
         return self.psi(h).squeeze(-1) + (self.embed(y.long()) * h).sum(1)
 
 
-CRITICS = {"concat": ConcatCritic, "acgan": ACGANCritic, "projection": ProjectionCritic}
-"""The three ways for a critic to see the label, by the names the CLI and the recipes use."""
+CRITICS = {"concat": ConcatCritic, "acgan": ACGANCritic, "projection": ProjectionCritic,
+           "concat-planes": functools.partial(ConcatCritic, join="input"),
+           "projection-flat": functools.partial(ProjectionCritic, pool="flatten")}
+"""The ways for a critic to see the label, by the names the CLI and the recipes use.
+``acgan``, ``concat-planes`` and ``projection-flat`` share one trunk (the DCGAN
+convolutions, flattened) and one linear score head, and differ only in where y enters: the
+class head's cross-entropy, label planes at the input, or the projection term. ``concat``
+(late joint layer) and ``projection`` (sum pooling, the released code's form) are their
+usual forms."""
 
 
 class ConditionalBatchNorm2d(nn.Module):

@@ -215,16 +215,18 @@ class DCGenerator(nn.Module):
         return self.body(h)
 
 
-def conv_features(image_shape, width: int, wrap=None, batch_norm: bool = False
-                  ) -> tuple[nn.Sequential, int, int]:
+def conv_features(image_shape, width: int, wrap=None, batch_norm: bool = False,
+                  extra_channels: int = 0) -> tuple[nn.Sequential, int, int]:
     """DCGAN's critic body: stride-2 4x4 convolutions halving the side and doubling the
     channels (w, 2w[, 4w]), LeakyReLU(0.2), optional batch norm after the first layer.
-    Returns (layers, output channels, output side): (N, C, H, W) -> (N, c, s, s)."""
+    ``extra_channels`` more input channels than the image has (a conditional critic's label
+    planes). Returns (layers, output channels, output side): (N, C, H, W) -> (N, c, s, s)."""
     channels, side, _ = _image_shape(image_shape)
+    positive_int("extra_channels", extra_channels, zero_ok=True)
     wrap = wrap or (lambda layer: layer)
     n_down = 2 if side == 28 else 3
     layers: list[nn.Module] = []
-    c_in, c_out = channels, width
+    c_in, c_out = channels + extra_channels, width
     for i in range(n_down):
         layers.append(wrap(nn.Conv2d(c_in, c_out, 4, stride=2, padding=1)))
         if batch_norm and i > 0:

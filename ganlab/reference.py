@@ -126,8 +126,8 @@ class Recipe:
         last ``finish`` fraction of ``steps``.
     width, depth, z_dim: the networks (toy: ``MLP`` pair; MNIST: ``DCGenerator`` /
         ``DCCritic``, depth unused).
-    conditional: None, or how the critic sees the label -- "concat", "acgan" or
-        "projection" (``ganlab.conditional``; G is then a ``BigGANGenerator``).
+    conditional: None, or how the critic sees the label -- a key of
+        ``ganlab.conditional.CRITICS`` (G is then a ``BigGANGenerator``).
     orthogonal: BigGAN's orthogonal regularisation of G, this weight (beta) times
         ``regularizers.orthogonal_penalty(G)`` added to G's loss (0: none).
     attention: a SAGAN self-attention block in the conditional G, at 14x14.
@@ -454,10 +454,12 @@ def train(name: str, seed: int = 0, *, steps: int | None = None, device=None,
     ``steps`` overrides the recipe's length (tests, quick looks). With ``checkpoint_dir``
     each phase checkpoints there (``<recipe>_s<seed>_<fingerprint>.phase<k>.pt``: a changed
     recipe starts afresh) and a rerun resumes where it stopped (``fit``'s resume): the result
-    is bit-for-bit that of an uninterrupted run on the CPU. With ``curve_points`` (toy recipes
-    only) it returns ``(G, D, curve)``, ``curve`` as ``train_ensemble``'s for one member (G's
-    samples of the fixed noise at that many evenly spaced steps; recording them draws no
-    random numbers, so the weights are those of a run without it -- only virtual batch
+    is bit-for-bit that of an uninterrupted run on the CPU. With ``curve_points`` it returns
+    ``(G, D, curve)``, the run recorded at that many evenly spaced steps for
+    ``learning_curve``: for a toy, ``curve`` is as ``train_ensemble``'s for one member (G's
+    samples of the fixed noise); for MNIST, ``{"steps": [...], "states": [G's state dicts]}``
+    (refused for recipes with ``ema``, whose generator is the average). Recording draws no random numbers and
+    trains nothing, so the weights are those of a run without it (only virtual batch
     norm's stored reference statistics, re-recorded by every forward, differ).
     """
     r = recipe(name)
@@ -465,21 +467,33 @@ def train(name: str, seed: int = 0, *, steps: int | None = None, device=None,
         positive_int("steps", steps)
     _checks.one_of("mnist_source", mnist_source, SOURCES, "ganlab.data.mnist")
     steps = r.steps if steps is None else steps
-    snapshots = {}
+    record = {}
     if curve_points is not None:
         positive_int("curve_points", curve_points)
-        if r.data == "mnist":
-            raise ValueError(f"curve_points is for toy recipes (their curve is scored from "
-                             f"2-D samples); {name} is an MNIST recipe")
-        snapshots = dict(snapshot_every=max(1, steps // curve_points), snapshot_z=_curve_noise(r))
+        if r.ema:
+            raise ValueError(f"curve_points: {name} keeps a running average of G (ema), which "
+                             "the recorded states would not be; train it without a curve")
+        record = dict(snapshot_every=max(1, steps // curve_points),
+                      snapshot=_state_copy if r.data == "mnist" else _samples_of(_curve_noise(r)))
     G, D = make_pair(name, seed)
     G, D, shots = _train_phases(r, G, D, torch.Generator().manual_seed(seed), f"s{seed}",
                                 steps, device, checkpoint_dir, _data(r, mnist_source), progress,
-                                **snapshots)
+                                **record)
     if curve_points is None:
         return G.cpu().eval(), D.cpu().eval()
-    curve = {"steps": [step for step, _ in shots], "samples": [x[None] for _, x in shots]}
-    return G.cpu().eval(), D.cpu().eval(), curve
+    key, values = (("states", [x for _, x in shots]) if r.data == "mnist" else
+                   ("samples", [x[None] for _, x in shots]))
+    return G.cpu().eval(), D.cpu().eval(), {"steps": [step for step, _ in shots], key: values}
+
+
+def _samples_of(z: torch.Tensor):
+    """A snapshot: G's samples of the fixed noise ``z``, on the CPU."""
+    return lambda G, D: G(z.to(next(G.parameters()).device)).cpu()
+
+
+def _state_copy(G, D) -> dict:
+    """A snapshot: a CPU copy of G's state dict."""
+    return {k: v.detach().cpu().clone() for k, v in G.state_dict().items()}
 
 
 def _curve_noise(r: Recipe) -> torch.Tensor:
@@ -526,17 +540,18 @@ def train_ensemble(name: str, seeds=None, *, steps: int | None = None, device=No
     gens = [torch.Generator().manual_seed(seed) for seed in seeds]
     G, D, snapshots = _train_phases(r, G, D, gens, tag, steps, device, checkpoint_dir,
                                     _data(r, "shipped"), progress,
-                                    snapshot_every=max(1, steps // curve_points), snapshot_z=z)
+                                    snapshot_every=max(1, steps // curve_points),
+                                    snapshot=_samples_of(z))
     G, D = G.cpu().eval(), D.cpu().eval()
     curve = {"steps": [step for step, _ in snapshots], "samples": [x for _, x in snapshots]}
     return [(G.member(k), D.member(k)) for k in range(len(seeds))], curve
 
 
 def _train_phases(r: Recipe, G, D, generator, tag: str, steps: int, device, checkpoint_dir,
-                  data, progress: bool, snapshot_every: int | None = None, snapshot_z=None):
+                  data, progress: bool, snapshot_every: int | None = None, snapshot=None):
     """The recipe's two phases (full rate, then lr / 10 for the last ``finish`` fraction),
-    through ``fit``. Returns (G or its running average, D, snapshots): with ``snapshot_z``,
-    G's output on it every ``snapshot_every`` steps as (step, samples) pairs, steps counted
+    through ``fit``. Returns (G or its running average, D, snapshots): with ``snapshot``,
+    ``snapshot(G, D)`` every ``snapshot_every`` steps as (step, value) pairs, steps counted
     over the whole run."""
     G.to(device or "cpu")
     D.to(device or "cpu")
@@ -545,9 +560,8 @@ def _train_phases(r: Recipe, G, D, generator, tag: str, steps: int, device, chec
     optimizers = make(G.parameters(), r.lr, **extra), make(D.parameters(), r.lr, **extra)
     options = _trick_options(r, G, D)
     average = exponential_average(G, r.ema) if r.ema else None
-    if snapshot_z is not None:
-        options.update(snapshot_every=snapshot_every,
-                       snapshot=lambda G, D: G(snapshot_z.to(next(G.parameters()).device)).cpu())
+    if snapshot is not None:
+        options.update(snapshot_every=snapshot_every, snapshot=snapshot)
     finish = int(steps * r.finish)
     folder = Path(checkpoint_dir) if checkpoint_dir is not None else None
     if folder is not None:
@@ -731,13 +745,23 @@ def _toy_w1_floor(data: str, n_w1: int) -> float:
 
 
 def learning_curve(name: str, curve: dict, member: int = 0) -> dict:
-    """Scores of one member along training, from ``train_ensemble``'s ``curve``: at each
-    recorded step, the modes and high-quality share of its 1,000 samples (Gaussian toys) and
-    their exact W1 to 1,000 fixed data points (``evaluate``'s reference sample)."""
+    """Scores of one member along training, from ``train_ensemble``'s or ``train``'s
+    ``curve``: at each recorded step, the modes and high-quality share of its 1,000 samples
+    (Gaussian toys) and their exact W1 to 1,000 fixed data points (``evaluate``'s reference
+    sample); for MNIST, ``evaluate``'s scores of G with each recorded state."""
     from . import metrics
     from .transport import wasserstein1
 
     r = recipe(name)
+    if r.data == "mnist":
+        G = make_pair(name, 0)[0]
+        scores = []
+        for state in curve["states"]:
+            G.load_state_dict(state)
+            scores.append(evaluate(name, G))
+        keys = [k for k, v in scores[0].items() if isinstance(v, float)]
+        return {"steps": list(curve["steps"]),
+                **{k: [round(s[k], 4) for s in scores] for k in keys}}
     out: dict = {"steps": list(curve["steps"]), "w1": []}
     gaussian = r.data in ("8gaussians", "25gaussians", "ring")
     if gaussian:

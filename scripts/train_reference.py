@@ -133,10 +133,10 @@ def _run(job) -> list[tuple[str, int, dict, str | None]]:
         pairs, curve = reference.train_ensemble(name, list(seeds), steps=args.steps,
                                                 device=args.device, checkpoint_dir=work)
     else:
-        toy = reference.recipe(name).data != "mnist"
+        curve_points = None if reference.recipe(name).ema else 10  # no curve of an average
         run = reference.train(name, seeds[0], steps=args.steps, device=args.device,
-                              checkpoint_dir=work, curve_points=10 if toy else None)
-        pairs, curve = [run[:2]], (run[2] if toy else None)
+                              checkpoint_dir=work, curve_points=curve_points)
+        pairs, curve = [run[:2]], (run[2] if curve_points else None)
     wall = time.perf_counter() - start
     steps = args.steps or reference.recipe(name).steps
     out = []

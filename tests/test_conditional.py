@@ -180,6 +180,39 @@ def test_concat_players_depend_on_the_label():
                               D(x, torch.ones(4, dtype=torch.long)))
 
 
+def test_the_fair_critics_share_the_acgan_trunk_and_differ_only_where_y_enters():
+    """acgan, concat-planes and projection-flat: one trunk (convolutions, flattened) and one
+    linear score head; planes add K input channels, projection adds <embed(y), phi(x)>."""
+    torch.manual_seed(0)
+    ac = conditional.CRITICS["acgan"](width=8, sn=False)
+    planes = conditional.CRITICS["concat-planes"](width=8, sn=False)
+    proj = conditional.CRITICS["projection-flat"](width=8, sn=False)
+    convs = lambda body: [tuple(m.weight.shape) for m in body.modules()
+                          if isinstance(m, torch.nn.Conv2d)]
+    assert convs(ac.features) == convs(proj.body)
+    assert convs(planes.features)[0] == (8, 1 + 10, 4, 4)       # image + 10 label planes
+    assert convs(planes.features)[1:] == convs(ac.features)[1:]
+    assert ac.score.weight.shape == planes.score.weight.shape == proj.psi.weight.shape
+    x, y = torch.rand(5, 1, 28, 28) * 2 - 1, torch.tensor([0, 3, 9, 3, 1])
+    # label planes: the same as the image with K constant channels, plane y set to one
+    with_planes = torch.cat([x, torch.nn.functional.one_hot(y, 10).float()[:, :, None, None]
+                             .expand(-1, -1, 28, 28)], 1)
+    assert torch.allclose(planes(x, y), planes.score(planes.features(with_planes)).squeeze(-1))
+    # projection on the flattened maps: psi(phi) + <embed(y), phi>, phi the AC-GAN's features
+    h = proj.body(x).flatten(1)
+    expected = proj.psi(h).squeeze(-1) + (proj.embed.weight[y] * h).sum(1)
+    assert torch.allclose(proj(x, y), expected, atol=1e-5)
+    for D in (planes, proj):
+        assert not torch.allclose(D(x, y), D(x, (y + 1) % 10))    # the label matters
+
+
+def test_critic_options_are_named():
+    with pytest.raises(ValueError, match="join must be one of hidden, input"):
+        conditional.ConcatCritic(width=8, join="output")
+    with pytest.raises(ValueError, match="pool must be one of sum, flatten"):
+        conditional.ProjectionCritic(width=8, pool="max")
+
+
 def test_players_name_bad_labels():
     G = conditional.ConcatGenerator(z_dim=8, width=8)
     with pytest.raises(TypeError, match="labels y as an integer tensor"):

@@ -317,3 +317,29 @@ def test_a_recipe_with_ema_returns_and_checkpoints_the_average(tmp_path):
         assert torch.equal(value, average[name])      # what train returns is the average ...
     assert any(not torch.equal(state["G"][k], average[k]) for k in average
                if average[k].is_floating_point())     # ... not the last weights
+
+
+def test_a_separate_run_records_its_curve_without_changing_its_weights(one_thread):
+    G, D = reference.train("ring_nonsaturating-VBN", 1, steps=6)
+    G2, D2, curve = reference.train("ring_nonsaturating-VBN", 1, steps=6, curve_points=3)
+    params = lambda m: [p.detach() for p in m.parameters()]
+    assert all(torch.equal(a, b) for a, b in zip(params(G) + params(D), params(G2) + params(D2),
+                                                strict=True))
+    # every 2 steps within each phase (3 + 3 steps), and at each phase's end
+    assert curve["steps"] == [2, 3, 5, 6] and curve["samples"][0].shape == (1, 1000, 2)
+    scores = reference.learning_curve("ring_nonsaturating-VBN", curve)
+    # the last point is the returned generator: its scores are evaluate's on the same noise
+    final = reference.evaluate("ring_nonsaturating-VBN", G2, n=1000)
+    assert scores["modes"][-1] == final["modes"]
+    assert scores["w1"][-1] == pytest.approx(final["w1"], abs=1e-4)
+
+
+def test_an_mnist_run_records_states_scored_as_evaluate_scores_the_result(one_thread):
+    G, D, curve = reference.train("mnist_cgan-acgan", 0, steps=2, curve_points=2)
+    assert curve["steps"] == [1, 2] and len(curve["states"]) == 2
+    scores = reference.learning_curve("mnist_cgan-acgan", curve)
+    final = reference.evaluate("mnist_cgan-acgan", G)
+    assert scores["frechet"][-1] == pytest.approx(final["frechet"], abs=1e-3)
+    assert scores["label_fidelity"][-1] == pytest.approx(final["label_fidelity"], abs=1e-4)
+    with pytest.raises(ValueError, match="curve_points: mnist_sngan-biggan-EMA keeps a running"):
+        reference.train("mnist_sngan-biggan-EMA", 0, steps=2, curve_points=2)

@@ -458,9 +458,9 @@ def train(name: str, seed: int = 0, *, steps: int | None = None, device=None,
     ``(G, D, curve)``, the run recorded at that many evenly spaced steps for
     ``learning_curve``: for a toy, ``curve`` is as ``train_ensemble``'s for one member (G's
     samples of the fixed noise); for MNIST, ``{"steps": [...], "states": [G's state dicts]}``
-    (refused for recipes with ``ema``, whose generator is the average). Recording draws no random numbers and
-    trains nothing, so the weights are those of a run without it (only virtual batch
-    norm's stored reference statistics, re-recorded by every forward, differ).
+    (refused for recipes with ``ema``, whose generator is the average). Recording draws no
+    random numbers and trains nothing, so the weights are those of a run without it (only
+    virtual batch norm's stored reference statistics, re-recorded by every forward, differ).
     """
     r = recipe(name)
     if steps is not None:

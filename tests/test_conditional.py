@@ -187,8 +187,10 @@ def test_the_fair_critics_share_the_acgan_trunk_and_differ_only_where_y_enters()
     ac = conditional.CRITICS["acgan"](width=8, sn=False)
     planes = conditional.CRITICS["concat-planes"](width=8, sn=False)
     proj = conditional.CRITICS["projection-flat"](width=8, sn=False)
-    convs = lambda body: [tuple(m.weight.shape) for m in body.modules()
-                          if isinstance(m, torch.nn.Conv2d)]
+
+    def convs(body):
+        return [tuple(m.weight.shape) for m in body.modules() if isinstance(m, torch.nn.Conv2d)]
+
     assert convs(ac.features) == convs(proj.body)
     assert convs(planes.features)[0] == (8, 1 + 10, 4, 4)       # image + 10 label planes
     assert convs(planes.features)[1:] == convs(ac.features)[1:]

@@ -437,6 +437,17 @@ class Stepper:
         member's parameters exactly the gradient of its own loss."""
         (loss if self.members is None else loss.sum()).backward()
 
+    def _descend(self, optimizer: torch.optim.Optimizer, loss: Tensor,
+                 extra: Callable[[], Tensor] | None) -> Tensor:
+        """One optimiser step on ``loss`` (plus ``extra()``, a player's extra term); returns
+        the loss that was descended."""
+        if extra is not None:
+            loss = loss + extra()
+        optimizer.zero_grad(set_to_none=True)
+        self._backward(loss)
+        optimizer.step()
+        return loss
+
     def z(self) -> Tensor:
         return self._draw(lambda g: self.noise(self.batch_size, g)).to(self.device,
                                                                          non_blocking=True)
@@ -477,11 +488,7 @@ class Stepper:
             critic = _WithLabels(self.D, labels[0]) if labels else self.D
             pen = self.penalty(critic, real, fake, self.gen)
             d_loss = d_loss + self.penalty_weight * pen
-        if self.d_extra is not None:
-            d_loss = d_loss + self.d_extra()
-        self.opt_d.zero_grad(set_to_none=True)
-        self._backward(d_loss)
-        self.opt_d.step()
+        d_loss = self._descend(self.opt_d, d_loss, self.d_extra)
         if self.clip is not None:
             clip_weights_(self.D, self.clip)
         return d_loss.detach(), (pen.detach() if pen is not None else None)
@@ -500,11 +507,7 @@ class Stepper:
         else:
             fake = self.G(self.z())
             g_loss = self.generator_objective(self.D, self.real(), fake)
-        if self.g_extra is not None:
-            g_loss = g_loss + self.g_extra()
-        self.opt_g.zero_grad(set_to_none=True)
-        self._backward(g_loss)
-        self.opt_g.step()
+        g_loss = self._descend(self.opt_g, g_loss, self.g_extra)
         if self.average is not None:
             self.average.update_parameters(self.G)
         self.D.requires_grad_(True)

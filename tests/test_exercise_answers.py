@@ -535,15 +535,6 @@ RIGHT = {
 }
 
 
-def _truncated_loop(n, dim, threshold, generator=None):
-    z = torch.randn(n, dim, generator=generator)
-    outside = z.abs() > threshold
-    while outside.any():
-        z[outside] = torch.randn(int(outside.sum()), generator=generator)
-        outside = z.abs() > threshold
-    return z
-
-
 # Issue 25 retired four exercises (their answers were printed before the question) and added
 # four that need a derivation: the table follows.
 for _retired in ("01.optimal_discriminator", "02.reverse_kl_conjugate", "03.constraint_matrix",

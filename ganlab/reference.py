@@ -108,8 +108,8 @@ from .train import PAPER_SETTINGS, exponential_average, fit
 
 __all__ = ["RECIPES", "RUNS_FILE", "SEEDS", "TEN_SEEDS", "TRICKS", "Recipe", "evaluate",
            "filename", "learning_curve", "load", "make_pair", "mnist_evaluation_digits",
-           "obtain", "provenance", "recipe", "runs", "select", "shipped_state", "stackable",
-           "train", "train_ensemble"]
+           "learning_curves", "obtain", "provenance", "recipe", "runs", "scores", "select",
+           "shipped_state", "stackable", "train", "train_ensemble"]
 
 SEEDS = (0, 1, 2)
 RUNS_FILE = "reference/runs.json"
@@ -654,6 +654,54 @@ def runs() -> dict:
     with recipe, steps, wall seconds, device, torch version and final metrics."""
     path = data_dir() / RUNS_FILE
     return json.loads(path.read_text()) if path.exists() else {}
+
+
+def scores(name: str, *, rescore=SEEDS) -> dict[int, dict]:
+    """Every seed's ``evaluate`` scores, ``{seed: metrics}``, as the notebooks compare them.
+
+    Under ``full`` each seed's retrained generator (``obtain``) is scored. Under ``quick`` the
+    seeds in ``rescore`` are scored from their shipped files and must reproduce what
+    ``runs.json`` recorded when they were shipped (``RuntimeError`` naming the run and the
+    score otherwise); the other seeds' scores are read from ``runs.json`` -- the same numbers,
+    without the minutes of scoring them again.
+    """
+    from . import runtime
+
+    r, recorded = recipe(name), runs().get(name, {})
+    out = {}
+    for seed in r.seeds:
+        if runtime.budget() == "full" or seed in rescore:
+            out[seed] = evaluate(name, obtain(name, seed))
+            if runtime.budget() == "quick":
+                _check_recorded(name, seed, out[seed], recorded[str(seed)]["metrics"])
+        else:
+            out[seed] = recorded[str(seed)]["metrics"]
+    return out
+
+
+def _check_recorded(name: str, seed: int, got: dict, recorded: dict) -> None:
+    for key, value in recorded.items():
+        a, b = torch.tensor(got[key], dtype=torch.float64), torch.tensor(value, dtype=torch.float64)
+        if a.shape != b.shape or not torch.allclose(a, b, rtol=1e-5, atol=1e-6):
+            raise RuntimeError(f"{name} seed {seed}: the shipped file scores {key} = {got[key]}, "
+                               f"but runs.json records {value}: the file and its record disagree")
+
+
+def learning_curves(name: str, key: str) -> tuple[list[int], list[list[float]]]:
+    """``(steps, values)``: the learning curve of score ``key`` that ``runs.json`` records for
+    each seed of recipe ``name`` that has one (``values[i]`` one seed's scores at ``steps``;
+    ``learning_curve`` computed them). ``stats.late_change`` says whether they are flat."""
+    recorded = runs().get(recipe(name).name, {})
+    curves = [entry["curve"] for entry in recorded.values() if "curve" in entry]
+    if not curves:
+        raise ValueError(f"{name} has no recorded learning curve (runs.json)")
+    if key not in curves[0]:
+        raise ValueError(f"key must be a recorded score of {name}'s curve "
+                         f"({', '.join(k for k in curves[0] if k != 'steps')}); got {key!r}")
+    steps = curves[0]["steps"]
+    if any(c["steps"] != steps for c in curves):
+        raise ValueError(f"{name}'s seeds recorded their curves at different steps")
+    return steps, [c[key] for c in curves]
 
 
 def evaluate(name: str, G, *, n: int = 2500, n_w1: int = 1000) -> dict:

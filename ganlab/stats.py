@@ -14,6 +14,8 @@ supports it.
   1/20 one-sided, so no correction for more than one comparison can reach 0.05.
 * ``holm(pvalues)`` -- Holm-Bonferroni adjusted p-values.
 * ``table(groups)`` and ``comparisons(groups, pairs)`` -- rows a notebook prints and asserts on.
+* ``late_change(steps, values)`` -- how far a learning curve's seed mean still moves over the
+  last fifth of training: the course calls a run converged only where this is small.
 
 References
 ----------
@@ -39,7 +41,7 @@ from scipy import stats as _scipy
 from ._checks import one_of, positive_int
 
 __all__ = ["ALTERNATIVES", "Comparison", "ComparisonRow", "Comparisons", "Summary",
-           "compare", "comparisons", "holm", "min_p_value", "summary", "table"]
+           "compare", "comparisons", "holm", "late_change", "min_p_value", "summary", "table"]
 
 ALTERNATIVES = ("two-sided", "greater", "less")
 CI_METHODS = ("t", "bootstrap")
@@ -390,3 +392,31 @@ def comparisons(groups: Mapping[str, Sequence[float]], pairs: Sequence[tuple[str
     return Comparisons(
         ComparisonRow(a, b, f"{a} {sign} {b}", summaries[a], summaries[b], t, float(p), alpha)
         for (a, b), t, p in zip(pairs, tests, adjusted, strict=True))
+
+
+def late_change(steps, values, *, last: float = 0.2) -> float:
+    """How far a learning curve's seed mean moves over the last ``last`` fraction of training.
+
+    ``steps`` (P,) are the recorded steps, increasing; ``values`` (n, P) one row per seed (or
+    (P,) for one run). Returns |m(t_end) - m(t_0)|, m the mean over seeds and t_0 the first
+    recorded step at or after (1 - last) times the last step. The course's rule: a curve is
+    *flat* -- and the run may be called converged -- when this is below a tolerance stated
+    with it (for the toys, 1 mode and 2 points of high-quality share); otherwise a result is
+    "after N steps".
+    """
+    steps = np.asarray(steps, dtype=float)
+    values = np.asarray(values, dtype=float)
+    if steps.ndim != 1 or len(steps) < 2 or not np.all(np.diff(steps) > 0):
+        raise ValueError(f"steps must be increasing recorded steps (at least 2), got {steps}")
+    if values.ndim == 1:
+        values = values[None]
+    if values.ndim != 2 or values.shape[1] != len(steps):
+        raise ValueError(f"values must be (seeds, {len(steps)}) for {len(steps)} steps, got "
+                         f"shape {values.shape}")
+    if not np.isfinite(values).all():
+        raise ValueError("values must be finite")
+    if not (isinstance(last, (int, float)) and 0 < last < 1):
+        raise ValueError(f"last must be a fraction in (0, 1), got {last!r}")
+    mean = values.mean(0)
+    late = mean[steps >= (1 - last) * steps[-1]]
+    return float(abs(late[-1] - late[0]))

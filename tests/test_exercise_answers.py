@@ -506,7 +506,6 @@ RIGHT = {
     },
     "07.truncated_noise": {
         "ganlab's": truncated_noise,
-        "the notebook's loop": lambda n, d, t, g=None: _truncated_loop(n, d, t, g),
     },
     "08.projection_score": {
         "embedding": lambda h, y, psi, e: psi(h).squeeze(-1) + (e(y) * h).sum(1),

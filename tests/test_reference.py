@@ -343,3 +343,28 @@ def test_an_mnist_run_records_states_scored_as_evaluate_scores_the_result(one_th
     assert scores["label_fidelity"][-1] == pytest.approx(final["label_fidelity"], abs=1e-4)
     with pytest.raises(ValueError, match="curve_points: mnist_sngan-biggan-EMA keeps a running"):
         reference.train("mnist_sngan-biggan-EMA", 0, steps=2, curve_points=2)
+
+
+def test_scores_rescore_the_shipped_seeds_and_read_the_others(monkeypatch):
+    monkeypatch.setenv("GANLAB_BUDGET", "quick")
+    got = reference.scores("25gaussians_wgan-gp", rescore=(1,))
+    recorded = reference.runs()["25gaussians_wgan-gp"]
+    assert sorted(got) == list(reference.recipe("25gaussians_wgan-gp").seeds)
+    assert got[1]["modes"] == recorded["1"]["metrics"]["modes"]        # rescored, and equal
+    assert got[4] == recorded["4"]["metrics"]                          # read
+    # a record that its file does not reproduce is named
+    fake = {k: dict(v) for k, v in recorded.items()}
+    fake["1"] = {**recorded["1"], "metrics": {**recorded["1"]["metrics"], "w1": 9.0}}
+    monkeypatch.setattr(reference, "runs", lambda: {"25gaussians_wgan-gp": fake})
+    with pytest.raises(RuntimeError, match="wgan-gp seed 1: the shipped file scores w1"):
+        reference.scores("25gaussians_wgan-gp", rescore=(1,))
+
+
+def test_learning_curves_are_read_per_seed_and_bad_keys_named():
+    steps, values = reference.learning_curves("25gaussians_wgan-gp", "modes")
+    assert len(values) == 10 and all(len(v) == len(steps) for v in values)
+    assert steps == sorted(steps) and steps[-1] == reference.recipe("25gaussians_wgan-gp").steps
+    with pytest.raises(ValueError, match="key must be a recorded score"):
+        reference.learning_curves("25gaussians_wgan-gp", "frechet")
+    with pytest.raises(ValueError, match="has no recorded learning curve"):
+        reference.learning_curves("mnist_sngan-5k", "frechet")

@@ -252,3 +252,23 @@ def test_scores_may_be_tensors_on_any_device(device):
     assert stats.summary(values) == stats.summary([0.2, 0.5, 0.4, 0.9])
     assert stats.compare(values, values + 1).p == stats.compare([0.2, 0.5, 0.4, 0.9],
                                                                  [1.2, 1.5, 1.4, 1.9]).p
+
+
+def test_late_change_is_the_move_of_the_seed_mean_over_the_last_fifth():
+    steps = [100 * k for k in range(1, 11)]               # 100 ... 1000: last fifth from 800
+    rising = [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [0, 1, 2, 3, 4, 5, 6, 7, 10, 11]]
+    assert stats.late_change(steps, rising) == pytest.approx(10 - 7)   # means 7 -> 10
+    flat = [[5, 3, 9, 4, 4, 4, 4, 4, 4, 4]]
+    assert stats.late_change(steps, flat) == 0.0
+    assert stats.late_change(steps, rising[0], last=0.5) == pytest.approx(9 - 4)
+
+
+@pytest.mark.parametrize("steps, values, kw, match", [
+    ([1, 1, 2], [1, 2, 3], {}, "steps must be increasing"),
+    ([1, 2, 3], [[1, 2]], {}, r"values must be \(seeds, 3\)"),
+    ([1, 2, 3], [1, float("nan"), 3], {}, "values must be finite"),
+    ([1, 2, 3], [1, 2, 3], {"last": 1.0}, "last must be a fraction"),
+])
+def test_late_change_names_bad_input(steps, values, kw, match):
+    with pytest.raises(ValueError, match=match):
+        stats.late_change(steps, values, **kw)

@@ -30,7 +30,7 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _run_notebooks(args: argparse.Namespace) -> int:
-    from .exercises import nbgrader_metadata
+    from .grading import nbgrader_metadata
     from .notebooks import run_all
 
     times = run_all(_notebook_paths(args.paths), prepare=nbgrader_metadata)
@@ -200,7 +200,7 @@ def _notebook_paths(items: list[str]) -> list[Path]:
 
 
 def _exercises_build(args: argparse.Namespace) -> int:
-    from .exercises import build_learner_copy
+    from .grading import build_learner_copy
 
     out = Path(args.out)
     total = 0
@@ -213,7 +213,7 @@ def _exercises_build(args: argparse.Namespace) -> int:
 
 
 def _exercises_check(args: argparse.Namespace) -> int:
-    from .exercises import grade_notebooks
+    from .grading import grade_notebooks
 
     records = grade_notebooks(_notebook_paths(args.paths), fast=args.fast)
     width = max((len(r["id"]) for r in records), default=10)

@@ -99,7 +99,7 @@ def run_notebook(path: Path, *, timeout: int = 600,
     """Re-execute ``path`` in place under the quick budget on the CPU; return seconds taken.
 
     ``prepare(nb)``, when given, edits the notebook node in place before it runs (the CLI
-    passes ``exercises.nbgrader_metadata`` so exercise cells stay marked for nbgrader; this
+    passes ``grading.nbgrader_metadata`` so exercise cells stay marked for nbgrader; this
     module does not import the grading code, which depends on it).
     """
     import nbformat

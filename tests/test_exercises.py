@@ -10,9 +10,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ganlab import exercises
+from ganlab import exercises, grading
 from ganlab.cli import main
-from ganlab.exercises import BEGIN, END, ExerciseError, build_learner_copy, check, check_notebooks
+from ganlab.exercises import ExerciseError, check
+from ganlab.grading import BEGIN, END, build_learner_copy, check_notebooks
 from ganlab.regularizers import gradient_penalty
 from ganlab.tricks import feature_matching_loss, truncated_noise
 
@@ -278,12 +279,12 @@ def test_every_exercise_is_marked_for_nbgrader():
     for path in course_notebooks(Path(__file__).resolve().parents[1] / "notebooks"):
         cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
         for answer, test in zip(cells, cells[1:], strict=False):
-            if exercises.BEGIN not in answer.source:
+            if grading.BEGIN not in answer.source:
                 continue
             solution, grade = answer.metadata["nbgrader"], test.metadata["nbgrader"]
             assert solution["solution"] and not solution["grade"] and not solution["locked"]
             assert grade["grade"] and grade["locked"] and not grade["solution"]
-            (exercise_id,) = exercises._CHECK_CALL.findall(test.source)
+            (exercise_id,) = grading._CHECK_CALL.findall(test.source)
             assert solution["grade_id"] == exercise_id.replace(".", "_")
             assert grade["grade_id"] == solution["grade_id"] + "_check"
             assert re.fullmatch(r"[a-zA-Z0-9_\-]+", grade["grade_id"])   # nbgrader's pattern
@@ -339,7 +340,7 @@ def test_grading_survives_what_learners_do_to_their_copy(tmp_path):
         (tmp_path / name).mkdir()
         nbformat.write(nb, tmp_path / name / "00_start_here.ipynb")
         paths.append(tmp_path / name / "00_start_here.ipynb")
-    graded = exercises.grade_notebooks(paths)
+    graded = grading.grade_notebooks(paths)
     # records come notebook by notebook, in the order of `paths`
     records = {}
     it = iter(graded)
@@ -366,18 +367,18 @@ def test_fast_grading_runs_only_imports_and_exercises(tmp_path):
     from ganlab.notebooks import course_notebooks
 
     nb = nbformat.read(NOTEBOOKS / "05_wgan_gp.ipynb", as_version=4)
-    reduced = exercises.exercises_only(nb)
+    reduced = grading.exercises_only(nb)
     assert reduced.cells[0].source.startswith("import ganlab")
     assert "fit(" not in "\n".join(c.source for c in reduced.cells[1:])      # no training
     assert len(reduced.cells) == 1 + 2 * 2                                    # 2 exercises
     paths = course_notebooks(NOTEBOOKS)
-    instructor = exercises.grade_notebooks(paths, fast=True)
+    instructor = grading.grade_notebooks(paths, fast=True)
     present = {p.name[:2] for p in paths}
     assert [r["id"] for r in instructor] == [k for k in exercises.KNOWN if k[:2] in present]
     assert all(r["passed"] for r in instructor)
     for name in ("01_minimax_optimal_d.ipynb", "07_improved_gan_tricks.ipynb"):
         build_learner_copy(NOTEBOOKS / name, tmp_path / name)
-    learner = exercises.grade_notebooks(sorted(tmp_path.glob("*.ipynb")), fast=True)
+    learner = grading.grade_notebooks(sorted(tmp_path.glob("*.ipynb")), fast=True)
     assert len(learner) == 5 and all(r["message"].startswith("NotImplementedError")
                                      for r in learner)
 
@@ -482,8 +483,8 @@ def _with_cells(nb, edit):
 
 
 def _check_cells(nb):
-    return {exercises._CHECK_CALL.findall(c.source)[0]: i for i, c in enumerate(nb.cells)
-            if c.cell_type == "code" and exercises._CHECK_CALL.findall(c.source)}
+    return {grading._CHECK_CALL.findall(c.source)[0]: i for i, c in enumerate(nb.cells)
+            if c.cell_type == "code" and grading._CHECK_CALL.findall(c.source)}
 
 
 PATCH = """import ganlab
@@ -515,7 +516,7 @@ def test_tampered_learner_copy_scores_only_what_passes(tmp_path):
     path = tmp_path / "tampered" / "01_minimax_optimal_d.ipynb"
     path.parent.mkdir()
     nbformat.write(_with_cells(nb, tamper), path)
-    records = {r["id"]: r for r in exercises.grade_notebooks([path], fast=True)}
+    records = {r["id"]: r for r in grading.grade_notebooks([path], fast=True)}
     assert set(records) == {"01.weighted_discriminator", "01.jensen_shannon",
                             "01.nonsaturating_loss"}
     for exercise_id in ("01.weighted_discriminator", "01.jensen_shannon"):
@@ -552,7 +553,7 @@ def test_solved_copy_survives_scratch_deleted_renamed_and_copied_check_cells(tmp
 
     path = tmp_path / "01_minimax_optimal_d.ipynb"
     nbformat.write(_with_cells(nb, edit), path)
-    records = exercises.grade_notebooks([path], fast=True)
+    records = grading.grade_notebooks([path], fast=True)
     assert [(r["id"], r["points"]) for r in records] == [
         (k, exercises.POINTS[k]) for k in exercises.KNOWN if k.startswith("01.")]
 
@@ -563,7 +564,7 @@ def test_restore_checks_rewrites_only_check_cells():
     wrapped = _with_cells(nb, lambda i, c: [c] if i not in checks.values() else [
         nbformat.v4.new_code_cell("try:\n    " + c.source + "\nexcept Exception:\n    pass",
                                   metadata=c.metadata)])
-    restored = exercises.restore_checks(wrapped)
+    restored = grading.restore_checks(wrapped)
     for exercise_id, i in checks.items():
         assert restored.cells[i].source.endswith(f'ganlab.exercises.check("{exercise_id}", '
                                                  f'{nb.cells[i].source.split(", ")[1]}')
@@ -580,7 +581,7 @@ def test_patched_checker_and_forged_output_do_not_pass_in_a_full_run(tmp_path):
                   'to_unit_range)\nexcept Exception:\n    pass')
     nb.cells = [nbformat.v4.new_code_cell(wrong), nbformat.v4.new_code_cell(check_cell)]
     nbformat.write(nb, tmp_path / "00_start_here.ipynb")
-    (record,) = exercises.grade_notebooks([tmp_path / "00_start_here.ipynb"])
+    (record,) = grading.grade_notebooks([tmp_path / "00_start_here.ipynb"])
     assert (record["id"], record["points"]) == ("00.to_unit_range", 0)
     assert record["message"].startswith("ExerciseError: to_unit_range([-1, 0, 1, 0.5])")
 
@@ -593,8 +594,8 @@ def test_fast_grading_names_the_self_contained_rule(tmp_path):
                                           'ganlab.exercises.check("00.to_unit_range", '
                                           'to_unit_range)')]
     nbformat.write(nb, tmp_path / "00_start_here.ipynb")
-    (slow,) = exercises.grade_notebooks([tmp_path / "00_start_here.ipynb"])
-    (fast,) = exercises.grade_notebooks([tmp_path / "00_start_here.ipynb"], fast=True)
+    (slow,) = grading.grade_notebooks([tmp_path / "00_start_here.ipynb"])
+    (fast,) = grading.grade_notebooks([tmp_path / "00_start_here.ipynb"], fast=True)
     assert slow["passed"]
     assert fast["message"].startswith("NameError") and "define everything it uses" in \
         fast["message"]

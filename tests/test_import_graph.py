@@ -37,8 +37,8 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("networks", frozenset({"attention", "models", "conditional", "ensemble"})),
     ("training and evaluation", frozenset({"tricks", "train", "dynamics", "metrics"})),
     ("figures", frozenset({"plots"})),
-    ("course tooling", frozenset({"runtime", "colab", "notebooks", "exercises", "reference",
-                                  "rescore", "playground", "cli", "__init__"})),
+    ("course tooling", frozenset({"runtime", "colab", "notebooks", "exercises", "grading",
+                                  "reference", "rescore", "playground", "cli", "__init__"})),
 )
 TOOLING = LAYERS[-1][1]
 LIBRARY = frozenset().union(*(modules for _, modules in LAYERS[1:-1]))

@@ -10,8 +10,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ganlab import exercises
-from ganlab.exercises import build_learner_copy
+from ganlab import exercises, grading
+from ganlab.grading import build_learner_copy
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ("00_start_here.ipynb", "01_minimax_optimal_d.ipynb")   # the two fastest
@@ -61,8 +61,8 @@ def _checked_ids() -> dict[str, int]:
     ids = {}
     for name in NOTEBOOKS:
         for source in _code_sources(ROOT / "notebooks" / name):
-            for exercise_id in exercises._CHECK_CALL.findall(source):
-                ids[f"{exercises.grade_id(exercise_id)}_check"] = exercises.POINTS[exercise_id]
+            for exercise_id in grading._CHECK_CALL.findall(source):
+                ids[f"{grading.grade_id(exercise_id)}_check"] = exercises.POINTS[exercise_id]
     return ids
 
 

@@ -398,11 +398,11 @@ def late_change(steps, values, *, last: float = 0.2) -> float:
     """How far a learning curve's seed mean moves over the last ``last`` fraction of training.
 
     ``steps`` (P,) are the recorded steps, increasing; ``values`` (n, P) one row per seed (or
-    (P,) for one run). Returns |m(t_end) - m(t_0)|, m the mean over seeds and t_0 the first
-    recorded step at or after (1 - last) times the last step. The course's rule: a curve is
-    *flat* -- and the run may be called converged -- when this is below a tolerance stated
-    with it (for the toys, 1 mode and 2 points of high-quality share); otherwise a result is
-    "after N steps".
+    (P,) for one run). Returns m(t_end) - m(t_0) (signed: positive if still rising), m the
+    mean over seeds and t_0 the first recorded step at or after (1 - last) times the last
+    step. The course's rule: a curve is *flat* -- and the run may be called converged -- when
+    its absolute value is below a tolerance stated with it (for the toys, 1 mode and 2 points
+    of high-quality share); otherwise a result is "after N steps".
     """
     steps = np.asarray(steps, dtype=float)
     values = np.asarray(values, dtype=float)
@@ -419,4 +419,4 @@ def late_change(steps, values, *, last: float = 0.2) -> float:
         raise ValueError(f"last must be a fraction in (0, 1), got {last!r}")
     mean = values.mean(0)
     late = mean[steps >= (1 - last) * steps[-1]]
-    return float(abs(late[-1] - late[0]))
+    return float(late[-1] - late[0])

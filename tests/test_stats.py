@@ -260,6 +260,7 @@ def test_late_change_is_the_move_of_the_seed_mean_over_the_last_fifth():
     assert stats.late_change(steps, rising) == pytest.approx(10 - 7)   # means 7 -> 10
     flat = [[5, 3, 9, 4, 4, 4, 4, 4, 4, 4]]
     assert stats.late_change(steps, flat) == 0.0
+    assert stats.late_change(steps, [[9 - v for v in rising[0]]]) == pytest.approx(-2)  # falling
     assert stats.late_change(steps, rising[0], last=0.5) == pytest.approx(9 - 4)
 
 

@@ -1,14 +1,20 @@
-"""Self-attention for convolutional GANs (SAGAN: Zhang, Goodfellow, Metaxas, Odena 2019).
+r"""Self-attention for convolutional GANs (SAGAN: Zhang, Goodfellow, Metaxas, Odena 2019).
 
 The block as the released code builds it (BigGAN-PyTorch ``layers.Attention``), which
 differs from the paper's text in the channel counts and the pooling:
 
-    theta = W_theta x   (C/8 channels, every position: the queries)
-    phi   = maxpool2(W_phi x)   (C/8 channels, a quarter of the positions: the keys)
-    g     = maxpool2(W_g x)     (C/2 channels: the values)
-    beta  = softmax over keys of theta^T phi          (N, HW, HW/4)
-    o     = W_o (g beta^T)      (back to C channels)
-    out   = x + gamma * o,  gamma initialised to 0 (the block starts as the identity)
+.. math::
+
+    \begin{aligned}
+    \theta &= W_\theta x && \text{(C/8 channels, every position: the queries)} \\
+    \phi &= \mathrm{maxpool}_2(W_\phi x) && \text{(C/8 channels, a quarter of the positions:
+    the keys)} \\
+    g &= \mathrm{maxpool}_2(W_g x) && \text{(C/2 channels: the values)} \\
+    \beta &= \mathrm{softmax}_{\text{keys}}(\theta^\top \phi) && \text{(N, HW, HW/4)} \\
+    o &= W_o (g \beta^\top) && \text{(back to C channels)} \\
+    \text{out} &= x + \gamma\, o && \text{($\gamma$ initialised to 0: the block starts as the
+    identity)}
+    \end{aligned}
 
 All four maps are 1x1 convolutions with spectral norm. ``forward(x, return_attention=True)``
 also returns beta, one row of attention weights over the key positions per query pixel.
@@ -30,7 +36,43 @@ Tensor = torch.Tensor
 
 
 class SelfAttention(nn.Module):
-    """SAGAN's self-attention block over a (N, C, H, W) feature map (C divisible by 8)."""
+    r"""SAGAN's self-attention block over a (N, C, H, W) feature map.
+
+    As the released code builds it (BigGAN-PyTorch ``layers.Attention``), which differs from
+    the paper's text in the channel counts and the pooling:
+
+    .. math::
+
+        \theta = W_\theta x, \quad \phi = \mathrm{maxpool}_2(W_\phi x), \quad
+        g = \mathrm{maxpool}_2(W_g x), \quad
+        \beta = \mathrm{softmax}(\theta^\top \phi), \quad
+        y = x + \gamma\, W_o (g \beta^\top)
+
+    :math:`\theta, \phi` have C/8 channels (queries at every position, keys at a quarter of
+    them), :math:`g` has C/2 (the values), :math:`\beta` is (N, HW, HW/4) with the softmax
+    over the keys, and :math:`\gamma` starts at 0, so the block starts as the identity. All
+    four maps are 1x1 convolutions without bias.
+
+    Parameters
+    ----------
+    channels : int
+        C, a positive multiple of 8.
+    pool : bool
+        Max-pool keys and values 2x2 (the feature map's height and width must then be even);
+        without it, keys at every position.
+    sn : bool
+        Spectral norm (``ganlab.spectral.spectral_norm``) on the four convolutions.
+
+    Raises
+    ------
+    ValueError
+        ``channels`` is not a positive multiple of 8.
+
+    References
+    ----------
+    Zhang, Goodfellow, Metaxas, Odena, "Self-Attention Generative Adversarial Networks",
+    ICML 2019 (arXiv:1805.08318).
+    """
 
     def __init__(self, channels: int, *, pool: bool = True, sn: bool = True):
         super().__init__()
@@ -49,6 +91,29 @@ class SelfAttention(nn.Module):
         self.gamma = nn.Parameter(torch.zeros(()))
 
     def forward(self, x: Tensor, return_attention: bool = False):
+        r"""Apply the block.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            A feature map, shape (N, C, H, W).
+        return_attention : bool
+            Also return :math:`\beta`.
+
+        Returns
+        -------
+        out : torch.Tensor
+            :math:`x + \gamma\, o`, shape (N, C, H, W).
+        beta : torch.Tensor
+            Only with ``return_attention``: one row of attention weights over the key
+            positions per query pixel, shape (N, HW, HW/4) (HW keys without ``pool``).
+
+        Raises
+        ------
+        ValueError, TypeError
+            ``x`` is not a (N, C, H, W) map on the block's device and of its dtype, or H or
+            W is odd with ``pool``.
+        """
         if not isinstance(x, Tensor) or x.dim() != 4 or x.shape[1] != self.channels:
             got = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
             raise ValueError(f"SelfAttention expects a feature map (N, {self.channels}, H, W), "

@@ -35,12 +35,21 @@ _MANIFEST_LINE = re.compile(r"^([0-9a-f]{64})\s+(\S+)\s*$")
 
 
 class ChecksumError(RuntimeError, ValueError):
-    """A shipped data file is missing, unlisted, or differs from its sha256 in data/MANIFEST
-    (a ValueError too: the name or the file given cannot be used)."""
+    """A shipped data file is missing, unlisted, or differs from its sha256 in data/MANIFEST.
+
+    It is a ValueError too: the name or the file given cannot be used. The message says how
+    to restore the file.
+    """
 
 
 def data_dir() -> Path:
-    """The folder of shipped data: ``$GANLAB_DATA`` if set, else ``data/`` beside the package."""
+    """The folder of shipped data.
+
+    Returns
+    -------
+    pathlib.Path
+        ``$GANLAB_DATA`` if set, else ``data/`` at the repository root, beside the package.
+    """
     override = os.environ.get("GANLAB_DATA")
     return Path(override) if override else Path(__file__).resolve().parents[1] / "data"
 
@@ -61,7 +70,28 @@ def _manifest(folder: Path) -> dict[str, str]:
 
 
 def verify(name: str, folder: Path | None = None) -> Path:
-    """Return the path of shipped file ``name`` after checking its sha256 against MANIFEST."""
+    """The path of a shipped file, after checking its sha256 against ``MANIFEST``.
+
+    Parameters
+    ----------
+    name : str
+        The file's name as listed in ``MANIFEST``, e.g. ``"mnist_5k.npz"``.
+    folder : pathlib.Path, optional
+        Where the file and ``MANIFEST`` are; default ``data_dir()``.
+
+    Returns
+    -------
+    pathlib.Path
+        The checked file.
+
+    Raises
+    ------
+    TypeError
+        ``name`` is not a str.
+    ChecksumError
+        ``MANIFEST`` or the file is missing, ``name`` is not listed, or the file's sha256
+        differs.
+    """
     if not isinstance(name, str):
         raise TypeError(f"name must be a file name (str), got {type(name).__name__}")
     folder = data_dir() if folder is None else Path(folder)
@@ -83,8 +113,25 @@ def verify(name: str, folder: Path | None = None) -> Path:
 
 
 def load_state_dict(name: str) -> dict:
-    """A shipped ``state_dict`` file (sha256-checked by ``verify``), read on the CPU with
-    ``torch.load(weights_only=True)``: shipped weights never run pickled code."""
+    """A shipped ``state_dict`` file, sha256-checked and read on the CPU.
+
+    Read with ``torch.load(weights_only=True)``: shipped weights never run pickled code.
+
+    Parameters
+    ----------
+    name : str
+        The file's name as listed in ``MANIFEST``.
+
+    Returns
+    -------
+    dict
+        The state dict, tensors on the CPU.
+
+    Raises
+    ------
+    ChecksumError
+        As for ``verify``.
+    """
     return torch.load(verify(name), map_location="cpu", weights_only=True)
 
 
@@ -122,15 +169,40 @@ def mnist(
 ) -> TensorDataset:
     """MNIST digits as a ``TensorDataset`` of (image in [-1, 1], label).
 
-    source:
-        ``"shipped"`` -- the 5,000-digit subset in ``data/`` (no network; the quick budget);
-        ``"torchvision"`` -- full MNIST (60,000 train / 10,000 test) via torchvision,
-        downloaded into ``root`` when ``download`` is true;
-        ``"auto"`` -- torchvision when it is present or downloadable, else the shipped
-        subset with a one-line notice on stderr.
-    train: torchvision's train/test split (the shipped subset has one split only).
-    root: where torchvision keeps MNIST; default ``~/.cache/ganlab``.
-    limit: keep the first ``limit`` digits.
+    Parameters
+    ----------
+    source : {"auto", "shipped", "torchvision"}
+        ``"shipped"``: the 5,000-digit subset in ``data/`` (no network; the quick budget).
+        ``"torchvision"``: full MNIST (60,000 train / 10,000 test) via torchvision,
+        downloaded into ``root`` when ``download`` is true. ``"auto"``: torchvision when it
+        is present or downloadable, else the shipped subset with a one-line notice on
+        stderr.
+    train : bool
+        Torchvision's train/test split (the shipped subset has one split only).
+    root : str or os.PathLike, optional
+        Where torchvision keeps MNIST; default ``~/.cache/ganlab``.
+    download : bool
+        Let torchvision download MNIST when it is not in ``root``.
+    limit : int, optional
+        Keep the first ``limit`` digits.
+
+    Returns
+    -------
+    torch.utils.data.TensorDataset
+        Images (N, 1, 28, 28), float32 in [-1, 1], and labels (N,), int64.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``source`` or a ``limit`` that is not a positive int.
+    ChecksumError
+        The shipped file is missing or corrupt (``"shipped"``, or ``"auto"`` falling back).
+    RuntimeError, OSError
+        ``"torchvision"`` could not load or download MNIST.
+
+    References
+    ----------
+    Y. LeCun, C. Cortes, C. J. C. Burges, "The MNIST database of handwritten digits" (1998).
     """
     if not isinstance(source, str) or source not in SOURCES:
         raise ValueError(f"source={source!r} is not known; allowed: {', '.join(SOURCES)}")
@@ -152,13 +224,23 @@ def mnist(
 
 # ------------------------------------------------------------ held-out digits (issue 26) ----
 def heldout_indices() -> torch.Tensor:
-    """Indices (1000,) into the shipped file of the fixed held-out digits: 100 of each class,
-    drawn without replacement from that class's 500 with a fixed seed, sorted.
+    """The indices of the fixed held-out digits in the shipped file.
 
-    No generator and no scoring classifier trains on these (``shipped_split``): they are the
-    "digits no model has seen" against which samples are scored and memorisation is checked
-    (``metrics.memorisation``). Under the ``full`` budget torchvision's MNIST test set plays
-    that role (``mnist("torchvision", train=False)``).
+    100 of each class, drawn without replacement from that class's 500 with a fixed seed,
+    sorted. No generator and no scoring classifier trains on these (``shipped_split``): they
+    are the "digits no model has seen" against which samples are scored and memorisation is
+    checked (``metrics.memorisation``). Under the ``full`` budget torchvision's MNIST test
+    set plays that role (``mnist("torchvision", train=False)``).
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (1000,), int64, increasing.
+
+    Raises
+    ------
+    ChecksumError
+        The shipped file is missing or corrupt.
     """
     with np.load(verify(SHIPPED_MNIST)) as arrays:
         labels = torch.from_numpy(arrays["labels"]).long()
@@ -171,11 +253,28 @@ def heldout_indices() -> torch.Tensor:
 
 
 def shipped_split(part: str = "train") -> TensorDataset:
-    """The shipped 5,000 digits split once and for all: ``"train"`` -- the 4,000 that
-    generators and the scoring classifier may train on (400 per class); ``"heldout"`` -- the
-    other 1,000 (100 per class, ``heldout_indices``), never trained on. Same format as
-    ``mnist``: images (N, 1, 28, 28) in [-1, 1] and labels (N,), in the file's order (sorted
-    by class; shuffle before taking a prefix)."""
+    """The shipped 5,000 digits, split once and for all into training and held-out digits.
+
+    Parameters
+    ----------
+    part : {"train", "heldout"}
+        ``"train"``: the 4,000 that generators and the scoring classifier may train on (400
+        per class). ``"heldout"``: the other 1,000 (100 per class, ``heldout_indices``),
+        never trained on.
+
+    Returns
+    -------
+    torch.utils.data.TensorDataset
+        Same format as ``mnist``: images (N, 1, 28, 28) in [-1, 1] and labels (N,), in the
+        file's order (sorted by class; shuffle before taking a prefix).
+
+    Raises
+    ------
+    ValueError
+        An unknown ``part``.
+    ChecksumError
+        The shipped file is missing or corrupt.
+    """
     if not isinstance(part, str) or part not in SPLITS:
         raise ValueError(f"part={part!r} is not known; allowed: {', '.join(SPLITS)}")
     images, labels = _shipped(None).tensors

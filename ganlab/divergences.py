@@ -1,15 +1,19 @@
-"""The f-divergence table as data: f, its Fenchel conjugate f*, and the f-GAN output activation.
+r"""The f-divergence table as data: f, its Fenchel conjugate f*, and the f-GAN output activation.
 
 Used by notebooks 01-03 and by ``ganlab.losses`` (the ``fgan-<name>`` losses).
 
 For a convex f with f(1) = 0, the f-divergence of P from Q (densities p, q) is
+(Csiszar 1967; Ali & Silvey 1966)
 
-    D_f(P || Q) = integral of q(x) f(p(x) / q(x)) dx          (Csiszar 1967; Ali & Silvey 1966)
+.. math:: D_f(P \Vert Q) = \int q(x)\, f\!\left(\frac{p(x)}{q(x)}\right) dx
 
 and is >= 0 by Jensen's inequality, with equality iff P = Q (for strictly convex f).
-The Fenchel conjugate f*(t) = sup_u { u t - f(u) } gives the variational bound
+The Fenchel conjugate :math:`f^*(t) = \sup_u \{u t - f(u)\}` gives the variational bound
 
-    D_f(P || Q) >= sup_T  E_P[T(x)] - E_Q[f*(T(x))],   tight at T(x) = f'(p(x) / q(x)),
+.. math::
+
+    D_f(P \Vert Q) \ge \sup_T\; \mathbb{E}_P[T(x)] - \mathbb{E}_Q[f^*(T(x))],
+    \quad \text{tight at } T(x) = f'\bigl(p(x) / q(x)\bigr),
 
 which f-GAN turns into a game: T(x) = g_f(V(x)) with a network V and an output activation
 g_f mapping the real line into dom f* (Nowozin, Cseke, Tomioka 2016, sections 2.2-2.4,
@@ -49,18 +53,46 @@ Fn = Callable[[Tensor], Tensor]
 
 @dataclass(frozen=True)
 class FDivergence:
-    """One row of the f-divergence table (Nowozin et al. 2016, Tables 1-2).
+    r"""One row of the f-divergence table (Nowozin et al. 2016, Tables 1-2).
 
-    f, f_star, activation (g_f), f_prime: elementwise functions on tensors.
-    domain: dom f* as (low, high); ``closed`` says whether each end belongs to it.
-    slope_at_inf: lim_{u -> inf} f(u)/u, the cost of mass of P where Q has none.
-    conjugate_of_activation: f*(g_f(v)) written in a numerically stable form.
-    formulas: (f, f*, g_f) as plain text for tables.
-    f_on_reals: f* is the conjugate of f on the whole real line (Pearson, as in the paper's
-        table); otherwise of f on u >= 0. (Pearson restricted to u >= 0 has another conjugate:
-        f*(t) = t^2/4 + t for t >= -2, where the maximiser u = 1 + t/2 is >= 0, and -1 = -f(0)
-        for t < -2; that is not max(t^2/4 + t, -1), which differs from it for t < -4. On
-        ratios p/q >= 0 both conjugates give the same divergence.)
+    .. math::
+
+        D_f(P \,\|\, Q) = \int q(x)\, f\!\left(\frac{p(x)}{q(x)}\right) dx, \qquad
+        f^*(t) = \sup_u \{u t - f(u)\}
+
+    The rows are built by the module (``get(name)``); every field is also an attribute.
+
+    Parameters
+    ----------
+    name : str
+        The row's name, e.g. ``"kl"``, ``"jensen-shannon"``, ``"gan"`` (``NAMES``).
+    f, f_star, activation, f_prime : callable
+        Elementwise functions on tensors: the generator function :math:`f`, its Fenchel
+        conjugate :math:`f^*`, the output activation :math:`g_f` (mapping the real line into
+        :math:`\mathrm{dom}\, f^*`) and the derivative :math:`f'`.
+    domain : tuple of float
+        :math:`\mathrm{dom}\, f^*` as (low, high).
+    closed : tuple of bool
+        Whether each end of ``domain`` belongs to it.
+    slope_at_inf : float
+        :math:`\lim_{u \to \infty} f(u)/u`, the cost of mass of P where Q has none.
+    conjugate_of_activation : callable
+        :math:`f^*(g_f(v))` written in a numerically stable form.
+    formulas : tuple of str
+        (:math:`f`, :math:`f^*`, :math:`g_f`) as plain text for tables.
+    f_on_reals : bool
+        :math:`f^*` is the conjugate of :math:`f` on the whole real line (Pearson, as in the
+        paper's table); otherwise of :math:`f` on :math:`u \ge 0`. Pearson restricted to
+        :math:`u \ge 0` has another conjugate: :math:`f^*(t) = t^2/4 + t` for
+        :math:`t \ge -2`, where the maximiser :math:`u = 1 + t/2` is :math:`\ge 0`, and
+        :math:`-1 = -f(0)` for :math:`t < -2`; that is not :math:`\max(t^2/4 + t, -1)`,
+        which differs from it for :math:`t < -4`. On ratios :math:`p/q \ge 0` both
+        conjugates give the same divergence.
+
+    References
+    ----------
+    Nowozin, Cseke, Tomioka, "f-GAN: Training Generative Neural Samplers using Variational
+    Divergence Minimization", NeurIPS 2016 (arXiv:1606.00709), Tables 1-2.
     """
 
     name: str
@@ -76,7 +108,18 @@ class FDivergence:
     f_on_reals: bool = False
 
     def in_domain(self, t: Tensor) -> Tensor:
-        """Boolean tensor: is t in dom f*?"""
+        r"""Whether each entry of ``t`` lies in :math:`\mathrm{dom}\, f^*`.
+
+        Parameters
+        ----------
+        t : torch.Tensor
+            Values of any shape.
+
+        Returns
+        -------
+        torch.Tensor
+            A boolean tensor of the shape of ``t``.
+        """
         lo, hi = self.domain
         above = t >= lo if self.closed[0] else t > lo
         below = t <= hi if self.closed[1] else t < hi
@@ -84,11 +127,32 @@ class FDivergence:
 
 
 def wright_omega(y: Tensor) -> Tensor:
-    """W(e^y), the Lambert W function of e^y (the Wright omega function), for real y.
+    r"""The Wright omega function :math:`\omega(y) = W(e^y)`, for real y.
 
-    Solves w + log w = y by Newton's method in the tensor's dtype, so it never forms e^y
-    (which overflows for y > 709 in float64). Differentiable: dW(e^y)/dy = w / (1 + w).
-    Checked against scipy.special.lambertw and scipy.special.wrightomega in the tests.
+    :math:`W` is the Lambert W function; :math:`w = \omega(y)` solves
+
+    .. math:: w + \log w = y,
+
+    found here by Newton's method in the tensor's dtype, so it never forms :math:`e^y`
+    (which overflows for :math:`y > 709` in float64). Differentiable:
+    :math:`d W(e^y) / dy = w / (1 + w)`. Checked against ``scipy.special.lambertw`` and
+    ``scipy.special.wrightomega`` in the tests. The conjugate of the Jeffrey divergence uses
+    it.
+
+    Parameters
+    ----------
+    y : torch.Tensor
+        Real values of any shape; NaN gives NaN.
+
+    Returns
+    -------
+    torch.Tensor
+        :math:`\omega(y)`, of the shape and dtype of ``y``, with the exact derivative attached.
+
+    Raises
+    ------
+    TypeError
+        ``y`` is not a real tensor (or array).
     """
     y = tensor("y", y, finite=False)  # NaN in, NaN out, like torch's own special functions
     with torch.no_grad():
@@ -187,17 +251,59 @@ NAMES = tuple(_REGISTRY)
 
 
 def get(name: str) -> FDivergence:
-    """The table row called ``name``; unknown names raise ValueError listing the names."""
+    r"""The table row called ``name``.
+
+    Parameters
+    ----------
+    name : str
+        One of ``NAMES``: ``"total-variation"``, ``"kl"``, ``"reverse-kl"``, ``"pearson"``,
+        ``"neyman"``, ``"squared-hellinger"``, ``"jeffrey"``, ``"jensen-shannon"``,
+        ``"jensen-shannon-weighted"`` (:math:`\pi = 1/2`), ``"gan"``.
+
+    Returns
+    -------
+    FDivergence
+        The row, with :math:`f`, :math:`f^*`, :math:`g_f`, :math:`f'` and the domain.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is not in the table; the message lists the names.
+    """
     return _REGISTRY[one_of("name", name, NAMES, "the f-divergences")]
 
 
 def f_divergence(p, q, name: str, *, dx: float = 1.0) -> float:
-    """D_f(P || Q) = sum_i q_i f(p_i / q_i) * dx for discrete p, q (or densities on a grid).
+    r"""The f-divergence of discrete P from Q (or of densities on a grid).
 
-    p, q: non-negative arrays or tensors of the same shape (probabilities, or density values
-    on an evenly spaced grid with spacing ``dx``). Conventions at zeros: 0 * f(0/0) = 0;
-    where q = 0 < p the term is p * lim_{u->inf} f(u)/u (infinite for KL, Pearson, Jeffrey);
-    where p = 0 < q it is q * f(0) (infinite for reverse KL and Neyman).
+    .. math:: D_f(P \,\|\, Q) = \sum_i q_i\, f(p_i / q_i)\, \Delta x
+
+    Conventions at zeros: :math:`0 \cdot f(0/0) = 0`; where :math:`q_i = 0 < p_i` the term is
+    :math:`p_i \lim_{u \to \infty} f(u)/u` (infinite for KL, Pearson, Jeffrey); where
+    :math:`p_i = 0 < q_i` it is :math:`q_i f(0)` (infinite for reverse KL and Neyman).
+
+    Parameters
+    ----------
+    p, q : array_like or torch.Tensor
+        Non-negative values of the same shape: probabilities, or density values on an evenly
+        spaced grid with spacing ``dx``.
+    name : str
+        The divergence, one of ``NAMES``.
+    dx : float
+        The grid spacing :math:`\Delta x` (1 for probabilities).
+
+    Returns
+    -------
+    float
+        The divergence, computed in float64; may be ``inf``.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``name``; ``p`` and ``q`` of different shapes, negative or not finite;
+        ``dx`` not positive.
+    TypeError
+        ``p`` or ``q`` is not an array of numbers.
     """
     div = get(name)
     p = tensor("p", p).to(torch.float64)
@@ -220,12 +326,39 @@ def f_divergence(p, q, name: str, *, dx: float = 1.0) -> float:
 
 def fit_gaussian(p_values, x, name: str, *, start: tuple[float, float] = (0.0, 1.0)
                  ) -> tuple[float, float, float]:
-    """The Gaussian N(mu, sigma^2) that minimises D_f(P || N(mu, sigma^2)), from ``start``.
+    r"""The Gaussian that minimises the f-divergence of P from it, found from ``start``.
 
-    p_values: density of P on the evenly spaced 1-D grid ``x``. Minimises the grid integral
-    of ``f_divergence`` over (mu, log sigma) with Nelder-Mead started at ``start`` = (mu0,
-    sigma0), so it returns the minimiser *downhill from the start* -- a local one when the
-    divergence has several. Returns (mu, sigma, D_f at the optimum).
+    .. math:: (\mu^*, \sigma^*) = \arg\min_{\mu, \sigma} D_f(P \,\|\, \mathcal{N}(\mu, \sigma^2))
+
+    Minimises the grid integral of ``f_divergence`` over :math:`(\mu, \log\sigma)` with
+    Nelder-Mead started at ``start``, so it returns the minimiser *downhill from the start*
+    -- a local one when the divergence has several.
+
+    Parameters
+    ----------
+    p_values : array_like or torch.Tensor
+        The density of P on the grid ``x``, shape (n,), non-negative.
+    x : array_like or torch.Tensor
+        An increasing, evenly spaced 1-D grid, shape (n,), n >= 3.
+    name : str
+        The divergence, one of ``NAMES``.
+    start : tuple of float
+        :math:`(\mu_0, \sigma_0)`, with :math:`\sigma_0 > 0`.
+
+    Returns
+    -------
+    mu : float
+        The optimal mean :math:`\mu^*`.
+    sigma : float
+        The optimal standard deviation :math:`\sigma^*`.
+    value : float
+        :math:`D_f` at the optimum.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``name``; ``p_values`` not one non-negative value per grid point; ``x`` not
+        increasing; a start :math:`\sigma_0 \le 0`.
     """
     from scipy import optimize
 

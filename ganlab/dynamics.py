@@ -1,11 +1,14 @@
-"""The training dynamics of a two-player game, on the Dirac-GAN.
+r"""The training dynamics of a two-player game, on the Dirac-GAN.
 
 Used by notebook 10. The Dirac-GAN (Mescheder, Geiger & Nowozin 2018) is the smallest GAN:
 the data are a point mass at 0, the generator a point mass at theta, and the critic linear,
 D_psi(x) = psi * x. Gradient training moves the pair (theta, psi) along the
 *gradient vector field*
 
-    v(theta, psi) = (-d L_G / d theta, -d L_D / d psi),
+.. math::
+
+    v(\theta, \psi) = \Bigl(-\frac{\partial L_G}{\partial \theta},\;
+    -\frac{\partial L_D}{\partial \psi}\Bigr),
 
 where L_D and L_G are the critic's and the generator's losses, each to be minimised (the
 course's convention, ``ganlab.losses``). The only equilibrium is (0, 0). Whether training
@@ -159,39 +162,70 @@ def _field(theta: torch.Tensor, psi: torch.Tensor, options: dict, clip) -> torch
 def dirac_field(theta, psi, *, loss: str, r1: float = 0.0, r2: float = 0.0, gp: float = 0.0,
                 clip: float | None = None, instance_noise: float = 0.0,
                 consensus: float = 0.0) -> torch.Tensor:
-    """The gradient vector field of the Dirac-GAN at every point of a grid.
+    r"""The gradient vector field of the Dirac-GAN at every point of a grid.
 
-    v(theta, psi) = (-d L_G / d theta, -d L_D / d psi): the direction plain gradient descent
-    moves each player (Mescheder et al. 2018, the Dirac-GAN, in the course's sign convention;
-    see the module docstring). Computed by autograd of the course's losses
-    (``ganlab.losses``) with the data at 0, the generator at theta and the critic
-    D_psi(x) = psi x, plus the critic's regularisers:
+    .. math::
 
-    * r1 = gamma: R1 = (gamma / 2) E_data ||grad_x D||^2, here (gamma / 2) psi^2;
-    * r2 = gamma: R2, the same on generated points, also (gamma / 2) psi^2;
-    * gp = lambda: lambda E (||grad_x D(x_hat)|| - 1)^2 (Gulrajani et al. 2017), here
-      lambda (|psi| - 1)^2 -- centred at |psi| = 1, not 0;
-    * clip = c: WGAN's weight clipping; where |psi| >= c the outward psi-component is set to
-      0 (the projected field; ``simulate`` clamps psi after each critic step);
-    * instance_noise = sigma: data and generated points each blurred by N(0, sigma^2); the
-      expectation is a 64-point quadrature (exact at the equilibrium's Jacobian);
-    * consensus = gamma: consensus optimisation (Mescheder, Nowozin & Geiger 2017). Not a
-      penalty on the critic but a change of the field: both players also descend
-      L = ||v||^2 / 2, so v becomes v - gamma grad L = v - gamma J^T v, with v the field of
-      everything above (clipping excepted) and grad L by autograd.
+        v(\theta, \psi) = \Bigl(-\frac{\partial L_G}{\partial \theta},\;
+        -\frac{\partial L_D}{\partial \psi}\Bigr)
+
+    the direction plain gradient descent moves each player (Mescheder et al. 2018, the
+    Dirac-GAN, in the course's sign convention; see the module docstring). Computed by
+    autograd of the course's losses (``ganlab.losses``) with the data at 0, the generator at
+    :math:`\theta` and the critic :math:`D_\psi(x) = \psi x`, plus the critic's regularisers:
+
+    * ``r1`` = :math:`\gamma`: :math:`R_1 = \frac{\gamma}{2} \mathbb{E}_{\rm data}
+      \lVert \nabla_x D \rVert^2`, here :math:`\frac{\gamma}{2} \psi^2`;
+    * ``r2`` = :math:`\gamma`: :math:`R_2`, the same on generated points, also
+      :math:`\frac{\gamma}{2} \psi^2`;
+    * ``gp`` = :math:`\lambda`: :math:`\lambda\, \mathbb{E} (\lVert \nabla_x D(\hat x)
+      \rVert - 1)^2` (Gulrajani et al. 2017), here :math:`\lambda (\lvert \psi \rvert - 1)^2`
+      -- centred at :math:`\lvert \psi \rvert = 1`, not 0;
+    * ``clip`` = c: WGAN's weight clipping; where :math:`\lvert \psi \rvert \ge c` the
+      outward :math:`\psi`-component is set to 0 (the projected field; ``simulate`` clamps
+      :math:`\psi` after each critic step);
+    * ``instance_noise`` = :math:`\sigma`: data and generated points each blurred by
+      :math:`\mathcal{N}(0, \sigma^2)`; the expectation is a 64-point quadrature (exact at
+      the equilibrium's Jacobian);
+    * ``consensus`` = :math:`\gamma`: consensus optimisation (Mescheder, Nowozin & Geiger
+      2017). Not a penalty on the critic but a change of the field: both players also
+      descend :math:`L = \lVert v \rVert^2 / 2`, so :math:`v` becomes
+      :math:`v - \gamma \nabla L = v - \gamma J^\top v`, with :math:`v` the field of
+      everything above (clipping excepted) and :math:`\nabla L` by autograd.
 
     Parameters
     ----------
-    theta, psi : numbers or real tensors of broadcastable shapes
-        Generator and critic parameters (e.g. from ``torch.meshgrid``).
+    theta, psi : float or torch.Tensor
+        Generator and critic parameters, numbers or real tensors of broadcastable shapes
+        (e.g. from ``torch.meshgrid``).
     loss : {"minimax", "nonsaturating", "wasserstein"}
-    r1, r2, gp, instance_noise, consensus : non-negative numbers (0: off)
-    clip : positive number or None
+        The GAN loss (``ganlab.losses``).
+    r1, r2, gp : float
+        Non-negative weights (0: off), as listed above.
+    clip : float, optional
+        The clipping bound c, > 0; None: no clipping.
+    instance_noise, consensus : float
+        Non-negative weights (0: off), as listed above.
 
     Returns
     -------
-    torch.Tensor, float64, shape (*broadcast(theta, psi).shape, 2)
-        (d theta / dt, d psi / dt) at each point.
+    torch.Tensor
+        :math:`(d\theta/dt, d\psi/dt)` at each point: float64, shape
+        ``(*broadcast(theta, psi).shape, 2)``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        An unknown ``loss``, a negative weight, a ``clip`` that is not positive, or
+        ``theta`` and ``psi`` that are not real numbers of broadcastable shapes.
+
+    References
+    ----------
+    Mescheder, Geiger, Nowozin, "Which Training Methods for GANs do actually Converge?",
+    ICML 2018 (arXiv:1801.04406). Mescheder, Nowozin, Geiger, "The Numerics of GANs",
+    NeurIPS 2017 (arXiv:1705.10461). Gulrajani et al., "Improved Training of Wasserstein
+    GANs", NeurIPS 2017 (arXiv:1704.00028). Sønderby et al., "Amortised MAP Inference for
+    Image Super-resolution", ICLR 2017 (arXiv:1610.04490).
     """
     options = _options(loss, r1, r2, gp, instance_noise, consensus)
     return _field(_grid("theta", theta), _grid("psi", psi), options, _clip_value(clip))
@@ -199,27 +233,57 @@ def dirac_field(theta, psi, *, loss: str, r1: float = 0.0, r2: float = 0.0, gp: 
 
 def dirac_jacobian(loss: str, *, r1: float = 0.0, r2: float = 0.0, gp: float = 0.0,
                    instance_noise: float = 0.0, consensus: float = 0.0) -> torch.Tensor:
-    """The 2 x 2 Jacobian of ``dirac_field`` at the equilibrium (0, 0), by autograd.
+    r"""The 2 x 2 Jacobian of ``dirac_field`` at the equilibrium (0, 0), by autograd.
 
-    Rows: (theta, psi) velocities; columns: derivatives in (theta, psi). Without regulariser
-    J = [[0, f'(0)], [-f'(0), 0]], eigenvalues +-i f'(0): purely imaginary, so the continuous
-    dynamics circle the equilibrium (Mescheder et al. 2018). R1 or R2 with weight gamma
-    add -gamma to the lower-right entry: eigenvalues -gamma/2 +- sqrt(gamma^2/4 - f'(0)^2),
-    real parts < 0. Instance noise sigma adds 2 sigma^2 f''(0) there: eigenvalues
-    sigma^2 f''(0) +- sqrt(sigma^4 f''(0)^2 - f'(0)^2) (the same paper; f''(0) = -1/4 for
-    the GAN, 0 for WGAN, which noise therefore does not help). Consensus optimisation with
-    weight gamma turns J into J - gamma J^T J (the second-derivative term of grad ||v||^2 / 2
-    is multiplied by v, which is 0 at the equilibrium). Unregularised, J^T J = f'(0)^2 I:
-    eigenvalues -gamma f'(0)^2 +- i f'(0) (derived here; Mescheder et al. 2017 for the
+    Rows: :math:`(\theta, \psi)` velocities; columns: derivatives in :math:`(\theta, \psi)`.
+    Without regulariser
+
+    .. math:: J = \begin{pmatrix} 0 & f'(0) \\ -f'(0) & 0 \end{pmatrix},
+
+    eigenvalues :math:`\pm i f'(0)`: purely imaginary, so the continuous dynamics circle the
+    equilibrium (Mescheder et al. 2018). R1 or R2 with weight :math:`\gamma` add
+    :math:`-\gamma` to the lower-right entry: eigenvalues
+    :math:`-\gamma/2 \pm \sqrt{\gamma^2/4 - f'(0)^2}`, real parts < 0. Instance noise
+    :math:`\sigma` adds :math:`2 \sigma^2 f''(0)` there: eigenvalues
+    :math:`\sigma^2 f''(0) \pm \sqrt{\sigma^4 f''(0)^2 - f'(0)^2}` (the same paper;
+    :math:`f''(0) = -1/4` for the GAN, 0 for WGAN, which noise therefore does not help).
+    Consensus optimisation with weight :math:`\gamma` turns :math:`J` into
+    :math:`J - \gamma J^\top J` (the second-derivative term of
+    :math:`\nabla \lVert v \rVert^2 / 2` is multiplied by :math:`v`, which is 0 at the
+    equilibrium). Unregularised, :math:`J^\top J = f'(0)^2 I`: eigenvalues
+    :math:`-\gamma f'(0)^2 \pm i f'(0)` (derived here; Mescheder et al. 2017 for the
     method).
 
-    The WGAN-GP penalty lambda (|psi| - 1)^2 has no derivative at psi = 0, so ``gp > 0`` is
-    rejected: there is no Jacobian to take (simulate it instead). Clipping does not change
-    the field near (0, 0) and is not an argument.
+    The WGAN-GP penalty :math:`\lambda (\lvert \psi \rvert - 1)^2` has no derivative at
+    :math:`\psi = 0`, so ``gp > 0`` is rejected: there is no Jacobian to take (simulate it
+    instead). Clipping does not change the field near (0, 0) and is not an argument.
+
+    Parameters
+    ----------
+    loss : {"minimax", "nonsaturating", "wasserstein"}
+        The GAN loss.
+    r1, r2 : float
+        Non-negative weights (0: off), as in ``dirac_field``.
+    gp : float
+        Must be 0 (see above).
+    instance_noise, consensus : float
+        Non-negative weights (0: off), as in ``dirac_field``.
 
     Returns
     -------
-    torch.Tensor, float64, shape (2, 2)
+    torch.Tensor
+        :math:`J`, float64, shape (2, 2).
+
+    Raises
+    ------
+    ValueError
+        ``gp > 0``, an unknown ``loss`` or a negative weight.
+
+    References
+    ----------
+    Mescheder, Geiger, Nowozin, "Which Training Methods for GANs do actually Converge?",
+    ICML 2018 (arXiv:1801.04406). Mescheder, Nowozin, Geiger, "The Numerics of GANs",
+    NeurIPS 2017 (arXiv:1705.10461).
     """
     if gp:
         _checks.positive_float("gp", gp, zero_ok=True)
@@ -250,25 +314,51 @@ def _jacobian_matrix(J) -> torch.Tensor:
 
 def update_eigenvalues(J, lr, scheme: str = "simultaneous", *, n_critic: int = 1
                        ) -> torch.Tensor:
-    """Eigenvalues of the linearised gradient step at the equilibrium.
+    r"""Eigenvalues of the linearised gradient step at the equilibrium.
 
-    With h_g, h_d the two learning rates (``lr`` = h or (h_g, h_d)) and J the Jacobian of the
-    field (rows and columns ordered (theta, psi)):
+    With :math:`h_g, h_d` the two learning rates (``lr`` = h or :math:`(h_g, h_d)`) and
+    :math:`J` the Jacobian of the field (rows and columns ordered :math:`(\theta, \psi)`):
 
-    * simultaneous: F = I + H J, H = diag(h_g, h_d);
-    * alternating (``n_critic`` critic steps, then one generator step with the new critic,
-      as ``ganlab.train.fit`` does): F = (I + h_g E_g J) (I + h_d E_d J)^n_critic, where E_g,
-      E_d keep only the generator's or the critic's row.
+    .. math::
 
-    Training converges locally if every eigenvalue has modulus < 1 (spectral radius of F
-    below 1) and not if one has modulus > 1 (Mescheder, Nowozin & Geiger 2017). For the
-    unregularised Dirac-GAN, simultaneous steps give 1 +- i h f'(0), modulus
-    sqrt(1 + h^2 f'(0)^2) > 1; alternating steps give a product
-    with determinant 1, on the unit circle while alpha = sqrt(n_critic h_g h_d) f'(0) <= 2.
+        F_{\rm sim} = I + H J, \quad H = \mathrm{diag}(h_g, h_d); \qquad
+        F_{\rm alt} = (I + h_g E_g J)\,(I + h_d E_d J)^{n_{\rm critic}}
+
+    where :math:`E_g, E_d` keep only the generator's or the critic's row: alternating means
+    ``n_critic`` critic steps, then one generator step with the new critic, as
+    ``ganlab.train.fit`` does.
+
+    Training converges locally if every eigenvalue has modulus < 1 (spectral radius of
+    :math:`F` below 1) and not if one has modulus > 1 (Mescheder, Nowozin & Geiger 2017).
+    For the unregularised Dirac-GAN, simultaneous steps give :math:`1 \pm i h f'(0)`, modulus
+    :math:`\sqrt{1 + h^2 f'(0)^2} > 1`; alternating steps give a product with determinant 1,
+    on the unit circle while :math:`\alpha = \sqrt{n_{\rm critic} h_g h_d}\, f'(0) \le 2`.
+
+    Parameters
+    ----------
+    J : torch.Tensor or array_like
+        The Jacobian, shape (2, 2) (``dirac_jacobian``).
+    lr : float or tuple of float
+        The learning rate h, or one per player :math:`(h_g, h_d)`, each > 0.
+    scheme : {"simultaneous", "alternating"}
+        The update scheme.
+    n_critic : int
+        Critic steps per generator step; more than 1 needs ``scheme="alternating"``.
 
     Returns
     -------
-    torch.Tensor, complex128, shape (2,)
+    torch.Tensor
+        The two eigenvalues of :math:`F`, complex128, shape (2,).
+
+    Raises
+    ------
+    ValueError, TypeError
+        ``J`` not a finite 2 x 2 matrix, a rate that is not positive, an unknown
+        ``scheme``, or ``n_critic > 1`` with simultaneous steps.
+
+    References
+    ----------
+    Mescheder, Nowozin, Geiger, "The Numerics of GANs", NeurIPS 2017 (arXiv:1705.10461).
     """
     J = _jacobian_matrix(J)
     h_g, h_d = _rates(lr)
@@ -293,22 +383,52 @@ def simulate(theta0, psi0, *, loss: str, lr, steps: int, scheme: str = "simultan
              n_critic: int = 1, r1: float = 0.0, r2: float = 0.0, gp: float = 0.0,
              clip: float | None = None, instance_noise: float = 0.0,
              consensus: float = 0.0) -> torch.Tensor:
-    """Gradient-descent trajectories of the Dirac-GAN from (theta0, psi0).
+    r"""Gradient-descent trajectories of the Dirac-GAN from :math:`(\theta_0, \psi_0)`.
 
-    simultaneous: (theta, psi) += H v(theta, psi). alternating: ``n_critic`` times psi +=
-    h_d v_psi(theta, psi) (clamped to [-clip, clip] with ``clip``), then theta += h_g
-    v_theta(theta, psi) with the new psi -- the order of ``ganlab.train.fit``. Regularisers
-    as in ``dirac_field``; ``lr`` = h or (h_g, h_d) (two time-scales, Heusel et al. 2017).
+    Simultaneous: :math:`(\theta, \psi) \mathrel{+}= H v(\theta, \psi)`. Alternating:
+    ``n_critic`` times :math:`\psi \mathrel{+}= h_d v_\psi(\theta, \psi)` (clamped to
+    [-clip, clip] with ``clip``), then :math:`\theta \mathrel{+}= h_g v_\theta(\theta, \psi)`
+    with the new :math:`\psi` -- the order of ``ganlab.train.fit``. Regularisers as in
+    ``dirac_field``; ``lr`` = h or :math:`(h_g, h_d)` (two time-scales, Heusel et al. 2017).
 
     Parameters
     ----------
-    theta0, psi0 : numbers or real tensors of broadcastable shapes (many starts at once)
-    steps : positive int, generator updates
+    theta0, psi0 : float or torch.Tensor
+        Starting points, numbers or real tensors of broadcastable shapes (many starts at
+        once).
+    loss : {"minimax", "nonsaturating", "wasserstein"}
+        The GAN loss.
+    lr : float or tuple of float
+        The learning rate h, or one per player :math:`(h_g, h_d)`, each > 0.
+    steps : int
+        Generator updates, positive.
+    scheme : {"simultaneous", "alternating"}
+        The update scheme.
+    n_critic : int
+        Critic steps per generator step (alternating only).
+    r1, r2, gp : float
+        Non-negative weights (0: off), as in ``dirac_field``.
+    clip : float, optional
+        Clamp :math:`\psi` to [-clip, clip] after each critic step.
+    instance_noise, consensus : float
+        Non-negative weights (0: off), as in ``dirac_field``.
 
     Returns
     -------
-    torch.Tensor, float64, shape (steps + 1, *broadcast shape, 2)
-        The iterates, starting point first.
+    torch.Tensor
+        The iterates, starting point first: float64, shape
+        ``(steps + 1, *broadcast shape, 2)``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad options (as for ``dirac_field`` and ``update_eigenvalues``), or ``n_critic > 1``
+        with simultaneous steps.
+
+    References
+    ----------
+    Heusel et al., "GANs Trained by a Two Time-Scale Update Rule Converge to a Local Nash
+    Equilibrium", NeurIPS 2017 (arXiv:1706.08500).
     """
     options = _options(loss, r1, r2, gp, instance_noise, consensus)
     c = _clip_value(clip)

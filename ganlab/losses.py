@@ -52,7 +52,31 @@ Tensor = torch.Tensor
 
 @dataclass(frozen=True)
 class GANLoss:
-    """A pair of losses to minimise: ``discriminator(real, fake)`` and ``generator(fake)``."""
+    r"""A GAN objective: the critic's loss and the generator's loss, both to minimise.
+
+    Both act on raw critic scores :math:`s` (logits; for the classifier losses
+    :math:`D = \sigma(s)`), real before fake. For example ``nonsaturating``:
+
+    .. math::
+
+        L_D = -\mathbb{E}[\log \sigma(s(x))] - \mathbb{E}[\log(1 - \sigma(s(G(z))))],
+        \qquad L_G = -\mathbb{E}[\log \sigma(s(G(z)))]
+
+    Parameters
+    ----------
+    name : str
+        The name ``get`` finds it by (``register`` files it under this name).
+    d_loss : callable
+        ``d_loss(real_scores, fake_scores) -> Tensor``, the critic's loss, a scalar.
+    g_loss : callable
+        ``g_loss(fake_scores) -> Tensor``, the generator's loss, a scalar.
+    description : str, optional
+        One line: where the objective comes from and what to watch for.
+
+    See Also
+    --------
+    get : the registered losses by name.
+    """
 
     name: str
     d_loss: Callable[[Tensor, Tensor], Tensor]
@@ -60,13 +84,50 @@ class GANLoss:
     description: str = ""
 
     def discriminator(self, real_scores: Tensor, fake_scores: Tensor) -> Tensor:
-        """The critic's loss on scores of a real and a generated batch."""
+        """The critic's loss on the scores of a real and a generated batch.
+
+        Parameters
+        ----------
+        real_scores, fake_scores : torch.Tensor
+            Raw critic scores, shape (N,) (or any non-empty shape; the loss averages over
+            all entries). The two batches may differ in size.
+
+        Returns
+        -------
+        torch.Tensor
+            A scalar with its graph (for a stacked ensemble critic, what ``d_loss`` returns).
+
+        Raises
+        ------
+        TypeError
+            A score batch is not a tensor.
+        ValueError
+            A score batch is empty.
+        """
         _check_scores("real_scores", real_scores)
         _check_scores("fake_scores", fake_scores)
         return self.d_loss(real_scores, fake_scores)
 
     def generator(self, fake_scores: Tensor) -> Tensor:
-        """The generator's loss on the critic's scores of a generated batch."""
+        """The generator's loss on the critic's scores of a generated batch.
+
+        Parameters
+        ----------
+        fake_scores : torch.Tensor
+            Raw critic scores of G's samples, shape (N,), not empty.
+
+        Returns
+        -------
+        torch.Tensor
+            A scalar with its graph.
+
+        Raises
+        ------
+        TypeError
+            ``fake_scores`` is not a tensor.
+        ValueError
+            ``fake_scores`` is empty.
+        """
         _check_scores("fake_scores", fake_scores)
         return self.g_loss(fake_scores)
 
@@ -87,7 +148,26 @@ _REGISTRY: dict[str, GANLoss] = {}
 
 
 def register(loss: GANLoss) -> GANLoss:
-    """Add a loss under ``loss.name`` (used by ``divergences`` for the f-GAN family)."""
+    """Add a loss to the registry under ``loss.name`` (replacing one of that name).
+
+    The built-in losses and the f-GAN family (one pair per row of ``ganlab.divergences``) are
+    registered this way when the module is imported.
+
+    Parameters
+    ----------
+    loss : GANLoss
+        The loss to file.
+
+    Returns
+    -------
+    GANLoss
+        ``loss`` itself, so that ``register`` can wrap a constructor call.
+
+    Raises
+    ------
+    TypeError
+        ``loss`` is not a ``GANLoss``.
+    """
     if not isinstance(loss, GANLoss):
         raise TypeError(f"loss must be a GANLoss, got {type(loss).__name__}")
     _REGISTRY[loss.name] = loss
@@ -139,12 +219,35 @@ NAMES = tuple(_REGISTRY)
 
 
 def registered() -> tuple[str, ...]:
-    """Every name ``get`` knows now (NAMES plus losses registered later)."""
+    """Every name ``get`` knows now: ``NAMES`` plus the losses registered since import.
+
+    Returns
+    -------
+    tuple of str
+        The names, in registration order.
+    """
     return tuple(_REGISTRY)
 
 
 def get(name: str | GANLoss) -> GANLoss:
-    """The loss called ``name`` (a GANLoss passes through); unknown names list the known ones."""
+    """The registered loss called ``name``.
+
+    Parameters
+    ----------
+    name : str or GANLoss
+        A registered name (``registered()``), e.g. ``"nonsaturating"``, ``"wasserstein"``,
+        ``"hinge"``, ``"fgan-kl"``; a ``GANLoss`` passes through unchanged.
+
+    Returns
+    -------
+    GANLoss
+        Its ``discriminator`` and ``generator`` methods give the two losses.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is not registered; the message lists the registered names.
+    """
     if isinstance(name, GANLoss):
         return name
     return _REGISTRY[one_of("name", name, registered(), "the registered losses")]

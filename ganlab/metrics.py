@@ -56,7 +56,21 @@ CLASSIFIER_FILES = (CLASSIFIER_FILE, HELDOUT_CLASSIFIER_FILE)
 
 @dataclass(frozen=True)
 class ModeCoverage:
-    """modes captured (of ``n_modes``), fraction of high-quality samples, HQ count per mode."""
+    """What ``mode_coverage`` found: modes captured and the high-quality fraction.
+
+    ``str`` gives e.g. ``"8/8 modes, 97.3% high quality"``.
+
+    Attributes
+    ----------
+    modes : int
+        Modes captured (nearest mode of at least one high-quality sample).
+    n_modes : int
+        Modes in the data set, k.
+    high_quality : float
+        Fraction of the samples that are high quality, in [0, 1].
+    counts : torch.Tensor
+        High-quality samples per mode, shape (k,), int64.
+    """
 
     modes: int
     n_modes: int
@@ -69,9 +83,44 @@ class ModeCoverage:
 
 def mode_coverage(samples: torch.Tensor, centres: torch.Tensor, std: float, *,
                   n_std: float = 3.0) -> ModeCoverage:
-    """Count captured modes and the high-quality fraction of ``samples`` (N, d).
+    r"""Count the captured modes and the high-quality fraction of ``samples``.
 
-    centres: (k, d) mode centres; std: the per-coordinate std of each mode.
+    A sample :math:`x` is *high quality* when it lies within ``n_std`` standard deviations of
+    the nearest mode centre,
+
+    .. math:: \min_k \lVert x - c_k \rVert_2 \le n_{\rm std}\, \sigma,
+
+    and a mode is *captured* when it is the nearest mode of at least one high-quality sample:
+    the protocol of VEEGAN (Srivastava et al. 2017, sec. 5.1) and PacGAN (Lin et al. 2018,
+    sec. 5), which use 2,500 samples and :math:`n_{\rm std} = 3`.
+
+    Parameters
+    ----------
+    samples : torch.Tensor
+        Generated points, shape (N, d), finite.
+    centres : torch.Tensor
+        Mode centres, shape (k, d) (``ganlab.toy.modes``).
+    std : float
+        :math:`\sigma`, the per-coordinate standard deviation of each mode, > 0.
+    n_std : float
+        The radius in standard deviations, > 0.
+
+    Returns
+    -------
+    ModeCoverage
+        Modes captured, the high-quality fraction and the high-quality count per mode.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Shapes that do not match, NaN or infinite samples (a diverged generator), or
+        ``std`` / ``n_std`` not positive.
+
+    References
+    ----------
+    Srivastava et al., "VEEGAN: Reducing Mode Collapse in GANs using Implicit Variational
+    Learning", NeurIPS 2017 (arXiv:1705.07761), sec. 5.1. Lin et al., "PacGAN: The power of
+    two samples in generative adversarial networks", NeurIPS 2018 (arXiv:1712.04086), sec. 5.
     """
     # NaN is never "near" a mode: unchecked, a diverged generator would score 0 modes silently
     samples = _checks.tensor("samples", samples, dims=2)
@@ -88,8 +137,34 @@ def mode_coverage(samples: torch.Tensor, centres: torch.Tensor, std: float, *,
 
 
 def w1_tracking(real: torch.Tensor, z: torch.Tensor) -> dict:
-    """``fit`` metrics: "critic estimate" = mean D(real) - mean D(G(z)) and "exact W1"
-    between ``real`` (n, d) and G(z) (uniform weights, Euclidean cost), on fixed batches.
+    r"""``fit`` metrics that put the critic's estimate of :math:`W_1` beside the exact value.
+
+    On fixed batches ``real`` and ``z``:
+
+    .. math::
+
+        \text{critic estimate} = \frac{1}{n} \sum_i D(x_i) - \frac{1}{n} \sum_i D(G(z_i)),
+        \qquad \text{exact W1} = W_1(\{x_i\}, \{G(z_i)\})
+
+    the second with uniform weights and Euclidean cost (``ganlab.transport.wasserstein1``).
+
+    Parameters
+    ----------
+    real : torch.Tensor
+        Real samples, shape (n, d).
+    z : torch.Tensor
+        Noise, shape (n, z_dim), fed to G at every evaluation.
+
+    Returns
+    -------
+    dict
+        ``{"critic estimate": fn, "exact W1": fn}``, each ``fn(G, D) -> float``: pass as
+        ``fit(metrics=...)``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        ``real`` or ``z`` is not a finite 2-D tensor.
     """
     from .transport import wasserstein1
 
@@ -108,11 +183,41 @@ def w1_tracking(real: torch.Tensor, z: torch.Tensor) -> dict:
 
 
 def activation_gradient_norms(mlp: torch.nn.Module, x: torch.Tensor) -> list[float]:
-    """Mean over the batch of ||d sum_i D(x_i) / d h_l(x_i)|| for each linear layer's input h_l.
+    r"""The gradient norm of a critic's output at the input of each of its linear layers.
 
-    ``mlp`` must hold its layers in an ``nn.Sequential`` called ``net`` (``ganlab.models.MLP``).
-    The first entry is the gradient with respect to the input x, the last with respect to the
-    input of the output layer.
+    .. math::
+
+        g_l = \frac{1}{N} \sum_i \Bigl\lVert \frac{\partial \sum_j D(x_j)}
+        {\partial h_l(x_i)} \Bigr\rVert_2
+
+    with :math:`h_l` the input of linear layer :math:`l`: the quantity whose explosion or
+    vanishing with depth under weight clipping Gulrajani et al. (2017) show in Fig. 1(b).
+
+    Parameters
+    ----------
+    mlp : torch.nn.Module
+        A critic that holds its layers in an ``nn.Sequential`` called ``net``
+        (``ganlab.models.MLP``).
+    x : torch.Tensor
+        A batch of inputs, shape (N, in_features).
+
+    Returns
+    -------
+    list of float
+        One :math:`g_l` per linear layer, input first: the first entry is the gradient with
+        respect to x, the last with respect to the input of the output layer.
+
+    Raises
+    ------
+    TypeError
+        ``mlp`` is not a module with an ``nn.Sequential`` ``net``.
+    ValueError
+        ``x`` is not a finite 2-D tensor.
+
+    References
+    ----------
+    Gulrajani et al., "Improved Training of Wasserstein GANs", NeurIPS 2017
+    (arXiv:1704.00028), Fig. 1(b).
     """
     _checks.module("mlp", mlp)
     layers = getattr(mlp, "net", None)
@@ -134,7 +239,9 @@ def activation_gradient_norms(mlp: torch.nn.Module, x: torch.Tensor) -> list[flo
 class MnistFeatureNet(torch.nn.Module):
     """A small MNIST classifier: two conv blocks, a 64-unit feature layer, 10 logits.
 
-    (N, 1, 28, 28) in [-1, 1] -> ``features`` (N, 64) -> ``forward`` logits (N, 10).
+    Images (N, 1, 28, 28) in [-1, 1] -> ``features`` (N, 64) -> ``forward`` logits (N, 10).
+    Its features are what ``mnist_frechet`` compares; the shipped weights come from
+    ``mnist_feature_net`` (trained by ``scripts/train_mnist_classifier.py``).
     """
 
     def __init__(self):
@@ -147,6 +254,18 @@ class MnistFeatureNet(torch.nn.Module):
         self.head = nn.Linear(64, 10)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The 64-d penultimate features (after ReLU).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Images, shape (N, 1, 28, 28), in [-1, 1].
+
+        Returns
+        -------
+        torch.Tensor
+            Shape (N, 64).
+        """
         return self.body(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -154,10 +273,29 @@ class MnistFeatureNet(torch.nn.Module):
 
 
 def mnist_feature_net(name: str = CLASSIFIER_FILE) -> MnistFeatureNet:
-    """A shipped classifier (sha256-checked, loaded with ``weights_only=True``), eval mode:
-    ``CLASSIFIER_FILE`` (trained on 4,500 of the shipped digits, what the shipped runs'
-    recorded scores use) or ``HELDOUT_CLASSIFIER_FILE`` (trained on the 4,000 digits of
-    ``data.shipped_split("train")`` only)."""
+    """A shipped MNIST classifier, in eval mode.
+
+    The file is sha256-checked and loaded with ``weights_only=True``.
+
+    Parameters
+    ----------
+    name : str
+        ``CLASSIFIER_FILE`` (trained on 4,500 of the shipped digits, what the shipped runs'
+        recorded scores use) or ``HELDOUT_CLASSIFIER_FILE`` (trained on the 4,000 digits of
+        ``data.shipped_split("train")`` only).
+
+    Returns
+    -------
+    MnistFeatureNet
+        On the CPU, in eval mode.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is not a shipped classifier.
+    ganlab.data.ChecksumError
+        The file is missing or corrupt.
+    """
     from .data import load_state_dict
 
     _checks.one_of("name", name, CLASSIFIER_FILES, "the shipped classifiers")
@@ -167,8 +305,46 @@ def mnist_feature_net(name: str = CLASSIFIER_FILE) -> MnistFeatureNet:
 
 
 def frechet_distance(mu1, cov1, mu2, cov2) -> float:
-    """||mu1 - mu2||^2 + Tr(C1 + C2 - 2 (C1 C2)^(1/2)): the squared 2-Wasserstein distance
-    between N(mu1, C1) and N(mu2, C2) (Dowson & Landau 1982; FID, Heusel et al. 2017)."""
+    r"""The Fréchet distance between two Gaussians.
+
+    .. math::
+
+        d^2 = \lVert \mu_1 - \mu_2 \rVert_2^2
+        + \operatorname{Tr}\bigl(C_1 + C_2 - 2 (C_1 C_2)^{1/2}\bigr)
+
+    the squared 2-Wasserstein distance between :math:`\mathcal{N}(\mu_1, C_1)` and
+    :math:`\mathcal{N}(\mu_2, C_2)` (Dowson & Landau 1982; FID, Heusel et al. 2017).
+    :math:`\operatorname{Tr}(C_1 C_2)^{1/2}` is computed as
+    :math:`\operatorname{Tr}(C_1^{1/2} C_2 C_1^{1/2})^{1/2}`, a symmetric PSD root, stable
+    when singular covariances arise from features with zero variance.
+
+    Parameters
+    ----------
+    mu1 : array_like or torch.Tensor
+        The first mean, shape (d,).
+    cov1 : array_like or torch.Tensor
+        The first covariance, shape (d, d), symmetric positive semi-definite.
+    mu2 : array_like or torch.Tensor
+        The second mean, shape (d,).
+    cov2 : array_like or torch.Tensor
+        The second covariance, shape (d, d), symmetric positive semi-definite.
+
+    Returns
+    -------
+    float
+        :math:`d^2` (squared, as FID reports it).
+
+    Raises
+    ------
+    ValueError, TypeError
+        Shapes that do not match, or non-finite values.
+
+    References
+    ----------
+    Dowson & Landau, "The Fréchet distance between multivariate normal distributions",
+    J. Multivariate Anal. 1982. Heusel et al., "GANs Trained by a Two Time-Scale Update Rule
+    Converge to a Local Nash Equilibrium", NeurIPS 2017 (arXiv:1706.08500).
+    """
     import numpy as np
 
     mu1, mu2 = (_checks.tensor(n, v, dims=1).double().numpy()
@@ -202,9 +378,39 @@ def _classifier_outputs(images: torch.Tensor, net: MnistFeatureNet,
 
 def mnist_frechet(images_a: torch.Tensor, images_b: torch.Tensor, *,
                   net: MnistFeatureNet | None = None, batch_size: int = 500) -> float:
-    """Frechet distance between two sets of MNIST-shaped images (N, 1, 28, 28) in [-1, 1],
-    on ``MnistFeatureNet`` features. Use at least a few hundred images per set (the
-    covariance is 64 x 64); compare scores computed with the same sample sizes."""
+    r"""A sample-quality score for MNIST in the manner of FID (Heusel et al. 2017).
+
+    The Fréchet distance (``frechet_distance``) between Gaussians fitted to the 64-d
+    ``MnistFeatureNet`` features of the two sets. Lower is better; the numbers are comparable
+    only with each other, not with published FIDs (Inception features). Use at least a few
+    hundred images per set (the covariance is 64 x 64); compare scores computed with the same
+    sample sizes.
+
+    Parameters
+    ----------
+    images_a, images_b : torch.Tensor
+        Images, shape (N, 1, 28, 28), in [-1, 1], at least 2 each, finite.
+    net : MnistFeatureNet, optional
+        The feature network; default ``mnist_feature_net()``.
+    batch_size : int
+        Images per forward pass.
+
+    Returns
+    -------
+    float
+        The squared Fréchet distance between the feature Gaussians.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Images of another shape, fewer than 2, or not finite (a diverged generator cannot be
+        scored); ``batch_size`` not positive.
+
+    References
+    ----------
+    Heusel et al., "GANs Trained by a Two Time-Scale Update Rule Converge to a Local Nash
+    Equilibrium", NeurIPS 2017 (arXiv:1706.08500).
+    """
     positive_int("batch_size", batch_size)
     net = net or mnist_feature_net()
     stats = []
@@ -218,10 +424,16 @@ def mnist_frechet(images_a: torch.Tensor, images_b: torch.Tensor, *,
 
 @dataclass(frozen=True)
 class Legibility:
-    """What the shipped classifier makes of a set of digits.
+    """What the shipped classifier makes of a set of digits (``mnist_legibility``).
 
-    confident: fraction of images whose largest class probability is >= ``threshold``;
-    shares: (10,) fraction of images predicted as each class (argmax), summing to 1.
+    Attributes
+    ----------
+    confident : float
+        Fraction of images whose largest class probability is >= ``threshold``.
+    shares : torch.Tensor
+        Fraction of images predicted as each class (argmax), shape (10,), summing to 1.
+    threshold : float
+        The probability a confident reading needs.
     """
 
     confident: float
@@ -230,9 +442,17 @@ class Legibility:
 
     @property
     def smallest_share(self) -> float:
+        """The share of the least predicted class (0.1 when all classes are equally common)."""
         return float(self.shares.min())
 
     def as_dict(self) -> dict:
+        """The scores as plain numbers, for JSON.
+
+        Returns
+        -------
+        dict
+            ``confident``, ``smallest_class_share`` and ``class_shares`` (a list of 10).
+        """
         return {"confident": self.confident, "smallest_class_share": self.smallest_share,
                 "class_shares": [round(float(s), 4) for s in self.shares]}
 
@@ -243,12 +463,40 @@ class Legibility:
 
 def mnist_legibility(images: torch.Tensor, *, threshold: float = 0.9,
                      net: MnistFeatureNet | None = None, batch_size: int = 500) -> Legibility:
-    """Share of ``images`` (N, 1, 28, 28) in [-1, 1] that ``MnistFeatureNet`` reads with
-    max softmax probability >= ``threshold``, and the share of each predicted class.
+    r"""How many digits the shipped classifier reads confidently, and as which classes.
 
-    Legible and diverse digits score high on the first and near 0.1 on every share
-    (real digits: about 91% confident); a collapsed generator can score "confident" while
-    one share is near 1 -- read both.
+    .. math::
+
+        \text{confident} = \frac{1}{N} \sum_i
+        \Bigl[\max_c \operatorname{softmax}(\ell(x_i))_c \ge \tau\Bigr], \qquad
+        \text{share}_c = \frac{1}{N} \sum_i \bigl[\arg\max \ell(x_i) = c\bigr]
+
+    with :math:`\ell` the classifier's logits and :math:`\tau` = ``threshold``. Legible and
+    diverse digits score high on the first and near 0.1 on every share (real digits: about
+    91% confident); a collapsed generator can score "confident" while one share is near 1
+    -- read both.
+
+    Parameters
+    ----------
+    images : torch.Tensor
+        Images, shape (N, 1, 28, 28), in [-1, 1].
+    threshold : float
+        :math:`\tau`, in (0, 1).
+    net : MnistFeatureNet, optional
+        The classifier; default ``mnist_feature_net()``.
+    batch_size : int
+        Images per forward pass.
+
+    Returns
+    -------
+    Legibility
+        The confident fraction and the class shares.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Images of another shape or not finite; ``threshold`` outside (0, 1);
+        ``batch_size`` not positive.
     """
     images = _checks.tensor("images", images, dims=4, trailing=(1, 28, 28))
     positive_int("batch_size", batch_size)
@@ -283,8 +531,15 @@ def _images_and_labels(images, labels, names=("images", "labels")
 class LabelFidelity:
     """How often the shipped classifier reads a conditional sample as the class asked for.
 
-    ``accuracy``: overall share; ``per_class``: (10,) accuracy for each requested class;
-    ``confusion``: (10, 10) counts, row = requested class, column = class read.
+    Attributes
+    ----------
+    accuracy : float
+        The overall share read as asked.
+    per_class : torch.Tensor
+        Accuracy for each requested class, shape (10,), float64; NaN for a class not asked
+        for.
+    confusion : torch.Tensor
+        Counts, shape (10, 10), int64: row = requested class, column = class read.
     """
 
     accuracy: float
@@ -299,10 +554,31 @@ class LabelFidelity:
 
 def label_fidelity(images: torch.Tensor, labels: torch.Tensor, *,
                    net: MnistFeatureNet | None = None) -> LabelFidelity:
-    """Accuracy of the shipped MNIST classifier on ``images`` (N, 1, 28, 28) generated for
-    ``labels`` (N,) -- a conditional generator's label fidelity (the classifier itself is
-    about 95 % accurate on real digits, its ceiling). Classes absent from ``labels`` get NaN
-    in ``per_class``."""
+    """A conditional generator's label fidelity: the classifier's accuracy on its samples.
+
+    The shipped classifier itself is about 95 % accurate on real digits, which is the ceiling.
+
+    Parameters
+    ----------
+    images : torch.Tensor
+        Samples, shape (N, 1, 28, 28), in [-1, 1].
+    labels : torch.Tensor
+        The classes they were generated for, shape (N,), integers 0-9.
+    net : MnistFeatureNet, optional
+        The classifier; default ``mnist_feature_net()``.
+
+    Returns
+    -------
+    LabelFidelity
+        Classes absent from ``labels`` get NaN in ``per_class``.
+
+    Raises
+    ------
+    TypeError
+        ``labels`` is not an integer tensor.
+    ValueError
+        Images of another shape, or labels not one class 0-9 per image.
+    """
     images, labels = _images_and_labels(images, labels)
     preds = _classifier_outputs(images, net or mnist_feature_net())[1].argmax(1)
     confusion = torch.zeros(10, 10, dtype=torch.long)
@@ -314,10 +590,35 @@ def label_fidelity(images: torch.Tensor, labels: torch.Tensor, *,
 
 def intra_class_diversity(images: torch.Tensor, labels: torch.Tensor, *,
                           net: MnistFeatureNet | None = None) -> torch.Tensor:
-    """(10,) mean pairwise Euclidean distance between the classifier features of the images
-    of each class (NaN for classes with fewer than 2 images). Compare with real digits: a
-    generator whose classes are narrower than the data's (AC-GAN's known weakness) scores
-    lower."""
+    r"""The spread of each class: mean pairwise feature distance within it.
+
+    .. math::
+
+        \mathrm{div}_c = \frac{2}{n_c (n_c - 1)} \sum_{i < j,\; y_i = y_j = c}
+        \lVert \phi(x_i) - \phi(x_j) \rVert_2
+
+    with :math:`\phi` the classifier's 64-d features. Compare with real digits: a generator
+    whose classes are narrower than the data's (AC-GAN's known weakness) scores lower.
+
+    Parameters
+    ----------
+    images : torch.Tensor
+        Images, shape (N, 1, 28, 28), in [-1, 1].
+    labels : torch.Tensor
+        Their classes, shape (N,), integers 0-9.
+    net : MnistFeatureNet, optional
+        The classifier; default ``mnist_feature_net()``.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (10,), float64; NaN for classes with fewer than 2 images.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for ``label_fidelity``.
+    """
     images, labels = _images_and_labels(images, labels)
     feats, _ = _classifier_outputs(images, net or mnist_feature_net())
     out = torch.full((10,), float("nan"), dtype=torch.float64)
@@ -331,8 +632,29 @@ def intra_class_diversity(images: torch.Tensor, labels: torch.Tensor, *,
 def per_class_frechet(images: torch.Tensor, labels: torch.Tensor, real: torch.Tensor,
                       real_labels: torch.Tensor, *, net: MnistFeatureNet | None = None
                       ) -> torch.Tensor:
-    """(10,) Frechet distance between the generated and the real images of each class
-    (``mnist_frechet`` within a class; NaN where either side has fewer than 2 images)."""
+    """The Fréchet distance between the generated and the real images of each class.
+
+    ``mnist_frechet`` within a class.
+
+    Parameters
+    ----------
+    images, labels : torch.Tensor
+        Generated images (N, 1, 28, 28) in [-1, 1] and their classes (N,), integers 0-9.
+    real, real_labels : torch.Tensor
+        Real images (M, 1, 28, 28) and their classes (M,).
+    net : MnistFeatureNet, optional
+        The feature network; default ``mnist_feature_net()``.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (10,), float64; NaN where either side has fewer than 2 images of the class.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for ``label_fidelity``, for either set.
+    """
     images, labels = _images_and_labels(images, labels)
     real, real_labels = _images_and_labels(real, real_labels, ("real", "real_labels"))
     net = net or mnist_feature_net()
@@ -347,16 +669,28 @@ def per_class_frechet(images: torch.Tensor, labels: torch.Tensor, real: torch.Te
 # ------------------------------------------------------ memorisation (data-copying) ---------
 @dataclass(frozen=True)
 class Memorisation:
-    """How close samples lie to the training digits, measured against fresh real digits.
+    r"""How close samples lie to the training digits, measured against fresh real digits.
 
-    For each image x, d(x) = min_t ||x - t|| over the training digits t (Euclidean, pixels).
-    sample_distance, heldout_distance: the median d over the samples and over held-out real
-    digits; ratio: their quotient (about 1 for a model as far from its training set as new
-    data is, well below 1 for one that copies it, above 1 for samples unlike any digit);
-    closer_fraction: the share of samples with d below the ``quantile``-quantile of the
-    held-out d (about ``quantile`` for fresh data, near 1 for copies); p_value: the one-sided
-    binomial test of closer_fraction > quantile; superiority: P(d(sample) < d(held-out)) +
-    ties / 2, Meehan et al.'s U statistic over n m (0.5 fresh, 1 copying, < 0.5 underfitting).
+    For each image x, :math:`d(x) = \min_t \lVert x - t \rVert_2` over the training digits t
+    (Euclidean, pixels).
+
+    Attributes
+    ----------
+    sample_distance, heldout_distance : float
+        The median d over the samples and over the held-out real digits.
+    ratio : float
+        Their quotient: about 1 for a model as far from its training set as new data is,
+        well below 1 for one that copies it, above 1 for samples unlike any digit.
+    quantile : float
+        The held-out quantile ``closer_fraction`` counts below.
+    closer_fraction : float
+        The share of samples with d below the ``quantile``-quantile of the held-out d (about
+        ``quantile`` for fresh data, near 1 for copies).
+    p_value : float
+        The one-sided binomial test of closer_fraction > quantile.
+    superiority : float
+        :math:`P(d(\text{sample}) < d(\text{held-out})) + P(\text{tie})/2`, Meehan et al.'s
+        U statistic over n m (0.5 fresh, 1 copying, < 0.5 underfitting).
     """
 
     sample_distance: float
@@ -368,8 +702,21 @@ class Memorisation:
     superiority: float
 
     def flagged(self, alpha: float = 0.01) -> bool:
-        """True when significantly more samples than ``quantile`` sit closer to a training
-        digit than the nearest held-out digits do (one-sided binomial test at ``alpha``)."""
+        """Whether significantly more samples than ``quantile`` sit close to a training digit.
+
+        Close means nearer than the ``quantile``-quantile of the held-out digits' distances;
+        the test is the one-sided binomial test of ``p_value``.
+
+        Parameters
+        ----------
+        alpha : float
+            The significance level.
+
+        Returns
+        -------
+        bool
+            ``p_value < alpha``.
+        """
         return self.p_value < alpha
 
     def __str__(self) -> str:
@@ -388,9 +735,32 @@ def _same_shape(**images: torch.Tensor) -> None:
 
 def nearest_distances(images: torch.Tensor, reference: torch.Tensor, *,
                       batch_size: int = 500) -> torch.Tensor:
-    """(N,) Euclidean distance from each of ``images`` (N, ...) to its nearest row of
-    ``reference`` (M, ...), over the flattened pixels, computed in float64 on the CPU.
-    Images are (N, D), (N, H, W) or (N, C, H, W), of one shape in both sets."""
+    r"""The distance from each image to its nearest reference image.
+
+    .. math:: d_i = \min_j \lVert x_i - r_j \rVert_2
+
+    over the flattened pixels, computed in float64 on the CPU.
+
+    Parameters
+    ----------
+    images : torch.Tensor
+        Shape (N, D), (N, H, W) or (N, C, H, W).
+    reference : torch.Tensor
+        Shape (M, ...), images of the same shape as ``images``.
+    batch_size : int
+        Images compared at once.
+
+    Returns
+    -------
+    torch.Tensor
+        :math:`d`, shape (N,), float64.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Other ranks, images of different shapes, or non-finite values; ``batch_size`` not
+        positive.
+    """
     images = _checks.tensor("images", images, dims=(2, 3, 4))
     reference = _checks.tensor("reference", reference, dims=(2, 3, 4))
     _same_shape(images=images, reference=reference)
@@ -402,22 +772,47 @@ def nearest_distances(images: torch.Tensor, reference: torch.Tensor, *,
 
 def memorisation(samples: torch.Tensor, train_digits: torch.Tensor,
                  heldout_digits: torch.Tensor, *, quantile: float = 0.05) -> Memorisation:
-    """Do ``samples`` copy ``train_digits``? Compare each sample's distance to its nearest
-    training digit with the same distance for real digits that were not trained on.
+    r"""Whether ``samples`` copy ``train_digits``, judged against held-out real digits.
 
-    d(x) = min_{t in train} ||x - t||_2 for every sample and every held-out digit (pixel
-    space). A generator that has learnt the distribution, not the training set, puts its
-    samples as far from the training digits as new real digits are; a copying one puts them
-    closer. This is the three-sample comparison of Meehan, Chaudhuri & Dasgupta, "A
-    Non-Parametric Test to Detect Data-Copying in Generative Models", AISTATS 2020,
-    arXiv:2004.05675 (their Z_U statistic is the Mann-Whitney U between the two sets of
-    distances, here ``superiority`` = U / (n m); they also test per region of space, which this
-    does not -- ``closer_fraction`` looks for a copying minority instead).
+    Each sample's distance to its nearest training digit is compared with the same distance
+    for real digits that were not trained on:
 
-    samples (N, ...), train_digits (M, ...), heldout_digits (K, ...): images of one shape
-    (MNIST: (N, 1, 28, 28) in [-1, 1]); held-out digits must not be in ``train_digits``
-    (``data.shipped_split``). quantile: in (0, 1), the held-out quantile that
-    ``closer_fraction`` counts below.
+    .. math:: d(x) = \min_{t \in \text{train}} \lVert x - t \rVert_2
+
+    for every sample and every held-out digit (pixel space). A generator that has learnt the
+    distribution, not the training set, puts its samples as far from the training digits as
+    new real digits are; a copying one puts them closer. This is the three-sample comparison
+    of Meehan, Chaudhuri & Dasgupta (2020): their :math:`Z_U` statistic is the Mann-Whitney U
+    between the two sets of distances, here ``superiority`` = U / (n m); they also test per
+    region of space, which this does not -- ``closer_fraction`` looks for a copying minority
+    instead.
+
+    Parameters
+    ----------
+    samples : torch.Tensor
+        Generated images, shape (N, ...), N >= 2 (MNIST: (N, 1, 28, 28) in [-1, 1]).
+    train_digits : torch.Tensor
+        The digits G was trained on, shape (M, ...).
+    heldout_digits : torch.Tensor
+        Real digits not in ``train_digits`` (``data.shipped_split``), shape (K, ...), K >= 2.
+    quantile : float
+        In (0, 1): the held-out quantile that ``closer_fraction`` counts below.
+
+    Returns
+    -------
+    Memorisation
+        The distances, their ratio, the closer fraction with its p-value, and U / (n m).
+
+    Raises
+    ------
+    ValueError, TypeError
+        Images of different shapes or ranks, non-finite values, ``quantile`` outside (0, 1),
+        or held-out digits that are mostly in ``train_digits`` (median distance 0).
+
+    References
+    ----------
+    Meehan, Chaudhuri, Dasgupta, "A Non-Parametric Test to Detect Data-Copying in Generative
+    Models", AISTATS 2020 (arXiv:2004.05675).
     """
     samples = _checks.tensor("samples", samples, dims=(2, 3, 4), min_rows=2)
     train_digits = _checks.tensor("train_digits", train_digits, dims=(2, 3, 4))

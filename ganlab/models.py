@@ -67,10 +67,41 @@ def _wrapper(layer_wrapper: LayerWrapper | None, sn: bool) -> LayerWrapper:
 
 
 class MinibatchDiscrimination(nn.Module):
-    """(N, A) features -> (N, A + B): the features followed by B batch-similarity statistics.
+    r"""Minibatch discrimination: each sample's features plus B similarities to its batch.
 
-    T has shape (A, B * C) (the paper's A x B x C tensor); o(x_i)_b sums exp(-L1 distance)
-    over all j in the batch, the sample itself included (it contributes exp(0) = 1).
+    With :math:`f(x_i) \in \mathbb{R}^A` and a learned tensor :math:`T`, reshape
+    :math:`M_i = f(x_i) T` to (B, C) and compute
+
+    .. math::
+
+        c_b(x_i, x_j) = \exp\bigl(-\lVert M_{i,b} - M_{j,b} \rVert_1\bigr), \qquad
+        o(x_i)_b = \sum_j c_b(x_i, x_j)
+
+    concatenated to :math:`f(x_i)` (Salimans et al. 2016, sec. 3.2). The sum runs over all
+    j in the batch, the sample itself included (it contributes :math:`\exp(0) = 1`). Shape:
+    (N, A) -> (N, A + B).
+
+    Parameters
+    ----------
+    in_features : int
+        The size A of the features.
+    B : int
+        The number of similarity statistics appended.
+    C : int
+        The size of each row of :math:`M_i`.
+    init_std : float
+        The scale s of the initialisation: the entries of :math:`T` (shape (A, B C), the
+        paper's A x B x C tensor) start as draws from :math:`\mathcal{N}(0, s^2)`.
+
+    Raises
+    ------
+    ValueError
+        A size that is not a positive int, or ``init_std`` not positive.
+
+    References
+    ----------
+    Salimans, Goodfellow, Zaremba, Cheung, Radford, Chen, "Improved Techniques for Training
+    GANs", NeurIPS 2016 (arXiv:1606.03498), sec. 3.2.
     """
 
     def __init__(self, in_features: int, B: int = 100, C: int = 5, *, init_std: float = 0.1):
@@ -110,10 +141,27 @@ def _image_shape(shape) -> tuple[int, int, int]:
 
 
 class Gaussian(nn.Module):
-    """The simplest generator: x = mean + std * z, a learnable Gaussian N(mean, std^2).
+    r"""The simplest generator: a learnable Gaussian :math:`\mathcal{N}(\mu, \sigma^2)`.
 
-    z (N, d) -> x (N, d). ``std`` is stored as its log so that it stays positive. Used to
-    fit a single Gaussian to a mixture with different divergences (notebook 02).
+    .. math:: x = \mu + \sigma z, \qquad z \sim \mathcal{N}(0, I)
+
+    z (N, d) -> x (N, d). :math:`\sigma` is stored as its log (``log_std``) so that it stays
+    positive. Used to fit a single Gaussian to a mixture with different divergences
+    (notebook 02).
+
+    Parameters
+    ----------
+    mean : float
+        The initial :math:`\mu`, the same in every dimension.
+    std : float
+        The initial :math:`\sigma`, > 0.
+    dim : int
+        The dimension d.
+
+    Raises
+    ------
+    ValueError
+        ``dim`` not a positive int, ``mean`` not finite or ``std`` not positive.
     """
 
     def __init__(self, mean: float = 0.0, std: float = 1.0, *, dim: int = 1):
@@ -126,6 +174,7 @@ class Gaussian(nn.Module):
 
     @property
     def std(self) -> torch.Tensor:
+        """The standard deviation, ``log_std.exp()``, shape (d,), with its graph."""
         return self.log_std.exp()
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -134,10 +183,42 @@ class Gaussian(nn.Module):
 
 
 class MLP(nn.Module):
-    """x (N, in_features) -> (N, out_features); ``depth`` hidden layers of ``width`` units.
+    """A multilayer perceptron, for toy generators and critics.
 
-    With ``out_features=1`` and ``squeeze=True`` (the default for a critic) the output is
-    (N,). Hidden layers: Linear -> activation. The last layer is linear.
+    x (N, in_features) -> (N, out_features) through ``depth`` hidden layers of ``width``
+    units, each Linear -> activation; the last layer is linear (no sigmoid: a critic returns
+    raw scores). With ``out_features=1`` and ``squeeze`` left at its default (a critic) the
+    output is (N,).
+
+    Parameters
+    ----------
+    in_features : int
+        The input size (the data's dimension for a critic, the noise's for a generator).
+    out_features : int
+        The output size (1 for a critic).
+    width : int
+        Units per hidden layer.
+    depth : int
+        The number of hidden layers, >= 0 (0: one linear layer).
+    activation : str
+        A key of ``ACTIVATIONS``: ``"relu"``, ``"leaky_relu"`` (slope 0.2), ``"tanh"``,
+        ``"elu"``, ``"softplus"``.
+    squeeze : bool, optional
+        Drop the last axis of the output; default: when ``out_features == 1``.
+    layer_wrapper : callable, optional
+        Applied to every linear layer as it is built, e.g.
+        ``torch.nn.utils.parametrizations.spectral_norm``.
+    sn : bool
+        Shorthand for ``layer_wrapper=ganlab.spectral.spectral_norm`` (notebook 06).
+    minibatch_discrimination : tuple of int, optional
+        (B, C): a ``MinibatchDiscrimination`` layer before the last linear layer
+        (notebook 07).
+
+    Raises
+    ------
+    ValueError
+        A size that is not a positive int, an unknown ``activation``, both ``sn`` and
+        ``layer_wrapper``, or a bad ``minibatch_discrimination``.
     """
 
     def __init__(self, in_features: int, out_features: int = 1, *, width: int = 128,
@@ -166,7 +247,18 @@ class MLP(nn.Module):
         self.squeeze = (out_features == 1) if squeeze is None else squeeze
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """The last hidden layer's activations (N, width): for feature matching."""
+        """The last hidden layer's activations, for feature matching.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Inputs, shape (N, in_features).
+
+        Returns
+        -------
+        torch.Tensor
+            Shape (N, width) (the input itself when ``depth`` is 0).
+        """
         return self.net[: self._n_hidden](x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -177,11 +269,32 @@ class MLP(nn.Module):
 
 
 class DCGenerator(nn.Module):
-    """z (N, z_dim) -> images (N, C, H, W) in [-1, 1], DCGAN-style.
+    """A DCGAN-style generator: z (N, z_dim) -> images (N, C, H, W) in [-1, 1].
 
     Linear to a (4w, s, s) map (s = 7 for 28x28, 4 for 32x32), then stride-2 transposed
     convolutions that double the side and halve the channels, batch norm + ReLU between,
-    tanh at the end.
+    tanh at the end (Radford et al. 2016).
+
+    Parameters
+    ----------
+    z_dim : int
+        The noise dimension.
+    image_shape : tuple of int
+        (C, H, W), one of ``IMAGE_SHAPES``: (1, 28, 28) or (3, 32, 32).
+    width : int
+        The channel unit w: the projection has 4w channels.
+    batch_norm : bool
+        Batch norm after the projection and each hidden transposed convolution.
+
+    Raises
+    ------
+    ValueError
+        ``z_dim`` or ``width`` not a positive int, or an unsupported ``image_shape``.
+
+    References
+    ----------
+    Radford, Metz, Chintala, "Unsupervised Representation Learning with Deep Convolutional
+    Generative Adversarial Networks", ICLR 2016 (arXiv:1511.06434).
     """
 
     def __init__(self, z_dim: int = 64, *, image_shape=(1, 28, 28), width: int = 64,
@@ -237,11 +350,40 @@ def conv_features(image_shape, width: int, wrap=None, batch_norm: bool = False,
 
 
 class DCCritic(nn.Module):
-    """images (N, C, H, W) -> raw scores (N,), DCGAN-style.
+    """A DCGAN-style critic: images (N, C, H, W) -> raw scores (N,).
 
     Stride-2 4x4 convolutions that halve the side and double the channels (w, 2w[, 4w]),
-    LeakyReLU(0.2), optional batch norm after the first layer (leave it off for WGAN-GP),
-    then a linear layer to one score. ``layer_wrapper`` is applied to every weight layer.
+    LeakyReLU(0.2), optional batch norm after the first layer (leave it off for WGAN-GP:
+    Gulrajani et al. 2017), then a linear layer to one score, with no sigmoid.
+    ``features`` (an ``nn.Sequential``) gives the flattened last convolutional map, for
+    feature matching.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        (C, H, W), one of ``IMAGE_SHAPES``: (1, 28, 28) or (3, 32, 32).
+    width : int
+        The channels w of the first convolution.
+    batch_norm : bool
+        Batch norm after every convolution but the first.
+    layer_wrapper : callable, optional
+        Applied to every weight layer, e.g. ``torch.nn.utils.parametrizations.spectral_norm``.
+    sn : bool
+        Shorthand for ``layer_wrapper=ganlab.spectral.spectral_norm``.
+    minibatch_discrimination : tuple of int, optional
+        (B, C): a ``MinibatchDiscrimination`` layer before the score layer.
+
+    Raises
+    ------
+    ValueError
+        ``width`` not a positive int, an unsupported ``image_shape``, both ``sn`` and
+        ``layer_wrapper``, or a bad ``minibatch_discrimination``.
+
+    References
+    ----------
+    Radford, Metz, Chintala, "Unsupervised Representation Learning with Deep Convolutional
+    Generative Adversarial Networks", ICLR 2016 (arXiv:1511.06434). Gulrajani et al.,
+    "Improved Training of Wasserstein GANs", NeurIPS 2017 (arXiv:1704.00028).
     """
 
     def __init__(self, *, image_shape=(1, 28, 28), width: int = 64, batch_norm: bool = False,

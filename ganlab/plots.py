@@ -37,7 +37,38 @@ def _np(t) -> np.ndarray:
 
 def density_1d(x, p_data, p_g=None, d=None, *, ax=None, title="Densities and D(x)",
                d_label="D(x)"):
-    """p_data(x), p_G(x) on a grid ``x`` and, on a second y-axis in [0, 1], D(x)."""
+    r"""1-D densities of the data and of G, with a discriminator's output on a second axis.
+
+    Draws :math:`p_{\rm data}(x)` and :math:`p_G(x)` on the grid ``x`` and, on a second
+    y-axis in [0, 1], :math:`D(x)`.
+
+    Parameters
+    ----------
+    x : torch.Tensor or array_like
+        The grid, shape (n,).
+    p_data : torch.Tensor or array_like
+        The data density at each grid point, shape (n,).
+    p_g : torch.Tensor or array_like, optional
+        G's density, shape (n,).
+    d : torch.Tensor or array_like, optional
+        The discriminator's output in [0, 1], shape (n,).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when None.
+    title : str
+        The axes' title.
+    d_label : str
+        The label of the second axis and of its curve.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The (left) axes drawn on.
+
+    Raises
+    ------
+    ValueError, TypeError
+        An array that does not hold one finite value per grid point.
+    """
     x = _checks.tensor("x", x, dims=1)
     for name, values in (("p_data", p_data), ("p_g", p_g), ("d", d)):
         required = name == "p_data"
@@ -68,7 +99,44 @@ def density_1d(x, p_data, p_g=None, d=None, *, ax=None, title="Densities and D(x
 
 def critic_field(critic, real, fake, *, lim=2.0, n=80, arrows=True, ax=None,
                  title="Critic score, real and generated samples"):
-    """Heat map of ``critic`` on [-lim, lim]^2, real and fake points, gradient arrows."""
+    r"""A 2-D critic's score as a heat map, with real and generated points and its gradient.
+
+    The critic is evaluated on an n x n grid over :math:`[-\ell, \ell]^2`; arrows follow
+    :math:`\nabla_x D(x)` (the view popularised by GAN Lab, Kahng et al. 2018).
+
+    Parameters
+    ----------
+    critic : torch.nn.Module
+        D, taking points (N, 2) to scores (N,).
+    real, fake : torch.Tensor or array_like
+        Real and generated points, shapes (N, 2) and (M, 2).
+    lim : float
+        :math:`\ell`, > 0.
+    n : int
+        Grid points per side.
+    arrows : bool
+        Draw the gradient arrows (on a 16 x 16 subgrid).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when None.
+    title : str
+        The axes' title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on (with a colour bar beside them).
+
+    Raises
+    ------
+    ValueError, TypeError
+        ``critic`` is not a module, points not (N, 2) and finite, ``lim`` or ``n`` not
+        positive.
+
+    References
+    ----------
+    Kahng et al., "GAN Lab: Understanding Complex Deep Generative Models using Interactive
+    Visual Experimentation", IEEE TVCG 2018 (arXiv:1809.01587).
+    """
     _checks.module("critic", critic)
     real = _checks.tensor("real", real, dims=2, trailing=(2,))
     fake = _checks.tensor("fake", fake, dims=2, trailing=(2,))
@@ -102,7 +170,29 @@ def critic_field(critic, real, fake, *, lim=2.0, n=80, arrows=True, ax=None,
 
 
 def loss_curves(history, *, ax=None, title="Losses during training"):
-    """Critic and generator losses (and any extra metrics, dashed) against the step."""
+    """The critic's and the generator's losses (and extra metrics, dashed) against the step.
+
+    The x-axis counts generator steps.
+
+    Parameters
+    ----------
+    history : ganlab.train.History
+        What ``fit`` returns.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when None.
+    title : str
+        The axes' title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    TypeError
+        ``history`` lacks ``steps``, ``d_loss``, ``g_loss`` or ``extra``.
+    """
     if not all(hasattr(history, a) for a in ("steps", "d_loss", "g_loss", "extra")):
         raise TypeError(f"history must be the History that fit returns, got "
                         f"{type(history).__name__}")
@@ -119,7 +209,29 @@ def loss_curves(history, *, ax=None, title="Losses during training"):
 
 
 def image_grid(images: torch.Tensor, *, nrow: int = 10, title: str = "", ax=None):
-    """Show a batch of images (N, C, H, W) in [-1, 1] as one grid (torchvision's make_grid)."""
+    """Show a batch of images as one grid (torchvision's ``make_grid``).
+
+    Parameters
+    ----------
+    images : torch.Tensor
+        Shape (N, C, H, W), values in [-1, 1].
+    nrow : int
+        Images per row.
+    title : str
+        The axes' title; default ``"<N> images"``.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when None.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on, without ticks.
+
+    Raises
+    ------
+    ValueError, TypeError
+        ``images`` is not a finite 4-D tensor, or ``nrow`` not a positive int.
+    """
     images = _checks.tensor("images", images, dims=4)
     positive_int("nrow", nrow)
     grid = make_grid(images.detach().float().cpu(), nrow=nrow, padding=2, normalize=True,

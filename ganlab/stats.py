@@ -7,7 +7,7 @@ asserted only where a rank test, corrected for all the comparisons the notebook 
 supports it.
 
 * ``summary(values)`` -- mean, sd (ddof = 1), a confidence interval for the mean (Student t,
-  or a percentile bootstrap with an explicit seed or generator) and n.
+  or a percentile bootstrap with an explicit seed or random number generator) and n.
 * ``compare(a, b)`` -- the Mann-Whitney U (Wilcoxon rank-sum) test, exact whenever the exact
   null distribution can be enumerated, with the probability of superiority U / (n_a n_b).
 * ``min_p_value(n_a, n_b)`` -- the smallest p the exact test can give: with 3 seeds against 3,
@@ -85,7 +85,23 @@ def _level(level, name: str = "level") -> float:
 # ------------------------------------------------------------------ one method's scores ------
 @dataclass(frozen=True)
 class Summary:
-    """Mean, sample standard deviation (ddof = 1), a ``level`` interval for the mean, and n."""
+    """Mean, sample standard deviation (ddof = 1), a ``level`` interval for the mean, and n.
+
+    ``str`` gives ``"mean ± sd [low, high] n=N"`` (``format``).
+
+    Attributes
+    ----------
+    mean, sd : float
+        The sample mean and the standard deviation with ddof = 1.
+    low, high : float
+        The interval for the mean.
+    n : int
+        The number of values (seeds).
+    level : float
+        The interval's coverage, e.g. 0.95.
+    method : str
+        How the interval was made: ``"t"`` or ``"bootstrap"``.
+    """
 
     mean: float
     sd: float
@@ -96,7 +112,18 @@ class Summary:
     method: str = "t"
 
     def format(self, digits: int = 3) -> str:
-        """``"mean ± sd [low, high] n=N"`` with ``digits`` significant digits."""
+        """The summary as ``"mean ± sd [low, high] n=N"``.
+
+        Parameters
+        ----------
+        digits : int
+            Significant digits of each number.
+
+        Returns
+        -------
+        str
+            E.g. ``"0.512 ± 0.0301 [0.437, 0.587] n=3"``.
+        """
         g = f".{digits}g"
         return (f"{self.mean:{g}} ± {self.sd:{g}} [{self.low:{g}}, {self.high:{g}}] "
                 f"n={self.n}")
@@ -107,23 +134,53 @@ class Summary:
 
 def summary(values, *, level: float = 0.95, method: str = "t", n_boot: int = 10_000,
             generator: int | np.random.Generator | torch.Generator | None = None) -> Summary:
-    """Mean, standard deviation and a confidence interval for the mean of ``values``.
+    r"""Mean, standard deviation and a confidence interval for the mean of ``values``.
+
+    .. math::
+
+        \bar x = \frac{1}{n} \sum_i x_i, \qquad
+        s = \sqrt{\frac{1}{n - 1} \sum_i (x_i - \bar x)^2}, \qquad
+        \bar x \pm t_{(1 + \text{level})/2,\, n - 1}\, \frac{s}{\sqrt n}
+
+    (ddof = 1: the unbiased variance; the interval is Student's, exact when the scores are
+    normal).
 
     Parameters
     ----------
-    values : (n,) sequence of finite numbers, n >= 2 -- one score per seed.
-    level : coverage of the interval (0.95: a 95 % interval).
-    method : ``"t"`` -- Student's interval ``mean ± t_{(1+level)/2, n-1} * sd / sqrt(n)``
-        (exact when the scores are normal; Student 1908); ``"bootstrap"`` -- the percentile
+    values : sequence of float
+        One score per seed, shape (n,), finite, n >= 2.
+    level : float
+        Coverage of the interval, in (0, 1) (0.95: a 95 % interval).
+    method : {"t", "bootstrap"}
+        ``"t"``: Student's interval above (Student 1908). ``"bootstrap"``: the percentile
         interval of the mean over ``n_boot`` resamples with replacement (Efron & Tibshirani
         1993, ch. 13; it needs ``generator`` and is too narrow for n below about 10).
-    generator : seed (int), ``numpy.random.Generator`` or ``torch.Generator`` for the
-        bootstrap; randomness is never drawn from a global state.
+    n_boot : int
+        Bootstrap resamples.
+    generator : int, numpy.random.Generator or torch.Generator, optional
+        For the bootstrap: a seed (non-negative int) or a random number generator
+        (``numpy.random.Generator`` or ``torch.Generator``); randomness is never drawn from a
+        global state.
 
     Returns
     -------
-    Summary with ``mean = sum x_i / n``, ``sd = sqrt(sum (x_i - mean)^2 / (n - 1))``
-    (ddof = 1: the unbiased variance), ``low``, ``high``, ``n``.
+    Summary
+        ``mean``, ``sd``, ``low``, ``high``, ``n``, ``level``, ``method``.
+
+    Raises
+    ------
+    TypeError
+        ``values`` is not a 1-D sequence of real numbers; ``method="bootstrap"`` without a
+        seed or random number generator.
+    ValueError
+        Fewer than 2 values, NaN or infinite values (a diverged run: report it separately),
+        ``level`` outside (0, 1), an unknown ``method``, ``n_boot`` not positive.
+
+    References
+    ----------
+    "Student" (W. S. Gosset), "The probable error of a mean", Biometrika 6 (1908) 1-25.
+    B. Efron, R. J. Tibshirani, "An Introduction to the Bootstrap", Chapman & Hall (1993),
+    ch. 13.
     """
     x = _values("values", values)
     level = _level(level)
@@ -138,7 +195,7 @@ def summary(values, *, level: float = 0.95, method: str = "t", n_boot: int = 10_
 
 
 def _resample_indices(n: int, n_boot: int, generator) -> np.ndarray:
-    """(n_boot, n) indices drawn with replacement from the given seed or generator."""
+    """(n_boot, n) indices drawn with replacement from the given seed or random number generator."""
     if isinstance(generator, torch.Generator):
         return torch.randint(n, (n_boot, n), generator=generator).numpy()
     if isinstance(generator, np.random.Generator):
@@ -158,11 +215,21 @@ def _bootstrap_interval(x: np.ndarray, level: float, n_boot: int, generator):
 # ------------------------------------------------------------------- two methods ------------
 @dataclass(frozen=True)
 class Comparison:
-    """A Mann-Whitney U test of sample a against sample b.
+    r"""A Mann-Whitney U test of sample a against sample b (``compare``).
 
-    statistic: U_a, the number of pairs (a_i, b_j) with a_i > b_j plus half the ties;
-    superiority: U_a / (n_a n_b), an estimate of P(A > B) + P(A = B) / 2;
-    p: the p-value for ``alternative``; method: "exact", "exact permutation" or "asymptotic".
+    Attributes
+    ----------
+    statistic : float
+        :math:`U_a`, the number of pairs :math:`(a_i, b_j)` with :math:`a_i > b_j` plus half
+        the ties.
+    superiority : float
+        :math:`U_a / (n_a n_b)`, an estimate of :math:`P(A > B) + P(A = B) / 2`.
+    p : float
+        The p-value for ``alternative``.
+    alternative : str
+        ``"two-sided"``, ``"greater"`` or ``"less"``.
+    method : str
+        ``"exact"``, ``"exact permutation"`` or ``"asymptotic"``.
     """
 
     statistic: float
@@ -177,24 +244,46 @@ def _arrangements(n_a: int, n_b: int) -> int:
 
 
 def compare(a, b, *, alternative: str = "two-sided") -> Comparison:
-    """Mann-Whitney U (Wilcoxon rank-sum) test of ``a`` against ``b``.
+    r"""Mann-Whitney U (Wilcoxon rank-sum) test of ``a`` against ``b``.
 
-    ``U_a = sum_i sum_j [a_i > b_j] + [a_i = b_j] / 2`` (Mann & Whitney 1947). Under the null
-    hypothesis that both samples come from one distribution every split of the pooled values
-    into n_a and n_b is equally likely, which gives U's exact distribution.
+    .. math::
+
+        U_a = \sum_i \sum_j \Bigl([a_i > b_j] + \tfrac{1}{2} [a_i = b_j]\Bigr)
+
+    (Mann & Whitney 1947). Under the null hypothesis that both samples come from one
+    distribution every split of the pooled values into :math:`n_a` and :math:`n_b` is equally
+    likely, which gives U's exact distribution.
+
+    The p-value is exact when it can be: without ties and with :math:`n_a + n_b \le 100`,
+    from U's exact null distribution (``scipy.stats.mannwhitneyu(method="exact")``); with
+    ties (mode counts often tie) and at most ``EXACT_LIMIT`` = 200,000 splits (10 seeds
+    against 10 is 184,756), by enumerating every split (an exact permutation test on U);
+    beyond that, the normal approximation with the tie correction. With
+    :math:`n_a = n_b = 3` the smallest possible p is 1/20 one-sided (``min_p_value``).
 
     Parameters
     ----------
-    a, b : (n_a,), (n_b,) sequences of finite numbers, each of at least 2.
-    alternative : ``"greater"`` -- A tends to score higher than B; ``"less"`` -- lower;
-        ``"two-sided"`` -- either (twice the smaller one-sided p, at most 1).
+    a, b : sequence of float
+        Shapes (n_a,) and (n_b,), finite, each of at least 2 values.
+    alternative : {"two-sided", "greater", "less"}
+        ``"greater"``: A tends to score higher than B; ``"less"``: lower; ``"two-sided"``:
+        either (twice the smaller one-sided p, at most 1).
 
-    The p-value is exact when it can be: without ties and with n_a + n_b <= 100, from U's
-    exact null distribution (``scipy.stats.mannwhitneyu(method="exact")``); with ties (mode
-    counts often tie) and at most ``EXACT_LIMIT`` = 200,000 splits (10 seeds against 10 is
-    184,756), by enumerating every split (an exact permutation test on U); beyond that, the
-    normal approximation with the tie correction. With n_a = n_b = 3 the smallest possible p
-    is 1/20 one-sided (``min_p_value``).
+    Returns
+    -------
+    Comparison
+        :math:`U_a`, :math:`U_a / (n_a n_b)`, the p-value and the method used.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``a`` or ``b`` is not a 1-D sequence of at least 2 finite numbers; an unknown
+        ``alternative``.
+
+    References
+    ----------
+    H. B. Mann, D. R. Whitney, "On a test of whether one of two random variables is
+    stochastically larger than the other", Ann. Math. Statist. 18 (1947) 50-60.
     """
     x, y = _values("a", a), _values("b", b)
     one_of("alternative", alternative, ALTERNATIVES)
@@ -241,11 +330,29 @@ def _permutation_p(x: np.ndarray, y: np.ndarray, alternative: str) -> float:
 
 
 def min_p_value(n_a: int, n_b: int, *, alternative: str = "two-sided") -> float:
-    """The smallest p-value the exact rank test can give for samples of n_a and n_b:
-    ``1 / C(n_a + n_b, n_a)`` one-sided, twice that two-sided (complete separation).
+    r"""The smallest p-value the exact rank test can give for samples of n_a and n_b.
 
-    With 3 seeds against 3 that is 0.05 one-sided and 0.1 two-sided: after any correction
-    for more than one comparison no ordering of two 3-seed samples can be significant at 0.05.
+    .. math:: p_{\min} = 1 \Big/ \binom{n_a + n_b}{n_a}
+
+    one-sided, twice that two-sided (at most 1): complete separation. With 3 seeds against 3
+    that is 0.05 one-sided and 0.1 two-sided: after any correction for more than one
+    comparison no ordering of two 3-seed samples can be significant at 0.05.
+
+    Parameters
+    ----------
+    n_a, n_b : int
+        The sample sizes, positive.
+    alternative : {"two-sided", "greater", "less"}
+
+    Returns
+    -------
+    float
+        :math:`p_{\min}`, in (0, 1].
+
+    Raises
+    ------
+    ValueError
+        A size that is not a positive int, or an unknown ``alternative``.
     """
     positive_int("n_a", n_a)
     positive_int("n_b", n_b)
@@ -256,16 +363,36 @@ def min_p_value(n_a: int, n_b: int, *, alternative: str = "two-sided") -> float:
 
 # ---------------------------------------------------------------- many comparisons ----------
 def holm(pvalues) -> np.ndarray:
-    """Holm-Bonferroni adjusted p-values, in the order given.
+    r"""Holm-Bonferroni adjusted p-values, in the order given.
 
-    With the m p-values sorted, p_(1) <= ... <= p_(m), the adjusted value of the i-th is
-    ``max_{j <= i} min(1, (m - j + 1) p_(j))`` (Holm 1979). Rejecting every hypothesis whose
-    adjusted p is <= alpha is Holm's step-down procedure: it controls the probability of any
-    false rejection among the m at alpha, for any dependence between the tests.
+    With the m p-values sorted, :math:`p_{(1)} \le \dots \le p_{(m)}`, the adjusted value of
+    the i-th is
+
+    .. math:: \tilde p_{(i)} = \max_{j \le i} \min\bigl(1, (m - j + 1)\, p_{(j)}\bigr)
+
+    (Holm 1979). Rejecting every hypothesis whose adjusted p is :math:`\le \alpha` is Holm's
+    step-down procedure: it controls the probability of any false rejection among the m at
+    :math:`\alpha`, for any dependence between the tests.
 
     Parameters
     ----------
-    pvalues : (m,) sequence of p-values in [0, 1], m >= 1.
+    pvalues : sequence of float
+        Shape (m,), m >= 1, each in [0, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        The adjusted p-values, shape (m,), in the order of ``pvalues``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``pvalues`` is not a 1-D sequence of finite numbers in [0, 1].
+
+    References
+    ----------
+    S. Holm, "A simple sequentially rejective multiple test procedure", Scand. J. Statist. 6
+    (1979) 65-70.
     """
     p = _values("pvalues", pvalues, min_n=1)
     if ((p < 0) | (p > 1)).any():
@@ -279,8 +406,26 @@ def holm(pvalues) -> np.ndarray:
 
 
 def table(groups: Mapping[str, Sequence[float]], *, level: float = 0.95) -> dict[str, Summary]:
-    """``summary`` (t interval) of each method's scores: ``{method: Summary}`` in the given
-    order. ``groups``: ``{method name: one score per seed}``."""
+    """``summary`` (t interval) of each method's scores.
+
+    Parameters
+    ----------
+    groups : dict of str to sequence of float
+        ``{method name: one score per seed}``, n >= 2 each.
+    level : float
+        The intervals' coverage.
+
+    Returns
+    -------
+    dict of str to Summary
+        ``{method: Summary}`` in the order of ``groups``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``groups`` is not a non-empty dict keyed by names, or a group's scores are bad (as
+        for ``summary``).
+    """
     _groups(groups)
     return {name: summary(values, level=level) for name, values in groups.items()}
 
@@ -299,10 +444,21 @@ def _groups(groups) -> Mapping:
 class ComparisonRow:
     """One claimed ordering "a beats b" and what the data say about it.
 
-    ``claim`` reads e.g. ``"wgan-gp > sngan"`` (``>`` for alternative "greater", ``<`` for
-    "less", ``≠`` for two-sided); ``p`` is the raw rank-test p, ``p_holm`` the Holm-adjusted
-    one over all the rows of the same ``comparisons`` call, and ``supported`` is
-    ``p_holm <= alpha``.
+    Attributes
+    ----------
+    a, b : str
+        The two methods.
+    claim : str
+        E.g. ``"wgan-gp > sngan"`` (``>`` for alternative "greater", ``<`` for "less",
+        ``≠`` for two-sided).
+    summary_a, summary_b : Summary
+        Each method's scores, with t intervals.
+    test : Comparison
+        The rank test of a against b.
+    p_holm : float
+        The Holm-adjusted p over all the rows of the same ``comparisons`` call.
+    alpha : float
+        The family-wise error rate the claim is judged at.
     """
 
     a: str
@@ -316,10 +472,12 @@ class ComparisonRow:
 
     @property
     def p(self) -> float:
+        """The raw rank-test p-value (before the Holm correction)."""
         return self.test.p
 
     @property
     def supported(self) -> bool:
+        """Whether the claim survives the correction: ``p_holm <= alpha``."""
         return self.p_holm <= self.alpha
 
 
@@ -327,7 +485,23 @@ class Comparisons(tuple):
     """The rows of ``comparisons`` (a tuple of ``ComparisonRow``); ``str`` prints a table."""
 
     def row(self, a: str, b: str) -> ComparisonRow:
-        """The row comparing ``a`` with ``b`` (KeyError when that pair was not compared)."""
+        """The row comparing ``a`` with ``b``.
+
+        Parameters
+        ----------
+        a, b : str
+            The pair, in the order it was passed to ``comparisons``.
+
+        Returns
+        -------
+        ComparisonRow
+            The first row for that pair.
+
+        Raises
+        ------
+        KeyError
+            That pair was not compared.
+        """
         for r in self:
             if (r.a, r.b) == (a, b):
                 return r
@@ -335,7 +509,23 @@ class Comparisons(tuple):
                        f"{[(r.a, r.b) for r in self]}")
 
     def supported(self, a: str, b: str) -> bool:
-        """Whether the ordering claimed for (a, b) survives the Holm correction at alpha."""
+        """Whether the ordering claimed for (a, b) survives the Holm correction at alpha.
+
+        Parameters
+        ----------
+        a, b : str
+            The pair, in the order it was passed to ``comparisons``.
+
+        Returns
+        -------
+        bool
+            ``row(a, b).supported``.
+
+        Raises
+        ------
+        KeyError
+            That pair was not compared.
+        """
         return self.row(a, b).supported
 
     def __str__(self) -> str:
@@ -358,20 +548,43 @@ def comparisons(groups: Mapping[str, Sequence[float]], pairs: Sequence[tuple[str
                 level: float = 0.95) -> Comparisons:
     """Test each claimed ordering in ``pairs`` and correct for all of them together (Holm).
 
+    Each pair gets a rank test (``compare``) and the p-values are adjusted together
+    (``holm``). The correction counts exactly the pairs passed: pass every comparison the
+    notebook makes in one call, and say how many that was (``len(result)``).
+
     Parameters
     ----------
-    groups : ``{method: scores}``, one score per seed (n >= 2 each).
-    pairs : ``[(a, b), ...]`` -- each claims "a beats b": a's scores are larger when
+    groups : dict of str to sequence of float
+        ``{method: scores}``, one score per seed (n >= 2 each).
+    pairs : sequence of tuple of str
+        ``[(a, b), ...]``; each claims "a beats b": a's scores are larger when
         ``alternative="greater"`` (mode counts, high-quality share), smaller with ``"less"``
         (Frechet distance, W1); ``"two-sided"`` asks only whether they differ.
-    alpha : family-wise error rate of the whole set of claims (Holm 1979).
+    alternative : {"greater", "less", "two-sided"}
+        The direction of every claim.
+    alpha : float
+        Family-wise error rate of the whole set of claims (Holm 1979), in (0, 1).
+    level : float
+        Coverage of the t intervals in the summaries.
 
     Returns
     -------
-    Comparisons: one ``ComparisonRow`` per pair (summaries with t intervals at ``level``,
-    U, raw p, Holm p, supported), printable as a table; ``.supported(a, b)`` for asserts.
-    The correction counts exactly the pairs passed: pass every comparison the notebook
-    makes in one call, and say how many that was (``len(result)``).
+    Comparisons
+        One ``ComparisonRow`` per pair (summaries with t intervals at ``level``, U, raw p,
+        Holm p, supported), printable as a table; ``.supported(a, b)`` for asserts.
+
+    Raises
+    ------
+    TypeError
+        ``groups`` is not a non-empty dict keyed by names, or ``pairs`` not a non-empty list
+        of (a, b) tuples.
+    ValueError
+        A pair names a method not in ``groups``; bad scores, ``alpha`` or ``alternative``.
+
+    References
+    ----------
+    S. Holm, "A simple sequentially rejective multiple test procedure", Scand. J. Statist. 6
+    (1979) 65-70.
     """
     _groups(groups)
     one_of("alternative", alternative, ALTERNATIVES)

@@ -35,7 +35,27 @@ NAMES = ("8gaussians", "25gaussians", "swissroll", "ring")
 
 @dataclass(frozen=True)
 class Mixture1D:
-    """p(x) = sum_k w_k N(x; mu_k, sigma_k^2): a 1-D Gaussian mixture with an exact density."""
+    r"""A 1-D Gaussian mixture with an exact density.
+
+    .. math:: p(x) = \sum_k w_k\, \mathcal{N}(x;\, \mu_k, \sigma_k^2)
+
+    Parameters
+    ----------
+    means : tuple of float
+        :math:`\mu_k`, finite.
+    stds : tuple of float
+        :math:`\sigma_k`, > 0, one per mean.
+    weights : tuple of float, optional
+        :math:`w_k`, non-negative, summing to 1; default equal.
+
+    Raises
+    ------
+    TypeError
+        ``means``, ``stds`` or ``weights`` is not a tuple (or list).
+    ValueError
+        Empty or unequal lengths, a non-finite mean, a standard deviation that is not
+        positive, or weights that do not sum to 1.
+    """
 
     means: tuple[float, ...]
     stds: tuple[float, ...]
@@ -68,7 +88,18 @@ class Mixture1D:
         return as_tensor(self.means), as_tensor(self.stds), as_tensor(self.weights)
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        """log p(x), elementwise, computed with logsumexp so far tails do not underflow."""
+        r"""The log-density, elementwise, computed with logsumexp so far tails do not underflow.
+
+        Parameters
+        ----------
+        x : torch.Tensor or array_like
+            Points of any shape.
+
+        Returns
+        -------
+        torch.Tensor
+            :math:`\log p(x)`, the shape of ``x``.
+        """
         x = torch.as_tensor(x, dtype=torch.get_default_dtype()) if not torch.is_tensor(x) else x
         mu, sigma, w = self._params(x)
         z = (x.unsqueeze(-1) - mu) / sigma
@@ -76,20 +107,70 @@ class Mixture1D:
         return torch.logsumexp(log_comp + torch.log(w), dim=-1)
 
     def pdf(self, x: torch.Tensor) -> torch.Tensor:
-        """p(x), elementwise."""
+        """The density :math:`p(x)`, elementwise.
+
+        Parameters
+        ----------
+        x : torch.Tensor or array_like
+            Points of any shape.
+
+        Returns
+        -------
+        torch.Tensor
+            The shape of ``x``.
+        """
         return self.log_prob(x).exp()
 
     def cdf(self, x: torch.Tensor) -> torch.Tensor:
-        """F(x) = sum_k w_k Phi((x - mu_k) / sigma_k)."""
+        r"""The cumulative distribution function, elementwise.
+
+        .. math:: F(x) = \sum_k w_k\, \Phi\bigl((x - \mu_k) / \sigma_k\bigr)
+
+        Parameters
+        ----------
+        x : torch.Tensor or array_like
+            Points of any shape.
+
+        Returns
+        -------
+        torch.Tensor
+            The shape of ``x``.
+        """
         x = torch.as_tensor(x, dtype=torch.get_default_dtype()) if not torch.is_tensor(x) else x
         mu, sigma, w = self._params(x)
         return (w * torch.special.ndtr((x.unsqueeze(-1) - mu) / sigma)).sum(-1)
 
     def mean(self) -> float:
+        r"""The mixture's mean.
+
+        Returns
+        -------
+        float
+            :math:`\sum_k w_k \mu_k`.
+        """
         return sum(w * m for w, m in zip(self.weights, self.means, strict=True))
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n draws as a (n, 1) float tensor: pick a component by weight, then draw from it."""
+        """Draw n samples: pick a component by weight, then draw from it.
+
+        Parameters
+        ----------
+        n : int
+            The number of samples, positive.
+        generator : torch.Generator, optional
+            The random number generator (torch.Generator) to draw from; default: torch's
+            global one.
+
+        Returns
+        -------
+        torch.Tensor
+            Shape (n, 1), float32.
+
+        Raises
+        ------
+        ValueError
+            ``n`` is not a positive int.
+        """
         positive_int("n", n)
         w = torch.tensor(self.weights)
         k = torch.multinomial(w, n, replacement=True, generator=generator)
@@ -118,7 +199,27 @@ def _check_name(name: str) -> None:
 
 
 def modes(name: str) -> tuple[torch.Tensor, float]:
-    """(centres as a (k, 2) float32 tensor, per-coordinate std) of a Gaussian toy set."""
+    """The mode centres and the per-coordinate standard deviation of a Gaussian toy set.
+
+    What ``ganlab.metrics.mode_coverage`` takes.
+
+    Parameters
+    ----------
+    name : str
+        ``"8gaussians"``, ``"25gaussians"`` or ``"ring"``.
+
+    Returns
+    -------
+    centres : torch.Tensor
+        Shape (k, 2), float32, scaled as ``sample`` scales the set.
+    std : float
+        The standard deviation of each mode in each coordinate, scaled likewise.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``name``, or ``"swissroll"`` (a continuous manifold with no discrete modes).
+    """
     _check_name(name)
     if name == "swissroll":
         raise ValueError("'swissroll' is a continuous manifold with no discrete modes; "
@@ -128,7 +229,33 @@ def modes(name: str) -> tuple[torch.Tensor, float]:
 
 
 def sample(name: str, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-    """n points of toy set ``name`` as a (n, 2) float32 tensor (uniform over its modes)."""
+    """Draw n points of a 2-D toy set (uniformly over its modes).
+
+    The sets are described in the module docstring (after Gulrajani et al. 2017's
+    ``gan_toy.py`` and Metz et al. 2017's ring).
+
+    Parameters
+    ----------
+    name : str
+        One of ``NAMES``: ``"8gaussians"``, ``"25gaussians"``, ``"swissroll"``, ``"ring"``.
+    n : int
+        The number of points, positive.
+    generator : torch.Generator, optional
+        The random number generator (torch.Generator) to draw from; default: torch's global
+        one.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (n, 2), float32.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``name`` or ``n`` not a positive int.
+    TypeError
+        ``generator`` is not a ``torch.Generator``.
+    """
     _check_name(name)
     positive_int("n", n)
     check_generator("generator", generator)

@@ -1,4 +1,4 @@
-"""The Earth Mover's distance: moving plans as the variables of a linear program.
+r"""The Earth Mover's distance: moving plans as the variables of a linear program.
 
 Used by notebooks 03-05 (and by ``ganlab.train`` metrics that track exact W1).
 
@@ -7,11 +7,17 @@ ground cost M (n, m) (M_ij = ||x_i - y_j|| for W1), a *moving plan* gamma (n, m)
 says how much mass goes from x_i to y_j. Its rows must sum to a and its columns to b.
 The Earth Mover's distance is the cheapest plan's cost (Kantorovich 1942):
 
-    W(a, b) = min_gamma  sum_ij gamma_ij M_ij   s.t.  gamma 1 = a,  gamma^T 1 = b,  gamma >= 0.
+.. math::
+
+    W(a, b) = \min_\gamma \sum_{ij} \gamma_{ij} M_{ij} \quad \text{s.t.} \quad
+    \gamma \mathbf{1} = a,\; \gamma^\top \mathbf{1} = b,\; \gamma \ge 0.
 
 Its dual (Kantorovich-Rubinstein when M is a metric) is
 
-    W(a, b) = max_{f, g}  sum_i a_i f_i + sum_j b_j g_j   s.t.  f_i + g_j <= M_ij,
+.. math::
+
+    W(a, b) = \max_{f, g} \sum_i a_i f_i + \sum_j b_j g_j \quad \text{s.t.} \quad
+    f_i + g_j \le M_{ij},
 
 and for a metric cost the optimal f may be taken 1-Lipschitz with g = -f, which is the
 form the WGAN critic estimates (Arjovsky et al. 2017, eq. 2-3).
@@ -74,12 +80,49 @@ def _check_problem(a, b, M) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def emd(a, b, M, *, return_duals: bool = False):
-    """Exact optimal transport by POT's network simplex: (cost, plan[, (f, g)]).
+    r"""Exact optimal transport by POT's network simplex (Bonneel et al. 2011).
 
-    a: (n,) and b: (m,) non-negative masses with equal sums; M: (n, m) ground cost.
-    plan: (n, m) optimal gamma (rows sum to a, columns to b); cost = sum(plan * M).
-    With ``return_duals``, also the dual potentials f (n,), g (m,) with f_i + g_j <= M_ij
-    and a.f + b.g = cost. Raises RuntimeError if the solver did not reach the optimum.
+    .. math::
+
+        W(a, b) = \min_{\gamma \ge 0} \sum_{ij} \gamma_{ij} M_{ij}
+        \quad \text{s.t.} \quad \gamma \mathbf{1} = a,\; \gamma^\top \mathbf{1} = b
+
+    Parameters
+    ----------
+    a : array_like or torch.Tensor
+        Masses at the sources, shape (n,), non-negative.
+    b : array_like or torch.Tensor
+        Masses at the targets, shape (m,), non-negative, with the same total as ``a``
+        (relative tolerance ``MASS_RTOL``).
+    M : array_like or torch.Tensor
+        The ground cost, shape (n, m).
+    return_duals : bool
+        Also return the dual potentials.
+
+    Returns
+    -------
+    cost : float
+        :math:`\sum_{ij} \gamma_{ij} M_{ij}` for the optimal plan.
+    plan : numpy.ndarray
+        The optimal :math:`\gamma`, shape (n, m), float64: rows sum to ``a``, columns to
+        ``b``.
+    duals : tuple of numpy.ndarray
+        Only with ``return_duals``: potentials f (n,) and g (m,) with
+        :math:`f_i + g_j \le M_{ij}` and :math:`a \cdot f + b \cdot g` = cost.
+
+    Raises
+    ------
+    ValueError, TypeError
+        The inputs are not finite arrays of the shapes above, have negative masses or
+        unequal totals.
+    RuntimeError
+        The solver did not reach the optimum.
+
+    References
+    ----------
+    Bonneel, van de Panne, Paris, Heidrich, "Displacement Interpolation Using Lagrangian Mass
+    Transport", ACM Trans. Graph. 2011. Flamary et al., "POT: Python Optimal Transport",
+    JMLR 2021.
     """
     a, b, M = _check_problem(a, b, M)
     b = b * (a.sum() / b.sum())  # remove the rounding difference POT would warn about
@@ -94,11 +137,33 @@ def emd(a, b, M, *, return_duals: bool = False):
 
 
 def plan_constraints(n: int, m: int) -> sp.csr_matrix:
-    """The equality constraints of the moving-plan LP as a sparse (n + m, n*m) matrix.
+    r"""The equality constraints of the moving-plan LP as a sparse matrix A.
 
-    The plan gamma (n, m) is flattened row by row: variable k = i*m + j is gamma_ij.
-    Row i < n sums gamma_i1..gamma_im (the mass leaving x_i, must equal a_i); row n + j
-    sums gamma_1j..gamma_nj (the mass arriving at y_j, must equal b_j).
+    The plan :math:`\gamma` (n, m) is flattened row by row: variable :math:`k = i m + j` is
+    :math:`\gamma_{ij}`. Then
+
+    .. math::
+
+        (A \operatorname{vec} \gamma)_i = \sum_j \gamma_{ij} \;(= a_i), \quad i < n; \qquad
+        (A \operatorname{vec} \gamma)_{n + j} = \sum_i \gamma_{ij} \;(= b_j)
+
+    Row :math:`i < n` is the mass leaving :math:`x_i`, row :math:`n + j` the mass arriving at
+    :math:`y_j`.
+
+    Parameters
+    ----------
+    n, m : int
+        The numbers of sources and targets, positive.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        A of shape (n + m, n m), entries 0 and 1.
+
+    Raises
+    ------
+    ValueError
+        ``n`` or ``m`` is not a positive integer.
     """
     for name, value in (("n", n), ("m", m)):
         positive_int(name, value, integer_types=(int, np.integer))
@@ -108,11 +173,36 @@ def plan_constraints(n: int, m: int) -> sp.csr_matrix:
 
 
 def emd_linprog(a, b, M, *, time_limit: float | None = None) -> tuple[float, np.ndarray]:
-    """The moving-plan LP written out and solved by ``scipy.optimize.linprog`` (HiGHS).
+    r"""The moving-plan LP written out and solved by ``scipy.optimize.linprog`` (HiGHS).
 
-    minimise sum_ij M_ij gamma_ij  s.t.  plan_constraints(n, m) @ vec(gamma) = [a; b],
-    gamma >= 0. Returns (cost, plan (n, m)). ``time_limit`` (seconds) is passed to HiGHS;
-    a run that stops early raises RuntimeError.
+    .. math::
+
+        \min_{\gamma} \sum_{ij} M_{ij} \gamma_{ij} \quad \text{s.t.} \quad
+        A \operatorname{vec} \gamma = \begin{bmatrix} a \\ b \end{bmatrix},\; \gamma \ge 0
+
+    with :math:`A` = ``plan_constraints(n, m)``: a moving plan is nothing more than LP
+    variables. Same inputs and optimum as ``emd``.
+
+    Parameters
+    ----------
+    a, b, M : array_like or torch.Tensor
+        Masses (n,) and (m,) with equal totals, ground cost (n, m) (as for ``emd``).
+    time_limit : float, optional
+        Seconds, passed to HiGHS.
+
+    Returns
+    -------
+    cost : float
+        The optimal cost.
+    plan : numpy.ndarray
+        An optimal plan, shape (n, m).
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad inputs (as for ``emd``), or ``time_limit`` not positive.
+    RuntimeError
+        HiGHS did not solve the LP (e.g. it stopped at ``time_limit``).
     """
     a, b, M = _check_problem(a, b, M)
     if time_limit is not None:
@@ -129,10 +219,42 @@ def emd_linprog(a, b, M, *, time_limit: float | None = None) -> tuple[float, np.
 
 
 def wasserstein1(x, y, a=None, b=None) -> float:
-    """Exact W1 between point clouds x (n, d) and y (m, d) with Euclidean ground cost.
+    r"""Exact :math:`W_1` between weighted point clouds, with Euclidean ground cost.
 
-    a, b: weights (default uniform); they are normalised to sum to 1. 1-D inputs of shape
-    (n,) are treated as n points on the line.
+    .. math::
+
+        W_1 = \min_{\gamma \ge 0,\, \gamma \mathbf{1} = a,\, \gamma^\top \mathbf{1} = b}
+        \sum_{ij} \gamma_{ij} \lVert x_i - y_j \rVert_2
+
+    solved by ``emd`` (note that ``ot.dist`` defaults to the *squared* Euclidean distance;
+    this passes ``metric="euclidean"``).
+
+    Parameters
+    ----------
+    x : array_like or torch.Tensor
+        Points, shape (n, d); a 1-D input (n,) is n points on the line.
+    y : array_like or torch.Tensor
+        Points, shape (m, d) (or (m,)), in the same dimension d.
+    a, b : array_like or torch.Tensor, optional
+        Weights (n,) and (m,), non-negative with a positive total; default uniform. Each is
+        normalised to sum to 1.
+
+    Returns
+    -------
+    float
+        The distance.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Shapes that do not match, non-finite values, negative weights or a zero total.
+    RuntimeError
+        The solver did not reach the optimum.
+
+    References
+    ----------
+    Arjovsky, Chintala, Bottou, "Wasserstein GAN", ICML 2017 (arXiv:1701.07875), eq. 2-3
+    for the dual that the WGAN critic estimates.
     """
     x, y = _as_numpy("x", x, (1, 2)), _as_numpy("y", y, (1, 2))
     x = x[:, None] if x.ndim == 1 else x

@@ -47,9 +47,39 @@ Tensor = torch.Tensor
 
 # ------------------------------------------------------------------ feature matching --------
 def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tensor:
-    """||mean(real_features) - mean(fake_features)||^2 over the batch axis.
+    r"""Feature matching: the squared distance between the mean features of two batches.
 
-    The real features are detached: the loss trains the generator only.
+    .. math::
+
+        \Bigl\lVert \mathbb{E}_{x \sim p_{\rm data}} f(x)
+        - \mathbb{E}_{z \sim p_z} f(G(z)) \Bigr\rVert_2^2
+
+    with the expectations taken as batch means and :math:`f` an intermediate critic layer
+    (Salimans et al. 2016, sec. 3.1). The real features are detached: the loss trains the
+    generator only.
+
+    Parameters
+    ----------
+    real_features, fake_features : torch.Tensor
+        Non-empty batches (N, ...) and (M, ...) with the same feature shape; features are
+        flattened.
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar with its graph through ``fake_features``.
+
+    Raises
+    ------
+    TypeError
+        An argument is not a tensor.
+    ValueError
+        An empty batch, or feature shapes that differ.
+
+    References
+    ----------
+    Salimans et al., "Improved Techniques for Training GANs", NeurIPS 2016
+    (arXiv:1606.03498), sec. 3.1.
     """
     # shapes only: this runs every generator step (a finite check would stall a GPU)
     real_features = _checks.tensor("real_features", real_features, finite=False)
@@ -66,7 +96,33 @@ def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tenso
 
 
 def feature_matching_objective(D: nn.Module, real: Tensor, fake: Tensor) -> Tensor:
-    """``fit(generator_objective=...)``: feature matching on ``D.features`` (last hidden layer)."""
+    """The generator's feature-matching objective on ``D.features``, for ``fit``.
+
+    Pass as ``fit(generator_objective=feature_matching_objective)``: the generator then
+    minimises ``feature_matching_loss(D.features(real), D.features(fake))`` instead of its
+    GAN loss.
+
+    Parameters
+    ----------
+    D : torch.nn.Module
+        A critic with a ``features`` method (``ganlab.models.MLP``: its last hidden layer;
+        ``DCCritic``: its last convolutional map), or a stacked ensemble of them.
+    real, fake : torch.Tensor
+        A real and a generated batch, (N, ...) and (M, ...), of one sample shape.
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar with its graph; for a stacked ensemble (``ganlab.ensemble``), one loss per
+        member, shape (S,).
+
+    Raises
+    ------
+    TypeError
+        ``D`` has no ``features`` method.
+    ValueError
+        The batches are not batches of one sample shape, or ``D.features`` cannot take them.
+    """
     if not hasattr(D, "features"):
         raise TypeError(f"feature matching needs a critic D with a `features` method "
                         f"(ganlab.models.MLP, DCCritic); got {type(D).__name__}")
@@ -92,11 +148,39 @@ def feature_matching_objective(D: nn.Module, real: Tensor, fake: Tensor) -> Tens
 
 # ------------------------------------------------------------------ label smoothing ---------
 def smooth_labels(loss: str | GANLoss = "nonsaturating", real_target: float = 0.9) -> GANLoss:
-    """The BCE loss with one-sided label smoothing: the critic's target for real samples is
-    ``real_target`` (not 1); fake targets stay 0 and the generator's loss is unchanged.
+    r"""A BCE loss with one-sided label smoothing (Salimans et al. 2016, sec. 3.4).
 
-    D's loss = real_target * softplus(-s_real) + (1 - real_target) * softplus(s_real)
-    + softplus(s_fake) (binary cross-entropy of sigmoid(s) against the targets).
+    The critic's target for real samples is :math:`\alpha` = ``real_target`` (not 1); fake
+    targets stay 0 and the generator's loss is unchanged. D's loss is the binary
+    cross-entropy of :math:`\sigma(s)` against these targets:
+
+    .. math::
+
+        L_D = \mathbb{E}\bigl[\alpha\, \mathrm{softplus}(-s_{\rm real})
+        + (1 - \alpha)\, \mathrm{softplus}(s_{\rm real})\bigr]
+        + \mathbb{E}\bigl[\mathrm{softplus}(s_{\rm fake})\bigr]
+
+    Parameters
+    ----------
+    loss : str or GANLoss
+        The loss to smooth: ``"minimax"`` or ``"nonsaturating"``.
+    real_target : float
+        :math:`\alpha`, in (0.5, 1].
+
+    Returns
+    -------
+    GANLoss
+        Named e.g. ``"nonsaturating-smooth0.9"``.
+
+    Raises
+    ------
+    ValueError
+        ``loss`` is not a BCE loss, or ``real_target`` is outside (0.5, 1].
+
+    References
+    ----------
+    Salimans et al., "Improved Techniques for Training GANs", NeurIPS 2016
+    (arXiv:1606.03498), sec. 3.4.
     """
     base = loss
     if not isinstance(base, GANLoss):
@@ -118,17 +202,39 @@ def smooth_labels(loss: str | GANLoss = "nonsaturating", real_target: float = 0.
 
 # --------------------------------------------------------------- historical averaging -------
 class HistoricalAveraging(nn.Module):
-    """||theta - (1/t) sum_{i<=t} theta_i||^2 over all parameters of ``module``.
+    r"""Historical averaging (Salimans et al. 2016, sec. 3.3) over the parameters of a module.
 
-    Each call of ``penalty()`` records the current parameters as theta_t and returns the
-    penalty with the running mean held fixed (no gradient through the mean), so it is 0 at
-    the first call and pulls theta back towards the mean of its own past. For a stacked
-    ensemble (``ganlab.ensemble``) it returns one penalty per member, (S,).
+    .. math::
+
+        \Bigl\lVert \theta - \frac{1}{t} \sum_{i \le t} \theta_i \Bigr\rVert_2^2
+
+    Each call of ``penalty()`` records the current parameters as :math:`\theta_t` and returns
+    the penalty with the running mean held fixed (no gradient through the mean), so it is 0
+    at the first call and pulls :math:`\theta` back towards the mean of its own past. Pass
+    ``lambda: weight * ha.penalty()`` style callables as ``fit(d_extra=..., g_extra=...)``.
+    For a stacked ensemble (``ganlab.ensemble``) it returns one penalty per member, (S,).
 
     The history is module state: the running sums are buffers ``sum_<i>`` (one per trainable
     parameter of ``module``, in ``module.parameters()`` order) and the count ``t`` is the
     extra state, so ``state_dict()`` / ``load_state_dict`` save and restore it (the watched
     parameters themselves are not part of it). Calling the module is ``penalty()``.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The player whose trainable parameters are watched.
+
+    Raises
+    ------
+    TypeError
+        ``module`` is not a module.
+    ValueError
+        ``module`` has no trainable parameters.
+
+    References
+    ----------
+    Salimans et al., "Improved Techniques for Training GANs", NeurIPS 2016
+    (arXiv:1606.03498), sec. 3.3.
     """
 
     def __init__(self, module: nn.Module):
@@ -146,17 +252,44 @@ class HistoricalAveraging(nn.Module):
 
     @property
     def sums(self) -> list[Tensor]:
-        """The running sums of the parameters, sum_{i<=t} theta_i (buffers)."""
+        r"""The running sums of the parameters, :math:`\sum_{i \le t} \theta_i` (buffers)."""
         return [getattr(self, f"sum_{i}") for i in range(len(self.params))]
 
     def get_extra_state(self) -> dict:
+        """The count t for ``state_dict()`` (the sums are buffers).
+
+        Returns
+        -------
+        dict
+            ``{"t": t}``.
+        """
         return {"t": self.t}
 
     def set_extra_state(self, state: dict) -> None:
+        """Restore the count t from ``load_state_dict``.
+
+        Parameters
+        ----------
+        state : dict
+            ``{"t": t}``, t a non-negative int.
+
+        Raises
+        ------
+        ValueError
+            t is not a non-negative int.
+        """
         positive_int("t", state["t"], zero_ok=True)
         self.t = state["t"]
 
     def penalty(self) -> Tensor:
+        r"""Record the parameters as the next :math:`\theta_t` and return the penalty.
+
+        Returns
+        -------
+        torch.Tensor
+            A scalar with its graph through the current parameters; for a stacked ensemble,
+            shape (S,).
+        """
         self.t += 1
         total = self.params[0].new_zeros((self.members,) if self.members else ())
         for p, s in zip(self.params, self.sums, strict=True):
@@ -171,12 +304,20 @@ class HistoricalAveraging(nn.Module):
 
 # ------------------------------------------------------------------ virtual batch norm ------
 class VirtualBatchNorm(nn.Module):
-    """Batch norm with statistics from a fixed reference batch, mixed with the sample itself.
+    r"""Batch norm with statistics from a fixed reference batch, mixed with the sample itself.
 
-    For features (N, C) or (N, C, H, W): mean_i = (n mu_ref + x_i) / (n + 1), likewise the
-    second moment (per channel; spatial positions are averaged), then
-    y_i = gamma (x_i - mean_i) / sqrt(var_i + eps) + beta. Reference statistics come from
-    the last forward made inside ``recording()`` (``WithReferenceBatch`` does this).
+    Virtual batch normalisation (Salimans et al. 2016, sec. 3.5): a sample's output does not
+    depend on the other samples in its batch. For features (N, C) or (N, C, H, W), per
+    channel (spatial positions are averaged), with a reference batch of n samples:
+
+    .. math::
+
+        m_i = \frac{n \mu_{\rm ref} + x_i}{n + 1}, \quad
+        v_i = \frac{n\, \overline{x^2}_{\rm ref} + x_i^2}{n + 1} - m_i^2, \quad
+        y_i = \gamma \frac{x_i - m_i}{\sqrt{v_i + \epsilon}} + \beta
+
+    Reference statistics come from the last forward made inside ``recording()``
+    (``WithReferenceBatch`` does this).
 
     They are stored, detached, in the buffers ``reference_mean``, ``reference_square`` (mu_ref
     and the mean second moment, (C,)) and ``reference_count`` (n; 0 until a reference batch
@@ -185,6 +326,23 @@ class VirtualBatchNorm(nn.Module):
     paper's implementation (the gradient reaches the reference pass); the graph is dropped
     when that forward returns. After a plain ``recording()`` block, forwards use the stored
     (detached) statistics.
+
+    Parameters
+    ----------
+    num_features : int
+        C, the channels (or features) normalised.
+    eps : float
+        :math:`\epsilon`, added to the variance, > 0.
+
+    Raises
+    ------
+    ValueError
+        ``num_features`` not a positive int or ``eps`` not positive.
+
+    References
+    ----------
+    Salimans et al., "Improved Techniques for Training GANs", NeurIPS 2016
+    (arXiv:1606.03498), sec. 3.5.
     """
 
     _version = 2  # version 1 kept no statistics in the state dict
@@ -242,7 +400,13 @@ class VirtualBatchNorm(nn.Module):
 
     @contextlib.contextmanager
     def recording(self):
-        """Inside, forwards set the reference statistics."""
+        """A context in which forwards set the reference statistics.
+
+        Yields
+        ------
+        VirtualBatchNorm
+            The layer itself.
+        """
         self._recording = True
         try:
             yield self
@@ -271,9 +435,27 @@ class VirtualBatchNorm(nn.Module):
 
 
 class WithReferenceBatch(nn.Module):
-    """Wrap a network containing ``VirtualBatchNorm`` layers: each forward first runs the fixed
-    reference input ``reference`` through it (recording statistics), then the actual input;
-    the gradient of the output reaches the reference pass."""
+    """A network with ``VirtualBatchNorm`` layers, run after its reference batch each time.
+
+    Each forward first runs the fixed reference input ``reference`` through ``net``
+    (recording the statistics of every ``VirtualBatchNorm`` layer), then the actual input;
+    the gradient of the output reaches the reference pass.
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        A network containing at least one ``VirtualBatchNorm`` layer, e.g. G.
+    reference : torch.Tensor
+        The reference input, a non-empty batch (n, ...) (for G: fixed noise), stored as a
+        buffer.
+
+    Raises
+    ------
+    TypeError
+        ``net`` is not a module or ``reference`` not a tensor.
+    ValueError
+        ``net`` has no ``VirtualBatchNorm`` layer, or cannot take ``reference``.
+    """
 
     def __init__(self, net: nn.Module, reference: Tensor):
         super().__init__()
@@ -307,7 +489,39 @@ class WithReferenceBatch(nn.Module):
 # ------------------------------------------------------------------ truncated noise ---------
 def truncated_noise(n: int, dim: int, threshold: float,
                     generator: torch.Generator | None = None) -> Tensor:
-    """(n, dim) standard normal noise with every |z| > threshold redrawn until inside."""
+    r"""Standard normal noise with every entry beyond ``threshold`` redrawn until inside.
+
+    The truncation trick (Brock et al. 2019, sec. 3.1): each entry is drawn from
+    :math:`\mathcal{N}(0, 1)` conditioned on :math:`\lvert z \rvert \le \tau`, which trades
+    variety for fidelity as :math:`\tau` shrinks.
+
+    Parameters
+    ----------
+    n, dim : int
+        The shape of the noise, (n, dim).
+    threshold : float
+        :math:`\tau`, > 0.
+    generator : torch.Generator, optional
+        The random number generator (torch.Generator) to draw from; default: torch's global
+        one.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (n, dim), in torch's default dtype, every entry in :math:`[-\tau, \tau]`.
+
+    Raises
+    ------
+    ValueError
+        ``n`` or ``dim`` not a positive int, ``threshold`` not positive.
+    TypeError
+        ``generator`` is not a ``torch.Generator``.
+
+    References
+    ----------
+    Brock, Donahue, Simonyan, "Large Scale GAN Training for High Fidelity Natural Image
+    Synthesis", ICLR 2019 (arXiv:1809.11096), sec. 3.1.
+    """
     positive_int("n", n)
     positive_int("dim", dim)
     _checks.positive_float("threshold", threshold)

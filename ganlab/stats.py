@@ -608,14 +608,37 @@ def comparisons(groups: Mapping[str, Sequence[float]], pairs: Sequence[tuple[str
 
 
 def late_change(steps, values, *, last: float = 0.2) -> float:
-    """How far a learning curve's seed mean moves over the last ``last`` fraction of training.
+    r"""How far a learning curve's seed mean moves over the last ``last`` fraction of training.
 
-    ``steps`` (P,) are the recorded steps, increasing; ``values`` (n, P) one row per seed (or
-    (P,) for one run). Returns m(t_end) - m(t_0) (signed: positive if still rising), m the
-    mean over seeds and t_0 the first recorded step at or after (1 - last) times the last
-    step. The course's rule: a curve is *flat* -- and the run may be called converged -- when
-    its absolute value is below a tolerance stated with it (for the toys, 1 mode and 2 points
-    of high-quality share); otherwise a result is "after N steps".
+    .. math::
+
+        \Delta = \bar m(t_P) - \bar m(t_0), \qquad
+        t_0 = \min\{t_i : t_i \ge (1 - \text{last})\, t_P\}
+
+    with :math:`\bar m` the mean over seeds at each recorded step. The course's rule: a curve
+    is *flat* -- and the run may be called converged -- when :math:`|\Delta|` is below a
+    tolerance stated with it (for the toys, 1 mode and 2 points of high-quality share);
+    otherwise a result is "after N steps", not "at convergence".
+
+    Parameters
+    ----------
+    steps : sequence of int
+        The recorded steps (P,), increasing, at least 2.
+    values : sequence
+        (n, P): one row of scores per seed, or (P,) for one run; finite.
+    last : float
+        The fraction of training looked at, in (0, 1).
+
+    Returns
+    -------
+    float
+        :math:`\Delta`, signed: positive while the mean still rises.
+
+    Raises
+    ------
+    ValueError
+        Steps not increasing, values of the wrong shape or not finite, ``last`` outside
+        (0, 1).
     """
     steps = np.asarray(steps, dtype=float)
     values = np.asarray(values, dtype=float)

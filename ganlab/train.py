@@ -555,7 +555,8 @@ def _settings(settings: StepSettings | None, step_options: dict) -> StepSettings
 
 @dataclass
 class Stepper:
-    """The pieces of one training step, built by ``stepper``.
+    """The pieces of one training step, built by ``stepper`` from a :class:`StepSettings`
+    (its values, with the loss and penalty resolved) and the networks, data and generator.
 
     ``critic_step()`` is one update of D (loss, penalty, extras, then clipping);
     ``generator_step()`` one update of G (then its running average); ``step()`` is

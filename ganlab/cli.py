@@ -38,15 +38,21 @@ def _run_notebooks(args: argparse.Namespace) -> int:
     return 0
 
 
-def _paper_defaults(args: argparse.Namespace) -> None:
-    """Fill optimiser settings the user left out with the defaults of the method's paper
-    (``train.PAPER_SETTINGS``: WGAN with --clip, WGAN-GP with --penalty, else DCGAN)."""
+def _step_settings(args: argparse.Namespace):
+    """The run's ``train.StepSettings``: the method's paper settings
+    (``train.PAPER_SETTINGS``: WGAN with --clip, WGAN-GP with --penalty, else DCGAN) with
+    what the user gave in their place; the loss, batch size, penalty and its weight, and the
+    clip bound are always the command line's."""
     from .train import PAPER_SETTINGS
 
     method = "wgan" if args.clip is not None else "wgan-gp" if args.penalty else "dcgan"
-    for key in ("optimizer", "lr", "betas", "n_critic"):
-        if getattr(args, key) is None:
-            setattr(args, key, PAPER_SETTINGS[method].get(key))
+    given = {key: getattr(args, key) for key in ("optimizer", "lr", "n_critic")
+             if getattr(args, key) is not None}
+    if args.betas is not None:
+        given["betas"] = tuple(args.betas)
+    return PAPER_SETTINGS[method].replace(
+        loss=args.loss, batch_size=args.batch_size, penalty=args.penalty,
+        penalty_weight=args.penalty_weight, clip=args.clip, **given)
 
 
 def _models_and_data(args: argparse.Namespace):
@@ -106,13 +112,13 @@ def _train(args: argparse.Namespace) -> int:
     from .runtime import available_device, device, seed_everything
     from .train import fit
 
-    _paper_defaults(args)
     mnist = args.data == "mnist"
     for key, toy_value, mnist_value in (("batch_size", 256, 64),
                                         ("z_dim", 2, 60 if args.conditional else 64),
                                         ("width", 128, 32)):
         if getattr(args, key) is None:
             setattr(args, key, mnist_value if mnist else toy_value)
+    settings = _step_settings(args)
     generator = seed_everything(args.seed)
     G, D, data = _models_and_data(args)
     real = data.tensors[0] if args.conditional else data
@@ -128,10 +134,8 @@ def _train(args: argparse.Namespace) -> int:
             return G(fixed_z.to(dev)).cpu()
 
     history = fit(
-        G, D, data, loss=args.loss, steps=args.steps, n_critic=args.n_critic, z_dim=args.z_dim,
-        batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr,
-        betas=args.betas or (0.9, 0.999), penalty=args.penalty,
-        penalty_weight=args.penalty_weight, clip=args.clip, device=dev, generator=generator,
+        G, D, data, settings, steps=args.steps, z_dim=args.z_dim, device=dev,
+        generator=generator,
         log_every=args.log_every, snapshot_every=args.steps,
         snapshot=None if mnist else toy_samples, checkpoint=out / "checkpoint.pt",
         conditional=args.conditional is not None,

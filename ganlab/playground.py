@@ -36,7 +36,7 @@ from . import _checks, toy
 from .losses import registered
 from .metrics import mode_coverage
 from .models import MLP
-from .train import PENALTIES, NonFiniteLossError, stepper
+from .train import PENALTIES, NonFiniteLossError, StepSettings, stepper
 from .transport import wasserstein1
 
 __all__ = ["DATASETS", "MIXTURE_1D", "Canvas", "Lab", "Playground", "Settings", "constraints",
@@ -159,6 +159,17 @@ class Settings:
                             f"{self.minibatch_discrimination!r}")
         return self
 
+    def step_settings(self) -> StepSettings:
+        """The training step these settings describe: the constraint becomes a penalty
+        (``train.PENALTIES``) or weight clipping (spectral norm is in the critic), the two
+        rates ``(lr_g, lr_d)``; Adam with WGAN-GP's toy betas (0.5, 0.9) for every loss."""
+        return StepSettings(
+            loss=self.loss, n_critic=self.n_critic, batch_size=self.batch_size,
+            lr=(self.lr_g, self.lr_d), betas=(0.5, 0.9),
+            penalty=self.constraint if self.constraint in PENALTIES else None,
+            penalty_weight=self.penalty_weight,
+            clip=self.clip if self.constraint == "clip" else None)
+
 
 @dataclass
 class Trace:
@@ -216,12 +227,8 @@ class Lab:
         gen = torch.Generator().manual_seed(s.seed)
         self.real = self.sample_real(_N_EVAL, torch.Generator().manual_seed(s.seed + 1))
         self.z_eval = torch.randn(_N_EVAL, self.dim, generator=torch.Generator().manual_seed(7))
-        self.stepper = stepper(
-            self.G, self.D, self.sample_real, loss=s.loss, n_critic=s.n_critic, z_dim=self.dim,
-            batch_size=s.batch_size, lr=(s.lr_g, s.lr_d), betas=(0.5, 0.9),
-            penalty=s.constraint if s.constraint in PENALTIES else None,
-            penalty_weight=s.penalty_weight,
-            clip=s.clip if s.constraint == "clip" else None, device="cpu", generator=gen)
+        self.stepper = stepper(self.G, self.D, self.sample_real, s.step_settings(),
+                               z_dim=self.dim, device="cpu", generator=gen)
         self.g_steps = self.d_steps = 0
         self.last = {"d_loss": float("nan"), "g_loss": float("nan")}
         self.trace = Trace()
@@ -253,11 +260,10 @@ class Lab:
                 self.build()
                 raise
             return True
-        st = self.stepper
-        st.n_critic, st.batch_size, st.penalty_weight = new.n_critic, new.batch_size, \
-            new.penalty_weight
-        st.clip = new.clip if new.constraint == "clip" else None
-        for opt, lr in ((st.opt_g, new.lr_g), (st.opt_d, new.lr_d)):
+        st, step = self.stepper, new.step_settings()  # the live fields of the step
+        st.n_critic, st.batch_size = step.n_critic, step.batch_size
+        st.penalty_weight, st.clip = step.penalty_weight, step.clip
+        for opt, lr in zip((st.opt_g, st.opt_d), step.lr, strict=True):
             for group in opt.param_groups:
                 group["lr"] = lr
         return False

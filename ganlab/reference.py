@@ -104,7 +104,7 @@ from . import _checks, toy
 from ._checks import positive_int
 from .data import SOURCES, data_dir, load_state_dict
 from .models import MLP, DCCritic, DCGenerator
-from .train import PAPER_SETTINGS, exponential_average, fit
+from .train import PAPER_SETTINGS, StepSettings, exponential_average, fit
 
 __all__ = ["RECIPES", "RUNS_FILE", "SEEDS", "TEN_SEEDS", "TRICKS", "Recipe", "evaluate",
            "filename", "learning_curve", "load", "make_pair", "mnist_evaluation_digits",
@@ -121,9 +121,9 @@ class Recipe:
     """How one reference run is trained.
 
     data: a toy set name (``ganlab.toy``) or ``"mnist"`` (the shipped digits).
-    options: ``fit`` keyword arguments (loss, n_critic, penalty, penalty_weight, clip).
-    optimizer, lr, betas: the optimiser of both players; the rate drops to lr / 10 for the
-        last ``finish`` fraction of ``steps``.
+    step: the training step's values (``train.StepSettings``: loss, n_critic, batch size,
+        optimiser, lr, betas, penalty, clip); the rate drops to lr / 10 for the last
+        ``finish`` fraction of ``steps``.
     width, depth, z_dim: the networks (toy: ``MLP`` pair; MNIST: ``DCGenerator`` /
         ``DCCritic``, depth unused).
     conditional: None, or how the critic sees the label -- a key of
@@ -140,12 +140,8 @@ class Recipe:
 
     name: str
     data: str
-    options: dict
-    optimizer: str
-    lr: float
+    step: StepSettings
     steps: int
-    betas: tuple[float, float] | None = None
-    batch_size: int = 256
     width: int = 128
     depth: int = 3
     z_dim: int = 2
@@ -161,6 +157,9 @@ class Recipe:
     generator: str = "dcgan"
 
     def __post_init__(self):
+        if not isinstance(self.step, StepSettings):
+            raise TypeError(f"step must be a ganlab.train.StepSettings, got "
+                            f"{type(self.step).__name__}")
         _checks.one_of("generator", self.generator, ("dcgan", "biggan"), "Recipe.generator")
         if self.generator != "dcgan" and (self.data != "mnist" or self.conditional):
             raise ValueError(f"generator={self.generator!r} is an unconditional MNIST generator; "
@@ -174,10 +173,17 @@ class Recipe:
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 
     def describe(self) -> dict:
-        """The recipe as plain JSON values (what ``runs.json`` records)."""
-        return {"data": self.data, **self.options, "optimizer": self.optimizer,
-                "lr": self.lr, "betas": list(self.betas) if self.betas else None,
-                "steps": self.steps, "batch_size": self.batch_size, "width": self.width,
+        """The recipe as plain JSON values (what ``runs.json`` records): the step's loss,
+        its constraint where it has one (clip; penalty and its weight), n_critic and the
+        optimiser (Adam's betas; None for RMSProp, which has none), then the rest."""
+        step = self.step
+        return {"data": self.data, "loss": step.loss,
+                **({"clip": step.clip} if step.clip is not None else {}),
+                **({"penalty": step.penalty, "penalty_weight": step.penalty_weight}
+                   if step.penalty is not None else {}),
+                "n_critic": step.n_critic, "optimizer": step.optimizer, "lr": step.lr,
+                "betas": list(step.betas) if step.optimizer == "adam" else None,
+                "steps": self.steps, "batch_size": step.batch_size, "width": self.width,
                 "depth": self.depth, "z_dim": self.z_dim, "lr_drop_fraction": self.finish,
                 "tricks": list(self.tricks), "spectral_norm": self.sn,
                 **({"conditional": self.conditional, "orthogonal": self.orthogonal,
@@ -186,14 +192,15 @@ class Recipe:
                 **({"generator": self.generator} if self.generator != "dcgan" else {})}
 
 
-_ADAM_DCGAN = {k: PAPER_SETTINGS["dcgan"][k] for k in ("optimizer", "betas")}
+# The toys' steps: the papers' settings (train.PAPER_SETTINGS) with what the 2-D toys change
+# -- batches of 256 and larger rates; WGAN-GP as gan_toy.py runs it (betas (0.5, 0.9)) with
+# lambda = 0.1 (see the module docstring)
+_DCGAN, _WGAN, _WGAN_GP = (PAPER_SETTINGS[k] for k in ("dcgan", "wgan", "wgan-gp"))
 _TOY_METHODS = {
-    "nonsaturating": dict(options=dict(loss="nonsaturating", n_critic=1), lr=1e-3,
-                          **_ADAM_DCGAN),
-    "wgan-clip": dict(options=dict(loss="wasserstein", clip=0.01, n_critic=5),
-                      optimizer="rmsprop", lr=5e-4),
-    "wgan-gp": dict(options=dict(loss="wasserstein", penalty="gp", penalty_weight=0.1,
-                                 n_critic=5), optimizer="adam", lr=1e-3, betas=(0.5, 0.9)),
+    "nonsaturating": dict(step=_DCGAN.replace(lr=1e-3, batch_size=256)),
+    "wgan-clip": dict(step=_WGAN.replace(lr=5e-4, batch_size=256)),
+    "wgan-gp": dict(step=_WGAN_GP.replace(lr=1e-3, betas=(0.5, 0.9), penalty_weight=0.1,
+                                          batch_size=256)),
 }
 
 
@@ -202,16 +209,15 @@ def _toy_recipes() -> dict[str, Recipe]:
     for toy_set in TOY_SETS:
         for method, kw in _TOY_METHODS.items():
             out[f"{toy_set}_{method}"] = Recipe(f"{toy_set}_{method}", toy_set, steps=8000, **kw)
-    gp = _TOY_METHODS["wgan-gp"]
+    gp = _TOY_METHODS["wgan-gp"]["step"]
     for lam in (1, 10):
         name = f"25gaussians_wgan-gp-lambda{lam}"
-        out[name] = Recipe(name, "25gaussians", steps=8000, optimizer="adam", lr=gp["lr"],
-                           betas=gp["betas"], options={**gp["options"], "penalty_weight": lam})
+        out[name] = Recipe(name, "25gaussians", steps=8000, step=gp.replace(penalty_weight=lam))
     # lambda = 10 with gan_toy.py's optimiser (Adam 1e-4, betas (0.5, 0.9), no rate drop):
     # a fifth of its 100,000 generator steps, with the learning curve to show where it is.
     out["25gaussians_wgan-gp-paper"] = Recipe(
-        "25gaussians_wgan-gp-paper", "25gaussians", steps=20000, optimizer="adam", lr=1e-4,
-        betas=(0.5, 0.9), finish=0.0, options={**gp["options"], "penalty_weight": 10.0})
+        "25gaussians_wgan-gp-paper", "25gaussians", steps=20000, finish=0.0,
+        step=gp.replace(lr=1e-4, penalty_weight=10.0))
     return out
 
 
@@ -223,15 +229,15 @@ def _comparison_recipes() -> dict[str, Recipe]:
     out = {"ring_nonsaturating": Recipe("ring_nonsaturating", "ring", steps=8000,
                                         notebook="07", **ns),
            "25gaussians_sngan": Recipe(
-               "25gaussians_sngan", "25gaussians", dict(loss="hinge", n_critic=5),
-               optimizer="adam", lr=1e-3, betas=(0.5, 0.9), steps=8000, sn=True,
-               notebook="06"),
+               "25gaussians_sngan", "25gaussians",
+               StepSettings(loss="hinge", n_critic=5, lr=1e-3, betas=(0.5, 0.9),
+                            batch_size=256), steps=8000, sn=True, notebook="06"),
            # the same spectrally normalised critic under WGAN-GP's loss: GP vs SN with the
            # loss held fixed (only the constraint differs)
            "25gaussians_sngan-wasserstein": Recipe(
                "25gaussians_sngan-wasserstein", "25gaussians",
-               dict(loss="wasserstein", n_critic=5), optimizer="adam", lr=1e-3,
-               betas=(0.5, 0.9), steps=8000, sn=True, notebook="06")}
+               StepSettings(loss="wasserstein", n_critic=5, lr=1e-3, betas=(0.5, 0.9),
+                            batch_size=256), steps=8000, sn=True, notebook="06")}
     for toy_set in ("25gaussians", "ring"):
         for trick in (*TRICKS, "all"):
             name = f"{toy_set}_nonsaturating-{trick}"
@@ -242,17 +248,14 @@ def _comparison_recipes() -> dict[str, Recipe]:
 
 def _mnist_comparison() -> dict[str, Recipe]:
     methods = {
-        "wgan-clip": dict(options=dict(loss="wasserstein", clip=0.01, n_critic=5),
-                          optimizer="rmsprop", lr=5e-4),
-        "wgan-gp": dict(options=dict(loss="wasserstein", penalty="gp", penalty_weight=10.0,
-                                     n_critic=5), optimizer="adam", lr=5e-4, betas=(0.0, 0.9)),
-        "sngan": dict(options=dict(loss="hinge", n_critic=1), sn=True, lr=2e-4, **_ADAM_DCGAN),
-        "nonsaturating": dict(options=dict(loss="nonsaturating", n_critic=1), lr=2e-4,
-                              **_ADAM_DCGAN),
+        "wgan-clip": dict(step=_WGAN.replace(lr=5e-4)),
+        "wgan-gp": dict(step=_WGAN_GP.replace(lr=5e-4)),
+        "sngan": dict(step=_DCGAN.replace(loss="hinge", batch_size=64), sn=True),
+        "nonsaturating": dict(step=_DCGAN.replace(batch_size=64)),
     }
     return {f"mnist_{m}-5k": Recipe(f"mnist_{m}-5k", "mnist",
-                                    steps=5000 // kw["options"]["n_critic"], batch_size=64,
-                                    width=32, z_dim=64, notebook="06", **kw)
+                                    steps=5000 // kw["step"].n_critic, width=32, z_dim=64,
+                                    notebook="06", **kw)
             for m, kw in methods.items()}
 
 
@@ -263,8 +266,7 @@ def _mnist_tricks() -> dict[str, Recipe]:
     out = {}
     for tricks in (("MBD",), ("FM", "MBD")):
         name = "mnist_nonsaturating-5k-" + "-".join(tricks)
-        out[name] = Recipe(name, "mnist", base.options, base.optimizer, base.lr, base.steps,
-                           base.betas, base.batch_size, base.width, z_dim=base.z_dim,
+        out[name] = Recipe(name, "mnist", base.step, base.steps, base.width, z_dim=base.z_dim,
                            notebook="07", tricks=tricks)
     return out
 
@@ -273,9 +275,8 @@ def _conditional_recipes() -> dict[str, Recipe]:
     """Notebook 08: one BigGAN-style G, three ways for the critic to see the label (3 seeds,
     4,000 steps); the best of them (AC-GAN) trained longer, and with BigGAN's orthogonal
     regularisation or SAGAN's attention in G (one seed each)."""
-    common = dict(data="mnist", options=dict(loss="hinge", n_critic=1), lr=2e-4, steps=4000,
-                  batch_size=64, width=32, z_dim=60, finish=0.25, sn=True, notebook="08",
-                  **_ADAM_DCGAN)
+    common = dict(data="mnist", step=_DCGAN.replace(loss="hinge", batch_size=64), steps=4000,
+                  width=32, z_dim=60, finish=0.25, sn=True, notebook="08")
     out = {f"mnist_cgan-{c}": Recipe(f"mnist_cgan-{c}", conditional=c, **common)
            for c in ("concat", "acgan", "projection")}
     out["mnist_cgan-acgan-long"] = Recipe("mnist_cgan-acgan-long", conditional="acgan",
@@ -307,13 +308,13 @@ RECIPES: dict[str, Recipe] = {
     **_with_ten_seeds(_toy_recipes()),
     **_with_ten_seeds(_comparison_recipes()),
     "mnist_nonsaturating-MBD-EMA": Recipe(
-        "mnist_nonsaturating-MBD-EMA", "mnist", dict(loss="nonsaturating", n_critic=1),
-        lr=2e-4, steps=20000, batch_size=64, width=64, z_dim=64, seeds=(0,), finish=0.25,
-        tricks=("MBD",), ema=0.999, notebook="08", **_ADAM_DCGAN),
+        "mnist_nonsaturating-MBD-EMA", "mnist", _DCGAN.replace(batch_size=64),
+        steps=20000, width=64, z_dim=64, seeds=(0,), finish=0.25,
+        tricks=("MBD",), ema=0.999, notebook="08"),
     "mnist_sngan-biggan-EMA": Recipe(
-        "mnist_sngan-biggan-EMA", "mnist", dict(loss="hinge", n_critic=1), lr=2e-4,
-        steps=40000, batch_size=64, width=32, z_dim=60, seeds=(0,), finish=0.25, sn=True,
-        ema=0.999, generator="biggan", notebook="08", **_ADAM_DCGAN),
+        "mnist_sngan-biggan-EMA", "mnist", _DCGAN.replace(loss="hinge", batch_size=64),
+        steps=40000, width=32, z_dim=60, seeds=(0,), finish=0.25, sn=True,
+        ema=0.999, generator="biggan", notebook="08"),
     **_mnist_comparison(),
     **_mnist_tricks(),
     **_conditional_recipes(),
@@ -392,18 +393,19 @@ def _vbn_generator(r: Recipe, seed: int):
     return WithReferenceBatch(nn.Sequential(*layers, nn.Linear(size, 2)), reference_z)
 
 
-def _trick_options(r: Recipe, G, D) -> dict:
-    """``fit`` keyword arguments for the recipe's Improved-GAN tricks (notebook 07)."""
+def _trick_options(r: Recipe, G, D) -> tuple[StepSettings, dict]:
+    """The recipe's step and the ``fit`` keyword arguments of its Improved-GAN tricks
+    (notebook 07) and orthogonal regularisation."""
     from . import tricks
 
-    options = dict(r.options)
+    step, options = r.step, {}
     g_terms, d_terms = [], []  # extra loss terms of each player, summed in this order
     if r.orthogonal:
         from .regularizers import orthogonal_penalty
 
         g_terms.append(lambda: r.orthogonal * orthogonal_penalty(G))
     if "LS" in r.tricks:
-        options["loss"] = tricks.smooth_labels(options["loss"], 0.9)
+        step = step.replace(loss=tricks.smooth_labels(step.loss, 0.9))
     if "FM" in r.tricks:
         options["generator_objective"] = tricks.feature_matching_objective
     if "HA" in r.tricks:
@@ -413,7 +415,7 @@ def _trick_options(r: Recipe, G, D) -> dict:
     for key, terms in (("g_extra", g_terms), ("d_extra", d_terms)):
         if terms:
             options[key] = _summed(terms)
-    return options
+    return step, options
 
 
 def _summed(terms: list):
@@ -555,10 +557,8 @@ def _train_phases(r: Recipe, G, D, generator, tag: str, steps: int, device, chec
     over the whole run."""
     G.to(device or "cpu")
     D.to(device or "cpu")
-    make = {"adam": torch.optim.Adam, "rmsprop": torch.optim.RMSprop}[r.optimizer]
-    extra = {"betas": r.betas} if r.betas else {}
-    optimizers = make(G.parameters(), r.lr, **extra), make(D.parameters(), r.lr, **extra)
-    options = _trick_options(r, G, D)
+    optimizers = r.step.optimizers(G, D)  # shared by both phases
+    step, options = _trick_options(r, G, D)
     average = exponential_average(G, r.ema) if r.ema else None
     if snapshot is not None:
         options.update(snapshot_every=snapshot_every, snapshot=snapshot)
@@ -568,12 +568,12 @@ def _train_phases(r: Recipe, G, D, generator, tag: str, steps: int, device, chec
         folder.mkdir(parents=True, exist_ok=True)
     snapshots, done = [], 0
     for phase, (phase_steps, scale) in enumerate(((steps - finish, 1.0), (finish, 0.1))):
-        _set_lr(optimizers, r.lr * scale)  # a resumed phase reloads the same rate
+        _set_lr(optimizers, r.step.lr * scale)  # a resumed phase reloads the same rate
         if phase_steps:
             ckpt = (folder / f"{r.name}_{tag}_{r.fingerprint(steps)}.phase{phase}.pt"
                     if folder is not None else None)
-            history = fit(G, D, data, steps=phase_steps, optimizers=optimizers, z_dim=r.z_dim,
-                          batch_size=r.batch_size, generator=generator, device=device,
+            history = fit(G, D, data, step, steps=phase_steps, optimizers=optimizers,
+                          z_dim=r.z_dim, generator=generator, device=device,
                           progress=progress, log_every=100, checkpoint=ckpt,
                           conditional=bool(r.conditional), average=average, **options)
             snapshots += [(done + step, x) for step, x in history.snapshots]

@@ -26,6 +26,7 @@ Reliability:
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import math
 import os
@@ -47,7 +48,7 @@ from .losses import GANLoss, get, registered
 from .regularizers import clip_weights_, gradient_penalty, r1_penalty
 
 __all__ = ["PAPER_SETTINGS", "PENALTIES", "CheckpointError", "History", "NonFiniteLossError",
-           "Stepper", "exponential_average", "fit", "stepper"]
+           "StepSettings", "Stepper", "exponential_average", "fit", "stepper"]
 
 Tensor = torch.Tensor
 # penalty(D, real, fake, generator) -> scalar: the generator is the step's own, so the
@@ -63,34 +64,182 @@ PENALTIES: dict[str, Penalty] = {
 }
 
 
-# The papers' own settings of the step, in one place: what ``ganlab train`` fills in when the
-# user leaves them out, and where the reference recipes start (ganlab.reference).
-PAPER_SETTINGS: dict[str, dict[str, Any]] = {
-    # Radford et al. 2016 (DCGAN), section 4: Adam, lr 2e-4, beta1 0.5
-    "dcgan": dict(optimizer="adam", lr=2e-4, betas=(0.5, 0.999), n_critic=1),
-    # Arjovsky et al. 2017 (WGAN), Algorithm 1: RMSProp, alpha 5e-5, c 0.01, n_critic 5
-    "wgan": dict(optimizer="rmsprop", lr=5e-5, n_critic=5, clip=0.01),
-    # Gulrajani et al. 2017 (WGAN-GP), Algorithm 1: Adam 1e-4, (0, 0.9), lambda 10, n_critic 5
-    "wgan-gp": dict(optimizer="adam", lr=1e-4, betas=(0.0, 0.9), n_critic=5, penalty="gp",
-                    penalty_weight=10.0),
-}
-
-
 def _penalty(penalty: str | Callable | None) -> Penalty | None:
-    """A penalty name, or a callable ``(D, real, fake[, generator])``, as a ``Penalty``."""
-    if penalty is None:
-        return None
-    if callable(penalty):
-        try:
-            n_args = len(inspect.signature(penalty).parameters)
-        except (TypeError, ValueError):  # builtins without a signature: assume the full one
-            n_args = 4
-        return penalty if n_args >= 4 else (lambda D, real, fake, generator:
-                                             penalty(D, real, fake))
-    if not isinstance(penalty, str) or penalty not in PENALTIES:
-        raise ValueError(f"penalty must be one of {', '.join(PENALTIES)} or a callable "
-                         f"(D, real, fake[, generator]) -> scalar; got {penalty!r}")
-    return PENALTIES[penalty]
+    """A checked penalty (``StepSettings.check``) -- a name, or a callable ``(D, real,
+    fake[, generator])`` -- as a ``Penalty``."""
+    if penalty is None or not callable(penalty):
+        return None if penalty is None else PENALTIES[penalty]
+    try:
+        n_args = len(inspect.signature(penalty).parameters)
+    except (TypeError, ValueError):  # builtins without a signature: assume the full one
+        n_args = 4
+    return penalty if n_args >= 4 else (lambda D, real, fake, generator: penalty(D, real, fake))
+
+
+@dataclass(frozen=True)
+class StepSettings:
+    r"""The values of one training step, declared once.
+
+    :func:`fit`, :func:`stepper`, ``reference.Recipe``, the playground and ``ganlab train``
+    all read the step's values from here; :data:`PAPER_SETTINGS` holds the papers' own. One
+    step is ``n_critic`` critic updates, each on a fresh real batch :math:`x_{1..m}` and
+    fresh noise :math:`z_{1..m}` (:math:`m` = ``batch_size``), then one generator update:
+
+    .. math::
+
+        w &\leftarrow \operatorname{opt}_D\Big(w,\; \nabla_w \big[L_D\big(D_w(x),
+            D_w(G_\theta(z))\big) + \lambda\, R(D_w)\big]\Big), \qquad
+            w \leftarrow \operatorname{clip}(w, -c, c)
+            \quad (n_\text{critic} \text{ times}) \\
+        \theta &\leftarrow \operatorname{opt}_G\Big(\theta,\; \nabla_\theta\,
+            L_G\big(D_w(G_\theta(z'))\big)\Big)
+
+    with :math:`(L_D, L_G)` the ``loss``, :math:`R` the ``penalty`` with weight
+    :math:`\lambda`, :math:`c` the ``clip`` bound and :math:`\operatorname{opt}` the
+    ``optimizer`` at rate ``lr``. This is Algorithm 1 of Goodfellow et al. (2014, with
+    k = ``n_critic``), of Arjovsky et al. (2017, with ``clip``) and of Gulrajani et al.
+    (2017, with ``penalty="gp"``). What is *not* a value -- the noise, the networks'
+    device, the random generator, extra loss terms, prebuilt optimisers -- is passed to
+    :func:`stepper` / :func:`fit` beside the settings.
+
+    Parameters
+    ----------
+    loss : str or GANLoss
+        A name for ``ganlab.losses.get`` (``losses.registered()``) or a ``GANLoss``.
+    n_critic : int, default 1
+        Critic updates per generator update.
+    batch_size : int, default 64
+        :math:`m`, samples per batch (real and generated).
+    optimizer : {"adam", "rmsprop"}, default "adam"
+        The optimiser built for both players (when :func:`stepper` is not given
+        ``optimizers``); RMSProp without momentum, as WGAN trains.
+    lr : float or (float, float), default 2e-4
+        One learning rate, or ``(lr_g, lr_d)``.
+    betas : (float, float), default (0.5, 0.999)
+        Adam's :math:`(\beta_1, \beta_2)`, each in [0, 1); unused by RMSProp.
+    penalty : {"gp", "gp-one-sided", "r1"} or callable, optional
+        A name in :data:`PENALTIES` (``ganlab.regularizers``' penalties), or
+        ``penalty(D, real, fake[, generator]) -> scalar``; added to the critic's loss times
+        ``penalty_weight``. It draws its randomness from the step's generator.
+    penalty_weight : float, default 10.0
+        :math:`\lambda` (R1: :math:`\gamma / 2`), >= 0.
+    clip : float, optional
+        :math:`c`: clamp every critic parameter to [-c, c] after each critic update.
+
+    Raises
+    ------
+    ValueError, TypeError
+        On construction (:meth:`check`), naming the field that is out of range or of the
+        wrong type.
+
+    See Also
+    --------
+    PAPER_SETTINGS : the papers' settings, to start from with :meth:`replace`.
+
+    References
+    ----------
+    Goodfellow et al. 2014, "Generative adversarial nets", Algorithm 1.
+    Radford, Metz & Chintala 2016, "Unsupervised representation learning with deep
+    convolutional generative adversarial networks", section 4.
+    Arjovsky, Chintala & Bottou 2017, "Wasserstein generative adversarial networks",
+    Algorithm 1.
+    Gulrajani et al. 2017, "Improved training of Wasserstein GANs", Algorithm 1.
+
+    Examples
+    --------
+    >>> s = PAPER_SETTINGS["wgan-gp"].replace(lr=5e-4)
+    >>> s.loss, s.n_critic, s.penalty, s.penalty_weight, s.lr, s.betas
+    ('wasserstein', 5, 'gp', 10.0, 0.0005, (0.0, 0.9))
+    """
+
+    loss: str | GANLoss
+    n_critic: int = 1
+    batch_size: int = 64
+    optimizer: str = "adam"
+    lr: float | tuple[float, float] = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    penalty: str | Penalty | None = None
+    penalty_weight: float = 10.0
+    clip: float | None = None
+
+    def __post_init__(self):
+        self.check()
+
+    def check(self) -> StepSettings:
+        """Raise ValueError / TypeError naming the field unless every value is usable;
+        returns the settings."""
+        if not isinstance(self.loss, GANLoss):
+            _checks.one_of("loss", self.loss, registered(), "ganlab.losses")
+        for name in ("n_critic", "batch_size"):
+            positive_int(name, getattr(self, name))
+        if self.optimizer not in ("adam", "rmsprop"):
+            raise ValueError(f"optimizer must be 'adam' or 'rmsprop', got {self.optimizer!r}")
+        lr = self.lr
+        for rate in (lr if isinstance(lr, (tuple, list)) and len(lr) == 2 else (lr,)):
+            _checks.positive_float("lr", rate)
+        betas = self.betas
+        if not (isinstance(betas, (tuple, list)) and len(betas) == 2 and all(
+                isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1
+                for b in betas)):
+            raise ValueError(f"betas must be two numbers in [0, 1) (Adam's beta1, beta2), "
+                             f"got {betas!r}")
+        penalty = self.penalty
+        if penalty is not None and not callable(penalty) and (
+                not isinstance(penalty, str) or penalty not in PENALTIES):
+            raise ValueError(f"penalty must be one of {', '.join(PENALTIES)} or a callable "
+                             f"(D, real, fake[, generator]) -> scalar; got {penalty!r}")
+        _checks.positive_float("penalty_weight", self.penalty_weight, zero_ok=True)
+        if self.clip is not None:
+            _checks.positive_float("clip", self.clip)
+        return self
+
+    def replace(self, **changes) -> StepSettings:
+        """A copy with ``changes`` (field names; checked); TypeError naming an unknown one."""
+        _known_settings(changes, "StepSettings.replace")
+        return dataclasses.replace(self, **changes)
+
+    def optimizers(self, G: nn.Module, D: nn.Module
+                   ) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+        """``(opt_g, opt_d)``: the ``optimizer`` over G's and D's parameters at ``lr``."""
+        lr_g, lr_d = (self.lr, self.lr) if isinstance(self.lr, (int, float)) else self.lr
+        if self.optimizer == "adam":
+            return (torch.optim.Adam(G.parameters(), lr=lr_g, betas=self.betas),
+                    torch.optim.Adam(D.parameters(), lr=lr_d, betas=self.betas))
+        # WGAN: RMSProp without momentum (Arjovsky et al. 2017, sec. 3)
+        return (torch.optim.RMSprop(G.parameters(), lr=lr_g),
+                torch.optim.RMSprop(D.parameters(), lr=lr_d))
+
+
+_STEP_FIELDS = tuple(f.name for f in dataclasses.fields(StepSettings))
+
+
+def _known_settings(names, caller: str, others: tuple[str, ...] = ()) -> None:
+    """TypeError naming the first of ``names`` that is neither a ``StepSettings`` field nor
+    one of ``others`` (the caller's own keywords)."""
+    unknown = [n for n in names if n not in _STEP_FIELDS and n not in others]
+    if unknown:
+        also = f"; {caller} also takes {', '.join(others)}" if others else ""
+        raise TypeError(f"{caller}() got an unexpected keyword argument {unknown[0]!r}: the "
+                        f"step's settings are {', '.join(_STEP_FIELDS)}{also}")
+
+
+# The papers' own settings of the step, in one place: where the reference recipes start
+# (ganlab.reference) and what ``ganlab train`` fills in for what the user leaves out.
+PAPER_SETTINGS: dict[str, StepSettings] = {
+    # Radford et al. 2016 (DCGAN), section 4: mini-batches of 128, Adam with learning rate
+    # 0.0002 and beta1 0.5 (beta2: Adam's default 0.999); one D update per G update, the
+    # non-saturating loss (Goodfellow et al. 2014, sec. 3)
+    "dcgan": StepSettings(loss="nonsaturating", batch_size=128, optimizer="adam", lr=2e-4,
+                          betas=(0.5, 0.999)),
+    # Arjovsky et al. 2017 (WGAN), Algorithm 1: alpha = 0.00005, c = 0.01, m = 64,
+    # n_critic = 5, RMSProp
+    "wgan": StepSettings(loss="wasserstein", n_critic=5, batch_size=64, optimizer="rmsprop",
+                         lr=5e-5, clip=0.01),
+    # Gulrajani et al. 2017 (WGAN-GP), Algorithm 1: lambda = 10, n_critic = 5,
+    # alpha = 0.0001, beta1 = 0, beta2 = 0.9 (Adam); its m is left open (64 here, WGAN's)
+    "wgan-gp": StepSettings(loss="wasserstein", n_critic=5, batch_size=64, optimizer="adam",
+                            lr=1e-4, betas=(0.0, 0.9), penalty="gp", penalty_weight=10.0),
+}
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -134,6 +283,7 @@ def fit(
     G: nn.Module,
     D: nn.Module,
     data,
+    settings: StepSettings | None = None,
     *,
     steps: int,
     log_every: int = 10,
@@ -158,8 +308,9 @@ def fit(
         \text{critic: } \min_D\; L_D(D(x), D(G(z))) + \lambda\, R(D), \qquad
         \text{generator: } \min_G\; L_G(D(G(z)))
 
-    ``fit`` is :func:`stepper` and a loop of :meth:`Stepper.step`; the step's options are
-    declared and documented once, in :func:`stepper`, and passed through ``**options``.
+    ``fit`` is :func:`stepper` and a loop of :meth:`Stepper.step`: the step's values are a
+    :class:`StepSettings` (``settings``, and/or its fields as keywords), its other options
+    are :func:`stepper`'s, passed through ``**options``.
 
     Parameters
     ----------
@@ -167,6 +318,9 @@ def fit(
         The generator and the critic (or two stacked ensembles, ``ganlab.ensemble``).
     data : tensor, TensorDataset or callable
         The real samples (see :func:`stepper`).
+    settings : StepSettings, optional
+        The step's values (e.g. ``PAPER_SETTINGS["wgan-gp"]``); keywords in ``options``
+        that name its fields override them.
     steps : int
         Generator steps to train; a resumed run counts the steps already done.
     log_every : int
@@ -185,10 +339,10 @@ def fit(
     progress : bool
         Show a tqdm progress bar.
     **options
-        The step's options: ``loss``, ``n_critic``, ``z_dim`` / ``noise``, ``batch_size``,
-        ``optimizer``, ``lr``, ``betas``, ``optimizers``, ``penalty``, ``penalty_weight``,
-        ``clip``, ``generator_objective``, ``d_extra``, ``g_extra``, ``device``,
-        ``generator``, ``conditional``, ``average`` (see :func:`stepper`).
+        :class:`StepSettings` fields (``loss``, ``n_critic``, ``batch_size``, ``optimizer``,
+        ``lr``, ``betas``, ``penalty``, ``penalty_weight``, ``clip``) and :func:`stepper`'s
+        own keywords (``z_dim`` / ``noise``, ``optimizers``, ``generator_objective``,
+        ``d_extra``, ``g_extra``, ``device``, ``generator``, ``conditional``, ``average``).
 
     Returns
     -------
@@ -203,11 +357,20 @@ def fit(
     CheckpointError
         ``checkpoint`` holds another run or is unreadable.
     ValueError, TypeError
-        Bad options, named (checked once, before the first step).
+        Bad options, named (checked once, before the first step); an unknown keyword.
+
+    Examples
+    --------
+    The same run, spelled two ways:
+
+    >>> fit(G, D, data, steps=100, z_dim=2, loss="wasserstein", penalty="gp",
+    ...     n_critic=5)  # doctest: +SKIP
+    >>> fit(G, D, data, PAPER_SETTINGS["wgan-gp"].replace(lr=2e-4), steps=100,
+    ...     z_dim=2)  # doctest: +SKIP
     """
     positive_int("steps", steps)
     positive_int("log_every", log_every)
-    parts = stepper(G, D, data, **options)
+    parts = stepper(G, D, data, settings, **options)
     noise, sample_real, device, gen = parts.noise, parts.sample_real, parts.device, parts.gen
     opt_g, opt_d, loss = parts.opt_g, parts.opt_d, parts.loss
     conditional, average = parts.conditional, parts.average
@@ -252,19 +415,11 @@ def stepper(
     G: nn.Module,
     D: nn.Module,
     data,
+    settings: StepSettings | None = None,
     *,
-    loss: str | GANLoss,
-    n_critic: int = 1,
     z_dim: int | None = None,
     noise: Callable[[int, torch.Generator], Tensor] | None = None,
-    batch_size: int = 64,
-    optimizer: str = "adam",
-    lr: float | tuple[float, float] = 2e-4,
-    betas: tuple[float, float] = (0.5, 0.999),
     optimizers: tuple[torch.optim.Optimizer, torch.optim.Optimizer] | None = None,
-    penalty: str | Penalty | None = None,
-    penalty_weight: float = 10.0,
-    clip: float | None = None,
     generator_objective: Callable[[nn.Module, Tensor, Tensor], Tensor] | None = None,
     d_extra: Callable[[], Tensor] | None = None,
     g_extra: Callable[[], Tensor] | None = None,
@@ -272,6 +427,7 @@ def stepper(
     generator: torch.Generator | None = None,
     conditional: bool = False,
     average: AveragedModel | None = None,
+    **step_options,
 ) -> Stepper:
     r"""The training step that :func:`fit` repeats, for callers that drive it themselves (the
     playground: one critic update, one generator update, or a whole step at a time).
@@ -288,33 +444,17 @@ def stepper(
     data : tensor, TensorDataset or callable
         Real samples: a tensor (N, ...) or TensorDataset (batches drawn uniformly with
         replacement), or a callable ``(n, generator) -> tensor`` (e.g. a toy sampler).
-    loss : str or GANLoss
-        A name for ``ganlab.losses.get`` (``losses.registered()``) or a ``GANLoss``.
-    n_critic : int
-        Critic updates per generator update.
+    settings : StepSettings, optional
+        The step's values: loss, n_critic, batch_size, optimizer, lr, betas, penalty,
+        penalty_weight, clip (documented there). Without it, ``step_options`` must give
+        at least ``loss``.
     z_dim : int, optional
         Standard normal noise of this size; or give ``noise`` instead.
     noise : callable, optional
         ``(n, generator) -> tensor`` of latent codes.
-    batch_size : int
-    optimizer : {"adam", "rmsprop"}
-        Built for both players when ``optimizers`` is not given. WGAN: "rmsprop", 5e-5,
-        ``clip=0.01``, ``n_critic=5``; WGAN-GP: "adam", 1e-4, ``betas=(0.0, 0.9)``,
-        ``penalty="gp"``, ``n_critic=5``.
-    lr : float or (float, float)
-        One rate, or ``(lr_g, lr_d)``.
-    betas : (float, float)
-        Adam's betas.
     optimizers : (Optimizer, Optimizer), optional
-        ``(opt_g, opt_d)``, built by the caller.
-    penalty : {"gp", "gp-one-sided", "r1"} or callable, optional
-        ``ganlab.regularizers``' penalties, or ``penalty(D, real, fake[, generator]) ->
-        scalar``, added to the critic's loss times ``penalty_weight``; it draws its
-        randomness from the step's generator.
-    penalty_weight : float
-        :math:`\lambda` (R1: :math:`\gamma / 2`).
-    clip : float, optional
-        Clamp every critic parameter to [-clip, clip] after each critic update.
+        ``(opt_g, opt_d)``, built by the caller (then the settings' optimizer, lr and betas
+        are not used); default ``settings.optimizers(G, D)``.
     generator_objective : callable, optional
         ``fn(D, real, fake) -> scalar`` replacing ``loss.generator(D(fake))`` as G's loss,
         with a fresh real batch (e.g. ``tricks.feature_matching_objective``).
@@ -338,6 +478,9 @@ def stepper(
         A running average of G's weights (``exponential_average(G, decay)``), updated after
         every generator step and checkpointed with the run; sample from ``average.module``.
         Training is unchanged bit for bit: the average is read, never trained.
+    **step_options
+        :class:`StepSettings` fields, overriding ``settings``'s (so ``stepper(G, D, data,
+        loss="hinge", n_critic=5, z_dim=2)`` needs no settings object).
 
     Returns
     -------
@@ -346,8 +489,8 @@ def stepper(
     Raises
     ------
     ValueError, TypeError
-        An option out of range or of the wrong type, data that G and D cannot take (the
-        probe names the shapes), mismatched ensembles.
+        An option out of range or of the wrong type, an unknown keyword, data that G and D
+        cannot take (the probe names the shapes), mismatched ensembles.
 
     Notes
     -----
@@ -357,17 +500,18 @@ def stepper(
     computed per member (an (S,) vector) and summed for backpropagation, so member k follows
     exactly the run that ``fit`` with ``generator[k]`` would take.
     """
+    settings = _settings(settings, step_options)
     members = _check_members(G, D, generator, conditional)
-    _check_args(G, D, n_critic, batch_size, clip, penalty_weight, lr,
-                None if members else generator)
+    _checks.module("G", G)
+    _checks.module("D", D)
+    _checks.generator("generator", None if members else generator)
     _check_average(average, G)
     if (z_dim is None) == (noise is None):
         raise ValueError("give exactly one of z_dim (Gaussian noise size) or noise (a callable)")
     if z_dim is not None:
         positive_int("z_dim", z_dim)
         noise = _gaussian_noise(z_dim)
-    if not isinstance(loss, GANLoss):
-        loss = get(_checks.one_of("loss", loss, registered(), "ganlab.losses"))
+    loss = settings.loss if isinstance(settings.loss, GANLoss) else get(settings.loss)
     device = (_checks.device("device", device) if device is not None
               else next(G.parameters()).device)
     G.to(device)
@@ -380,15 +524,39 @@ def stepper(
     _check_data_and_players(G, D, sample_real, noise, device, conditional, members)
     gen = (tuple(generator) if members else
            generator if generator is not None else torch.Generator().manual_seed(0))
-    opt_g, opt_d = optimizers or _optimizers(G, D, optimizer, lr, betas)
-    return Stepper(G, D, loss, noise, sample_real, gen, device, batch_size, n_critic,
-                   opt_g, opt_d, _penalty(penalty), penalty_weight, clip, generator_objective,
-                   d_extra, g_extra, conditional, average, members)
+    opt_g, opt_d = optimizers or settings.optimizers(G, D)
+    return Stepper(G=G, D=D, loss=loss, noise=noise, sample_real=sample_real, gen=gen,
+                   device=device, batch_size=settings.batch_size, n_critic=settings.n_critic,
+                   opt_g=opt_g, opt_d=opt_d, penalty=_penalty(settings.penalty),
+                   penalty_weight=settings.penalty_weight, clip=settings.clip,
+                   generator_objective=generator_objective, d_extra=d_extra, g_extra=g_extra,
+                   conditional=conditional, average=average, members=members)
+
+
+_STEPPER_KEYWORDS = ("z_dim", "noise", "optimizers", "generator_objective", "d_extra",
+                     "g_extra", "device", "generator", "conditional", "average")
+
+
+def _settings(settings: StepSettings | None, step_options: dict) -> StepSettings:
+    """``settings`` with ``step_options`` (StepSettings fields) applied over it; without
+    ``settings``, a StepSettings of ``step_options`` alone."""
+    _known_settings(step_options, "stepper", _STEPPER_KEYWORDS)
+    if settings is None:
+        if "loss" not in step_options:
+            raise TypeError("loss is required: pass loss=... (a name in "
+                            "ganlab.losses.registered() or a GANLoss), or settings="
+                            "StepSettings(loss=...) (e.g. PAPER_SETTINGS['dcgan'])")
+        return StepSettings(**step_options)
+    if not isinstance(settings, StepSettings):
+        raise TypeError("settings must be a ganlab.train.StepSettings (e.g. "
+                        f"PAPER_SETTINGS['dcgan']), got {type(settings).__name__}")
+    return settings.replace(**step_options) if step_options else settings
 
 
 @dataclass
 class Stepper:
-    """The pieces of one training step, built by ``stepper``.
+    """The pieces of one training step, built by ``stepper`` from a :class:`StepSettings`
+    (its values, with the loss and penalty resolved) and the networks, data and generator.
 
     ``critic_step()`` is one update of D (loss, penalty, extras, then clipping);
     ``generator_step()`` one update of G (then its running average); ``step()`` is
@@ -739,19 +907,6 @@ def _check_members(G, D, generator, conditional) -> int | None:
     return members
 
 
-def _check_args(G, D, n_critic, batch_size, clip, penalty_weight, lr, generator):
-    _checks.module("G", G)
-    _checks.module("D", D)
-    for name, value in (("n_critic", n_critic), ("batch_size", batch_size)):
-        positive_int(name, value)
-    if clip is not None:
-        _checks.positive_float("clip", clip)
-    _checks.positive_float("penalty_weight", penalty_weight, zero_ok=True)
-    for rate in (lr if isinstance(lr, (tuple, list)) and len(lr) == 2 else (lr,)):
-        _checks.positive_float("lr", rate)
-    _checks.generator("generator", generator)
-
-
 def _check_average(average, G) -> None:
     if average is None:
         return
@@ -768,17 +923,6 @@ def _gaussian_noise(z_dim: int):
     def noise(n: int, generator: torch.Generator) -> Tensor:
         return torch.randn(n, z_dim, generator=generator)
     return noise
-
-
-def _optimizers(G, D, optimizer, lr, betas):
-    lr_g, lr_d = (lr, lr) if isinstance(lr, (int, float)) else lr
-    if optimizer == "adam":
-        return (torch.optim.Adam(G.parameters(), lr=lr_g, betas=betas),
-                torch.optim.Adam(D.parameters(), lr=lr_d, betas=betas))
-    if optimizer == "rmsprop":  # WGAN: no momentum (Arjovsky et al. 2017, sec. 3)
-        return (torch.optim.RMSprop(G.parameters(), lr=lr_g),
-                torch.optim.RMSprop(D.parameters(), lr=lr_d))
-    raise ValueError(f"optimizer must be 'adam' or 'rmsprop', got {optimizer!r}")
 
 
 class _NonFiniteWatch:

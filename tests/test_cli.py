@@ -107,7 +107,7 @@ def test_train_with_a_corrupt_or_foreign_checkpoint_exits_2_without_traceback(tm
     (["--lr", "-1"], "lr must be a finite positive number, got -1.0"),
     (["--clip", "nan"], "clip must be a finite positive number, got nan"),
     (["--penalty-weight", "-3"], "penalty_weight must be a finite non-negative number"),
-    (["--betas", "1.5", "0.9"], "Invalid beta parameter at index 0: 1.5"),
+    (["--betas", "1.5", "0.9"], "betas must be two numbers in [0, 1) (Adam's beta1, beta2)"),
     (["--seed", "-1"], "seed must be a non-negative int, got -1"),
 ])
 def test_bad_values_exit_2_with_one_line_and_no_traceback(tmp_path, capsys, flags, message):

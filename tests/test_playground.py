@@ -11,7 +11,7 @@ import torch
 from ganlab import toy
 from ganlab.models import MLP
 from ganlab.playground import Canvas, Lab, Playground, Settings, constraints, losses, read_points
-from ganlab.train import NonFiniteLossError, fit
+from ganlab.train import PENALTIES, NonFiniteLossError, fit
 
 SMALL = dict(width=16, depth=2, batch_size=64)
 
@@ -61,6 +61,27 @@ def test_lab_steps_are_fits_steps_bit_for_bit():
         penalty_weight=0.1, generator=torch.Generator().manual_seed(4), progress=False)
     assert same(params(lab.G), params(G)) and same(params(lab.D), params(D))
     assert (lab.g_steps, lab.d_steps, len(lab.trace.g_loss)) == (6, 18, 6)
+
+
+def test_the_ui_settings_map_to_the_step_settings_fit_takes():
+    for constraint in constraints():
+        step = Settings(constraint=constraint, clip=0.05, penalty_weight=0.3, lr_g=2e-4,
+                        lr_d=4e-4, n_critic=2, batch_size=32).step_settings()
+        assert (step.n_critic, step.batch_size, step.lr, step.betas) == (2, 32, (2e-4, 4e-4),
+                                                                         (0.5, 0.9))
+        assert step.clip == (0.05 if constraint == "clip" else None)
+        assert step.penalty == (constraint if constraint in PENALTIES else None)
+        assert step.penalty_weight == 0.3
+    # the lab's step is fit's step with those settings, bit for bit
+    settings = Settings(loss="hinge", constraint="r1", penalty_weight=0.5, seed=2, **SMALL)
+    lab = Lab(settings)
+    lab.step(4)
+    torch.manual_seed(2)
+    G = MLP(2, 2, width=16, depth=2, squeeze=False)
+    D = MLP(2, 1, width=16, depth=2)
+    fit(G, D, lambda n, g: toy.sample("8gaussians", n, g), settings.step_settings(), steps=4,
+        z_dim=2, generator=torch.Generator().manual_seed(2), progress=False)
+    assert same(params(lab.G), params(G)) and same(params(lab.D), params(D))
 
 
 def test_step_d_moves_only_the_critic_and_step_g_only_the_generator():

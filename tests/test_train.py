@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 import torch
 
@@ -301,3 +303,151 @@ def test_a_penalised_critics_estimate_approaches_exact_w1():
         estimate = (D(real).mean() - D(fake).mean()).item()
     exact = wasserstein1(real.numpy(), fake.numpy())
     assert 0.95 * exact < estimate < 1.05 * exact * (1 + exact / (2 * 10.0)), (estimate, exact)
+
+
+# --- the step's settings, declared once (issue 32) ------------------------------------------
+
+def _digest(*modules):
+    return [v.clone() for m in modules for v in m.state_dict().values()]
+
+
+# each field with bad values of the kinds a learner gives, and the message naming the field
+_BAD_SETTINGS = [
+    ("loss", "lsgan", ValueError, "loss must be one of"),
+    ("loss", 3, ValueError, "loss must be one of"),
+    ("n_critic", 0, ValueError, "n_critic must be a positive int"),
+    ("n_critic", 2.5, ValueError, "n_critic must be a positive int"),
+    ("batch_size", -4, ValueError, "batch_size must be a positive int"),
+    ("batch_size", True, ValueError, "batch_size must be a positive int"),
+    ("optimizer", "sgd", ValueError, "optimizer must be 'adam' or 'rmsprop'"),
+    ("optimizer", None, ValueError, "optimizer must be 'adam' or 'rmsprop'"),
+    ("lr", 0.0, ValueError, "lr must be a finite positive number"),
+    ("lr", float("nan"), ValueError, "lr must be a finite positive number"),
+    ("lr", (1e-3, -1.0), ValueError, "lr must be a finite positive number"),
+    ("lr", "fast", ValueError, "lr must be a finite positive number"),
+    ("betas", (0.5, 1.0), ValueError, "betas must be two numbers in"),
+    ("betas", (0.5,), ValueError, "betas must be two numbers in"),
+    ("betas", (-0.1, 0.9), ValueError, "betas must be two numbers in"),
+    ("betas", "0.5", ValueError, "betas must be two numbers in"),
+    ("penalty", "l2", ValueError, "penalty must be one of gp"),
+    ("penalty", 7, ValueError, "penalty must be one of gp"),
+    ("penalty_weight", -1.0, ValueError, "penalty_weight must be a finite non-negative"),
+    ("penalty_weight", float("inf"), ValueError, "penalty_weight must be a finite non-neg"),
+    ("clip", 0.0, ValueError, "clip must be a finite positive number"),
+    ("clip", "0.01", ValueError, "clip must be a finite positive number"),
+]
+
+
+@pytest.mark.parametrize("field, value, error, match", _BAD_SETTINGS)
+def test_step_settings_name_the_bad_field_everywhere_they_are_given(field, value, error, match):
+    from ganlab.train import StepSettings, stepper
+
+    with pytest.raises(error, match=match):           # built directly
+        StepSettings(**{"loss": "hinge", field: value})
+    with pytest.raises(error, match=match):           # changed from valid settings
+        StepSettings(loss="hinge").replace(**{field: value})
+    G, D = nets()
+    with pytest.raises(error, match=match):           # a keyword of stepper / fit
+        stepper(G, D, ring, **{"loss": "hinge", "z_dim": 2, field: value})
+    with pytest.raises(error, match=match):
+        fit(G, D, ring, StepSettings(loss="hinge"), steps=1, z_dim=2, progress=False,
+            **{field: value})
+
+
+def test_every_field_of_the_settings_is_fuzzed_above():
+    from ganlab.train import StepSettings
+
+    assert {f.name for f in dataclasses.fields(StepSettings)} == {f for f, *_ in _BAD_SETTINGS}
+
+
+def test_an_unknown_keyword_or_missing_loss_is_named():
+    from ganlab.train import PAPER_SETTINGS, StepSettings, stepper
+
+    G, D = nets()
+    with pytest.raises(TypeError, match="unexpected keyword argument 'n_critics'.*n_critic"):
+        fit(G, D, ring, loss="hinge", steps=1, z_dim=2, progress=False, n_critics=5)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'lr_g'"):
+        stepper(G, D, ring, PAPER_SETTINGS["dcgan"], z_dim=2, lr_g=1e-3)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'z_dim'"):
+        PAPER_SETTINGS["dcgan"].replace(z_dim=2)   # not a value of the step: stepper's
+    with pytest.raises(TypeError, match="loss is required"):
+        stepper(G, D, ring, z_dim=2, n_critic=5)
+    with pytest.raises(TypeError, match="settings must be a ganlab.train.StepSettings"):
+        stepper(G, D, ring, {"loss": "hinge"}, z_dim=2)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        StepSettings(loss="hinge").lr = 1.0         # frozen: change it with replace
+
+
+def test_keywords_override_the_settings_and_nothing_else():
+    from ganlab.train import PAPER_SETTINGS, stepper
+
+    G, D = nets()
+    s = stepper(G, D, ring, PAPER_SETTINGS["wgan-gp"], z_dim=2, n_critic=2, lr=(1e-3, 3e-3))
+    assert s.n_critic == 2                                      # the keyword wins
+    assert [g["lr"] for o in (s.opt_g, s.opt_d) for g in o.param_groups] == [1e-3, 3e-3]
+    assert s.opt_d.param_groups[0]["betas"] == (0.0, 0.9)       # the rest from the settings
+    assert s.penalty_weight == 10.0 and s.clip is None and s.loss.name == "wasserstein"
+    assert s.batch_size == 64 and isinstance(s.opt_d, torch.optim.Adam)
+    assert PAPER_SETTINGS["wgan-gp"].n_critic == 5               # the preset is unchanged
+    wgan = stepper(G, D, ring, PAPER_SETTINGS["wgan"], z_dim=2)
+    assert isinstance(wgan.opt_d, torch.optim.RMSprop) and wgan.clip == 0.01
+    assert wgan.opt_g.param_groups[0]["lr"] == 5e-5
+
+
+def test_paper_settings_are_the_papers_numbers():
+    from ganlab.train import PAPER_SETTINGS, StepSettings
+
+    assert set(PAPER_SETTINGS) == {"dcgan", "wgan", "wgan-gp"}
+    assert all(isinstance(s, StepSettings) for s in PAPER_SETTINGS.values())
+    # Radford et al. 2016, sec. 4: batch 128, Adam, learning rate 0.0002, beta1 = 0.5
+    dcgan = PAPER_SETTINGS["dcgan"]
+    assert (dcgan.loss, dcgan.n_critic, dcgan.batch_size) == ("nonsaturating", 1, 128)
+    assert (dcgan.optimizer, dcgan.lr, dcgan.betas[0]) == ("adam", 0.0002, 0.5)
+    assert dcgan.penalty is None and dcgan.clip is None
+    # Arjovsky et al. 2017, Algorithm 1: alpha = 0.00005, c = 0.01, m = 64, n_critic = 5
+    wgan = PAPER_SETTINGS["wgan"]
+    assert (wgan.loss, wgan.optimizer, wgan.lr, wgan.clip, wgan.batch_size, wgan.n_critic) == (
+        "wasserstein", "rmsprop", 0.00005, 0.01, 64, 5)
+    assert wgan.penalty is None
+    # Gulrajani et al. 2017, Algorithm 1: lambda = 10, n_critic = 5, alpha = 0.0001,
+    # beta1 = 0, beta2 = 0.9
+    gp = PAPER_SETTINGS["wgan-gp"]
+    assert (gp.loss, gp.penalty, gp.penalty_weight, gp.n_critic) == ("wasserstein", "gp", 10, 5)
+    assert (gp.optimizer, gp.lr, gp.betas, gp.clip) == ("adam", 0.0001, (0.0, 0.9), None)
+
+
+def test_fit_with_settings_equals_fit_with_the_same_keywords_bit_for_bit():
+    from ganlab.train import PAPER_SETTINGS
+
+    settings = PAPER_SETTINGS["wgan-gp"].replace(lr=1e-3, batch_size=32, penalty_weight=1.0)
+    runs = []
+    for how in ("settings", "keywords", "settings + keywords"):
+        G, D = nets()
+        if how == "settings":
+            h = fit(G, D, ring, settings, steps=6, z_dim=2, progress=False, log_every=2)
+        elif how == "keywords":
+            h = fit(G, D, ring, loss="wasserstein", penalty="gp", penalty_weight=1.0,
+                    n_critic=5, lr=1e-3, betas=(0.0, 0.9), batch_size=32, steps=6, z_dim=2,
+                    progress=False, log_every=2)
+        else:
+            h = fit(G, D, ring, PAPER_SETTINGS["wgan-gp"], lr=1e-3, batch_size=32,
+                    penalty_weight=1.0, steps=6, z_dim=2, progress=False, log_every=2)
+        runs.append((_digest(G, D), h.d_loss, h.extra["penalty"]))
+    for digest, d_loss, penalty in runs[1:]:
+        assert all(torch.equal(a, b) for a, b in zip(runs[0][0], digest, strict=True))
+        assert d_loss == runs[0][1] and penalty == runs[0][2]
+    G, D = nets()   # and a different setting does change the run: the test can fail
+    fit(G, D, ring, settings.replace(penalty_weight=2.0), steps=6, z_dim=2, progress=False)
+    assert not all(torch.equal(a, b) for a, b in zip(runs[0][0], _digest(G, D), strict=True))
+
+
+def test_settings_build_the_optimisers_stepper_builds():
+    from ganlab.train import PAPER_SETTINGS
+
+    G, D = nets()
+    for name, kind in (("dcgan", torch.optim.Adam), ("wgan", torch.optim.RMSprop)):
+        opt_g, opt_d = PAPER_SETTINGS[name].replace(lr=(1e-3, 2e-3)).optimizers(G, D)
+        assert isinstance(opt_g, kind) and isinstance(opt_d, kind)
+        assert opt_g.param_groups[0]["params"] == list(G.parameters())
+        assert opt_d.param_groups[0]["params"] == list(D.parameters())
+        assert (opt_g.param_groups[0]["lr"], opt_d.param_groups[0]["lr"]) == (1e-3, 2e-3)

@@ -272,13 +272,19 @@ def _mnist_tricks() -> dict[str, Recipe]:
 
 
 def _conditional_recipes() -> dict[str, Recipe]:
-    """Notebook 08: one BigGAN-style G, three ways for the critic to see the label (3 seeds,
-    4,000 steps); the best of them (AC-GAN) trained longer, and with BigGAN's orthogonal
-    regularisation or SAGAN's attention in G (one seed each)."""
+    """Notebook 08: one BigGAN-style G against critics that see the label in different ways
+    (3 seeds, 4,000 steps): AC-GAN, concatenation and projection on AC-GAN's trunk and score
+    head (``concat-planes``, ``projection-flat``) and in their usual forms (``concat``,
+    ``projection``); AC-GAN trained longer, and with BigGAN's orthogonal regularisation or
+    SAGAN's attention in G (one seed each)."""
     common = dict(data="mnist", step=_DCGAN.replace(loss="hinge", batch_size=64), steps=4000,
                   width=32, z_dim=60, finish=0.25, sn=True, notebook="08")
     out = {f"mnist_cgan-{c}": Recipe(f"mnist_cgan-{c}", conditional=c, **common)
            for c in ("concat", "acgan", "projection")}
+    # the fair pair of AC-GAN: its trunk and score head, the label entering as input planes,
+    # or through the projection term on the flattened maps (conditional.CRITICS)
+    for c in ("concat-planes", "projection-flat"):
+        out[f"mnist_cgan-{c}"] = Recipe(f"mnist_cgan-{c}", conditional=c, **common)
     out["mnist_cgan-acgan-long"] = Recipe("mnist_cgan-acgan-long", conditional="acgan",
                                           seeds=(0,), **{**common, "steps": 10000})
     out["mnist_cgan-acgan-orthogonal"] = Recipe("mnist_cgan-acgan-orthogonal",

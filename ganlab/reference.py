@@ -484,7 +484,8 @@ def train(name: str, seed: int = 0, *, steps: int | None = None, device=None,
             raise ValueError(f"curve_points: {name} keeps a running average of G (ema), which "
                              "the recorded states would not be; train it without a curve")
         record = dict(snapshot_every=max(1, steps // curve_points),
-                      snapshot=_state_copy if r.data == "mnist" else _samples_of(_curve_noise(r)))
+                      snapshot=(_state_copy if r.data == "mnist"
+                                else _samples_of(_fixed_noise(r))))
     G, D = make_pair(name, seed)
     G, D, shots = _train_phases(r, G, D, torch.Generator().manual_seed(seed), f"s{seed}",
                                 steps, device, checkpoint_dir, _data(r, mnist_source), progress,
@@ -506,9 +507,10 @@ def _state_copy(G, D) -> dict:
     return {k: v.detach().cpu().clone() for k, v in G.state_dict().items()}
 
 
-def _curve_noise(r: Recipe) -> torch.Tensor:
-    """The fixed noise whose samples score a learning curve (the same for every seed)."""
-    return torch.randn(1000, r.z_dim, generator=torch.Generator().manual_seed(1))
+def _fixed_noise(r: Recipe, n: int = 1000) -> torch.Tensor:
+    """The fixed noise (seed 1, ``n`` rows) that ``evaluate`` scores a generator on, the
+    same for every seed; a learning curve's points use ``n`` = 1,000."""
+    return torch.randn(n, r.z_dim, generator=torch.Generator().manual_seed(1))
 
 
 def train_ensemble(name: str, seeds=None, *, steps: int | None = None, device=None,
@@ -545,7 +547,7 @@ def train_ensemble(name: str, seeds=None, *, steps: int | None = None, device=No
     steps = r.steps if steps is None else steps
     pairs = [make_pair(name, seed) for seed in seeds]
     G, D = stack([g for g, _ in pairs]), stack([d for _, d in pairs])
-    z = _curve_noise(r)
+    z = _fixed_noise(r)
     tag = "s" + "-".join(map(str, seeds))
     gens = [torch.Generator().manual_seed(seed) for seed in seeds]
     G, D, snapshots = _train_phases(r, G, D, gens, tag, steps, device, checkpoint_dir,
@@ -730,7 +732,7 @@ def evaluate(name: str, G, *, n: int = 2500, n_w1: int = 1000) -> dict:
     positive_int("n", n)
     positive_int("n_w1", n_w1)
     G = G.cpu().eval()
-    z = torch.randn(n, r.z_dim, generator=torch.Generator().manual_seed(1))
+    z = _fixed_noise(r, n)
     if r.conditional:
         return _evaluate_conditional(G, z[:2000])
     with torch.no_grad():

@@ -67,8 +67,10 @@ PENALTIES: dict[str, Penalty] = {
 def _penalty(penalty: str | Callable | None) -> Penalty | None:
     """A checked penalty (``StepSettings.check``) -- a name, or a callable ``(D, real,
     fake[, generator])`` -- as a ``Penalty``."""
-    if penalty is None or not callable(penalty):
-        return None if penalty is None else PENALTIES[penalty]
+    if penalty is None:
+        return None
+    if not callable(penalty):
+        return PENALTIES[penalty]
     try:
         n_args = len(inspect.signature(penalty).parameters)
     except (TypeError, ValueError):  # builtins without a signature: assume the full one

@@ -179,14 +179,14 @@ def loss_curves(history, *, ax=None, title="Losses during training"):
     history : ganlab.train.History
         What ``fit`` returns.
     ax : matplotlib.axes.Axes, optional
-        Where to draw; a new figure when None.
+        The axes for the curves (default: those of a new figure).
     title : str
-        The axes' title.
+        Shown above the curves.
 
     Returns
     -------
     matplotlib.axes.Axes
-        The axes drawn on.
+        The axes with the curves and their legend.
 
     Raises
     ------

@@ -238,7 +238,7 @@ def orthogonal_penalty(module: nn.Module) -> torch.Tensor:
     Returns
     -------
     torch.Tensor
-        A scalar with its graph.
+        The penalty: a differentiable scalar, >= 0.
 
     Raises
     ------

@@ -511,20 +511,8 @@ class Comparisons(tuple):
     def supported(self, a: str, b: str) -> bool:
         """Whether the ordering claimed for (a, b) survives the Holm correction at alpha.
 
-        Parameters
-        ----------
-        a, b : str
-            The pair, in the order it was passed to ``comparisons``.
-
-        Returns
-        -------
-        bool
-            ``row(a, b).supported``.
-
-        Raises
-        ------
-        KeyError
-            That pair was not compared.
+        Takes the pair as ``row`` does (and raises ``KeyError`` as it does when the pair was
+        not compared); returns ``row(a, b).supported``, a bool.
         """
         return self.row(a, b).supported
 

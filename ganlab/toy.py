@@ -107,17 +107,12 @@ class Mixture1D:
         return torch.logsumexp(log_comp + torch.log(w), dim=-1)
 
     def pdf(self, x: torch.Tensor) -> torch.Tensor:
-        """The density :math:`p(x)`, elementwise.
-
-        Parameters
-        ----------
-        x : torch.Tensor or array_like
-            Points of any shape.
+        r"""The density :math:`p(x)`, elementwise: ``log_prob(x).exp()``, with ``x`` as there.
 
         Returns
         -------
         torch.Tensor
-            The shape of ``x``.
+            :math:`p(x) \ge 0`, the shape of ``x``.
         """
         return self.log_prob(x).exp()
 
@@ -129,12 +124,12 @@ class Mixture1D:
         Parameters
         ----------
         x : torch.Tensor or array_like
-            Points of any shape.
+            Where to evaluate :math:`F`; anything ``torch.as_tensor`` takes, any shape.
 
         Returns
         -------
         torch.Tensor
-            The shape of ``x``.
+            :math:`F(x)` in [0, 1], one value per entry of ``x``.
         """
         x = torch.as_tensor(x, dtype=torch.get_default_dtype()) if not torch.is_tensor(x) else x
         mu, sigma, w = self._params(x)

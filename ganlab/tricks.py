@@ -502,8 +502,8 @@ def truncated_noise(n: int, dim: int, threshold: float,
     threshold : float
         :math:`\tau`, > 0.
     generator : torch.Generator, optional
-        The random number generator (torch.Generator) to draw from; default: torch's global
-        one.
+        Source of the draws and of every redraw (torch's global random generator when
+        None).
 
     Returns
     -------

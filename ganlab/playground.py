@@ -581,6 +581,20 @@ class Canvas:
     and draws only the moving artists (heat map, fakes, arrows, manifold, curves) on top --
     blitting, as matplotlib's animations do. The background is redrawn only when a curve
     outgrows its axis limits (which then grow with headroom).
+
+    Parameters
+    ----------
+    lab : Lab
+        The experiment to draw.
+    dpi : int, default 72
+        The figure's resolution.
+
+    Raises
+    ------
+    TypeError
+        ``lab`` is not a ``Lab``.
+    ValueError
+        ``dpi`` is not a positive int.
     """
 
     def __init__(self, lab: Lab, *, dpi: int = 72):
@@ -603,7 +617,13 @@ class Canvas:
         return artist
 
     def setup(self, lab: Lab) -> None:
-        """Make the artists for this experiment (after a rebuild)."""
+        """Make the artists for this experiment (after a rebuild).
+
+        Parameters
+        ----------
+        lab : Lab
+            The experiment to draw.
+        """
         for ax in self.axes:
             ax.clear()
         for twin in self.twins:
@@ -725,7 +745,15 @@ class Canvas:
         return changed
 
     def update(self, lab: Lab) -> None:
-        """Move the artists to the lab's current state (no new artists)."""
+        """Move the artists to the lab's current state (no new artists).
+
+        A new or rebuilt lab is set up first (:meth:`setup`).
+
+        Parameters
+        ----------
+        lab : Lab
+            The experiment to draw.
+        """
         if lab is not self.lab or lab.trace is not self.built:  # a new or rebuilt lab
             self.setup(lab)
         fake = lab.fake()
@@ -761,8 +789,16 @@ class Canvas:
             self.mode_curve.set_data(t.metric_steps, t.modes)
 
     def render(self) -> np.ndarray:
-        """The figure as an RGBA array: the background (redrawn only when the axes changed)
-        and the moving artists blitted over it."""
+        """The figure as an RGBA array.
+
+        The background (redrawn only when the axes changed) and the moving artists blitted
+        over it.
+
+        Returns
+        -------
+        numpy.ndarray
+            (height, width, 4), uint8: a view of the canvas buffer.
+        """
         canvas = self.fig.canvas
         if self._limits_fit() or self.background is None:
             canvas.draw()   # axes, ticks, static data: the animated artists are skipped
@@ -774,7 +810,18 @@ class Canvas:
         return np.asarray(canvas.buffer_rgba())
 
     def draw(self, lab: Lab) -> bytes:
-        """The current picture as PNG bytes."""
+        """The current picture as PNG bytes.
+
+        Parameters
+        ----------
+        lab : Lab
+            The experiment to draw.
+
+        Returns
+        -------
+        bytes
+            The PNG file (RGB).
+        """
         from PIL import Image
 
         self.update(lab)
@@ -790,12 +837,29 @@ def _widgets():
 
 
 class Playground:
-    """The ipywidgets app. ``Playground(data=points)`` starts on the learner's points (an
-    (N, 2) array or tensor; see ``read_points``); ``Playground()`` on 8 Gaussians.
+    """The ipywidgets app: controls, buttons, the picture and the readouts.
 
-    ``app.widget`` is the VBox to display (the object displays itself in a notebook).
-    Buttons can be pressed from code (``app.buttons["Step D"].click()``); ``run(frames)``
-    plays a fixed number of frames in the calling thread (tests, static figures).
+    ``Playground(data=points)`` starts on the learner's points (an (N, 2) array or tensor;
+    see ``read_points``); ``Playground()`` on 8 Gaussians. ``app.widget`` is the VBox to
+    display (the object displays itself in a notebook). Buttons can be pressed from code
+    (``app.buttons["Step D"].click()``); ``run(frames)`` plays a fixed number of frames in
+    the calling thread (tests, static figures).
+
+    Parameters
+    ----------
+    data : array-like, optional
+        The learner's points; ``settings.data`` then becomes "your points".
+    settings : Settings, optional
+        The experiment; default ``Settings()``.
+    measure_every : int, default 5
+        Measure W1 and modes every this many frames while playing.
+
+    Raises
+    ------
+    ValueError
+        ``measure_every`` is not a positive int, or bad ``data``.
+    TypeError
+        ``settings`` is not a ``Settings``.
     """
 
     def __init__(self, data=None, *, settings: Settings | None = None, measure_every: int = 5):
@@ -877,6 +941,13 @@ class Playground:
 
     # -- actions -------------------------------------------------------------------------
     def redraw(self, measure: bool = True) -> None:
+        """Redraw the picture and the readouts.
+
+        Parameters
+        ----------
+        measure : bool, default True
+            Measure W1 and modes first (``Lab.measure``).
+        """
         with self._lock:
             if measure:
                 self.lab.measure()
@@ -907,7 +978,16 @@ class Playground:
             self.redraw()
 
     def frame(self) -> bool:
-        """One frame: ``steps_per_frame`` training steps and a redraw; False after a NaN."""
+        """One frame: ``steps_per_frame`` training steps and a redraw.
+
+        A NaN or infinite loss stops play and shows its message; the picture stays at the
+        last finite frame.
+
+        Returns
+        -------
+        bool
+            False after a NaN, else True.
+        """
         with self._lock:
             try:
                 self.lab.step(self.lab.settings.steps_per_frame)
@@ -919,7 +999,18 @@ class Playground:
         return True
 
     def run(self, frames: int) -> None:
-        """Play ``frames`` frames in this thread (stops early at a NaN)."""
+        """Play ``frames`` frames in this thread (stops early at a NaN).
+
+        Parameters
+        ----------
+        frames : int
+            How many frames.
+
+        Raises
+        ------
+        ValueError
+            ``frames`` is not a positive int.
+        """
         _checks.positive_int("frames", frames)
         self.pause()
         for _ in range(frames):
@@ -927,7 +1018,10 @@ class Playground:
                 break
 
     def play(self) -> None:
-        """Train in a background thread until Pause, a NaN or a rebuild."""
+        """Train in a background thread until Pause, a NaN or a rebuild.
+
+        Does nothing while the thread is already playing.
+        """
         if self._thread is not None and self._thread.is_alive():
             return
         self._ok()
@@ -940,13 +1034,17 @@ class Playground:
             time.sleep(0.001)  # let the kernel handle widget messages between frames
 
     def pause(self) -> None:
+        """Stop playing and wait for the background thread to finish its frame."""
         self._playing.clear()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
         self._thread = None
 
     def reset(self) -> None:
-        """Fresh networks with the same settings."""
+        """Fresh networks with the same settings.
+
+        Play stops, the frame count starts again and the picture is redrawn.
+        """
         self.pause()
         with self._lock:
             self.lab.build()

@@ -266,6 +266,17 @@ def _add_exercises(sub) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``ganlab`` command's argument parser, with its subcommands.
+
+    Subcommands: ``info``, ``train``, ``exercises`` (``build``, ``check``) and
+    ``run-notebooks``; a subcommand is required. Each subcommand sets ``func`` on the parsed
+    namespace, the handler that :func:`main` calls.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        A new parser, ``prog="ganlab"``.
+    """
     parser = argparse.ArgumentParser(prog="ganlab", description="GAN-theory course helpers.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="versions, device, budget").set_defaults(func=_info)
@@ -282,6 +293,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``ganlab`` command; the console entry point.
+
+    Parses ``argv`` with :func:`build_parser` and runs the chosen subcommand. For
+    ``ganlab train``, a learner's mistake (``ValueError``, ``TypeError``, ``OSError``) is
+    printed as one ``error:`` line on stderr with exit status 2, and a diverged run
+    (``train.NonFiniteLossError``) as one ``diverged:`` line with exit status 1, without a
+    traceback.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success; 1 when ``exercises check`` finds a failed exercise
+        (or none at all) or training diverged; 2 on a ``train`` usage error.
+
+    Raises
+    ------
+    SystemExit
+        From ``argparse`` on bad arguments or ``--help``; when a notebook named is missing
+        or a folder given holds no ``NN_*.ipynb`` notebook.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.func is not _train:

@@ -66,7 +66,32 @@ def _critic_body(critic: nn.Module, n_classes: int, image_shape, width: int, sn:
 
 
 class ConcatGenerator(nn.Module):
-    """G(z, y) = DCGenerator([z, one_hot(y)]): the label enters with the noise."""
+    r"""G(z, y) = DCGenerator([z, one_hot(y)]): the label enters with the noise.
+
+    The one-hot label is concatenated to the noise and the result goes through a DCGAN
+    generator built for ``z_dim + n_classes`` inputs (Mirza & Osindero 2014).
+
+    .. math::
+
+        G(z, y) = G_\text{DC}\big([z, \operatorname{one\_hot}(y)]\big)
+
+    Parameters
+    ----------
+    n_classes : int, default 10
+        K, the number of classes.
+    z_dim : int, default 64
+        The noise size.
+    width : int, default 64
+        The DCGAN generator's base width.
+    image_shape : tuple of int, default (1, 28, 28)
+        The images' (C, H, W), one of ``models.IMAGE_SHAPES``.
+
+    Raises
+    ------
+    ValueError
+        ``n_classes`` is not a positive int, or the DCGAN generator refuses its arguments
+        (e.g. an unknown ``image_shape``).
+    """
 
     def __init__(self, n_classes: int = 10, z_dim: int = 64, *, width: int = 64,
                  image_shape=(1, 28, 28)):
@@ -76,6 +101,28 @@ class ConcatGenerator(nn.Module):
         self.net = DCGenerator(z_dim + n_classes, image_shape=image_shape, width=width)
 
     def forward(self, z: Tensor, y: Tensor) -> Tensor:
+        """Images of class ``y`` from noise ``z``.
+
+        Parameters
+        ----------
+        z : torch.Tensor
+            (N, z_dim) noise.
+        y : torch.Tensor
+            (N,) integer class labels, on ``z``'s device (their values are not read here).
+
+        Returns
+        -------
+        torch.Tensor
+            (N, C, H, W) images.
+
+        Raises
+        ------
+        TypeError
+            ``z`` is not a tensor or not of the weights' dtype; ``y`` is not an integer
+            tensor.
+        ValueError
+            ``z`` or ``y`` has the wrong shape, or lies on another device than the weights.
+        """
         _checks.forward_input(f"ConcatGenerator(z_dim={self.z_dim})", z, (self.z_dim,),
                               next(self.parameters()))
         _check_labels("ConcatGenerator", y, len(z), z.device, "z")
@@ -83,7 +130,9 @@ class ConcatGenerator(nn.Module):
 
 
 class ConcatCritic(nn.Module):
-    """D(x, y) with the one-hot label concatenated, where ``join`` says:
+    r"""D(x, y) with the one-hot label concatenated (Mirza & Osindero 2014).
+
+    Where the label is concatenated is ``join``'s choice:
 
     * ``"hidden"`` -- to the image features before a joint hidden layer:
       D = w . LeakyReLU(W [phi(x), one_hot(y)]) (on a linear output alone the label could
@@ -91,6 +140,35 @@ class ConcatCritic(nn.Module):
     * ``"input"`` -- as K constant planes beside the image channels (plane k is 1 where
       y = k), so every convolution sees the label: D = w . phi([x, planes(y)]). This is the
       AC-GAN critic's trunk and score head with K more input channels.
+
+    .. math::
+
+        D_\text{hidden}(x, y) = w^\top \operatorname{LeakyReLU}\big(
+            W [\phi(x), \operatorname{one\_hot}(y)]\big), \qquad
+        D_\text{input}(x, y) = w^\top \phi\big([x, \operatorname{planes}(y)]\big)
+
+    with :math:`\phi` the DCGAN convolutions, flattened.
+
+    Parameters
+    ----------
+    n_classes : int, default 10
+        K, the number of classes.
+    width : int, default 64
+        The convolutions' base width.
+    hidden : int, default 256
+        The joint hidden layer's size (``join="hidden"``).
+    image_shape : tuple of int, default (1, 28, 28)
+        The images' (C, H, W), one of ``models.IMAGE_SHAPES``.
+    sn : bool, default False
+        Spectral norm on every layer.
+    join : {"hidden", "input"}, default "hidden"
+        Where the label enters, as above.
+
+    Raises
+    ------
+    ValueError
+        ``n_classes`` or ``hidden`` is not a positive int, ``join`` is unknown, or
+        ``image_shape`` is not one of ``models.IMAGE_SHAPES``.
     """
 
     def __init__(self, n_classes: int = 10, *, width: int = 64, hidden: int = 256,
@@ -110,6 +188,28 @@ class ConcatCritic(nn.Module):
                                    nn.LeakyReLU(0.2), wrap(nn.Linear(hidden, 1)))
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
+        """Raw scores of the images ``x`` with labels ``y``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            (N, C, H, W) images of ``image_shape``.
+        y : torch.Tensor
+            (N,) integer class labels, on ``x``'s device.
+
+        Returns
+        -------
+        torch.Tensor
+            (N,) raw scores (logits).
+
+        Raises
+        ------
+        TypeError
+            ``x`` is not a tensor or not of the weights' dtype; ``y`` is not an integer
+            tensor.
+        ValueError
+            ``x`` or ``y`` has the wrong shape, or lies on another device than the weights.
+        """
         _checks.forward_input("ConcatCritic", x, self.image_shape, next(self.parameters()))
         _check_labels("ConcatCritic", y, len(x), x.device)
         one_hot = F.one_hot(y.long(), self.n_classes).to(x.dtype)
@@ -124,6 +224,25 @@ class ACGANCritic(nn.Module):
 
     The label is not an input of the score; ``fit`` trains the class head with
     cross-entropy on real and generated samples. Returns (scores (N,), logits (N, K)).
+    The class head returns logits, without a softmax: the cross-entropy contains it
+    (Odena et al. 2017).
+
+    Parameters
+    ----------
+    n_classes : int, default 10
+        K, the number of classes (the class head's outputs).
+    width : int, default 64
+        The convolutions' base width.
+    image_shape : tuple of int, default (1, 28, 28)
+        The images' (C, H, W), one of ``models.IMAGE_SHAPES``.
+    sn : bool, default False
+        Spectral norm on every layer.
+
+    Raises
+    ------
+    ValueError
+        ``n_classes`` is not a positive int or ``image_shape`` is not one of
+        ``models.IMAGE_SHAPES``.
     """
 
     def __init__(self, n_classes: int = 10, *, width: int = 64, image_shape=(1, 28, 28),
@@ -135,6 +254,30 @@ class ACGANCritic(nn.Module):
         self.classify = wrap(nn.Linear(c * s * s, n_classes))  # logits: no softmax here
 
     def forward(self, x: Tensor, y: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Raw scores and class logits of the images ``x``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            (N, C, H, W) images of ``image_shape``.
+        y : torch.Tensor, optional
+            (N,) integer class labels; checked when given, but not used by either head.
+
+        Returns
+        -------
+        scores : torch.Tensor
+            (N,) raw scores.
+        logits : torch.Tensor
+            (N, K) class logits.
+
+        Raises
+        ------
+        TypeError
+            ``x`` is not a tensor or not of the weights' dtype; ``y`` is not an integer
+            tensor.
+        ValueError
+            ``x`` or ``y`` has the wrong shape, or lies on another device than the weights.
+        """
         _checks.forward_input("ACGANCritic", x, self.image_shape, next(self.parameters()))
         if y is not None:
             _check_labels("ACGANCritic", y, len(x), x.device)
@@ -143,7 +286,12 @@ class ACGANCritic(nn.Module):
 
 
 class ProjectionCritic(nn.Module):
-    """D(x, y) = psi(phi(x)) + <embed(y), phi(x)> (Miyato & Koyama 2018, eq. 3).
+    r"""D(x, y) = psi(phi(x)) + <embed(y), phi(x)> (Miyato & Koyama 2018, eq. 3).
+
+    .. math::
+
+        D(x, y) = \psi\big(\phi(x)\big) + \big\langle \operatorname{embed}(y),
+            \phi(x) \big\rangle
 
     phi(x): the DCGAN convolutions, then, with ``pool="sum"``, ReLU and a *sum* over spatial
     positions (N, C) as in the released code; with ``pool="flatten"``, the flattened maps
@@ -151,6 +299,25 @@ class ProjectionCritic(nn.Module):
     the two critics differ only in where the label enters. psi: a linear layer to one score;
     embed: one vector per class, of phi's size. Spectral norm on all of them, the embedding
     included, as in the released code (sngan_projection, BigGAN-PyTorch's SNEmbedding).
+
+    Parameters
+    ----------
+    n_classes : int, default 10
+        K, the number of classes (rows of the embedding).
+    width : int, default 64
+        The convolutions' base width.
+    image_shape : tuple of int, default (1, 28, 28)
+        The images' (C, H, W), one of ``models.IMAGE_SHAPES``.
+    sn : bool, default True
+        Spectral norm on every layer, the embedding included.
+    pool : {"sum", "flatten"}, default "sum"
+        How phi turns the feature maps into a vector, as above.
+
+    Raises
+    ------
+    ValueError
+        ``pool`` is unknown, ``n_classes`` is not a positive int or ``image_shape`` is not
+        one of ``models.IMAGE_SHAPES``.
     """
 
     def __init__(self, n_classes: int = 10, *, width: int = 64, image_shape=(1, 28, 28),
@@ -164,13 +331,48 @@ class ProjectionCritic(nn.Module):
         self.embed = wrap(nn.Embedding(n_classes, size))
 
     def phi(self, x: Tensor) -> Tensor:
-        """Image features: convolutions, then ReLU and global sum pooling (N, C), or the
-        flattened maps (N, C*s*s)."""
+        """Image features phi(x), what the projection and psi act on.
+
+        Convolutions, then ReLU and global sum pooling (N, C), or the flattened maps
+        (N, C*s*s).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            (N, C, H, W) images (not checked here; ``forward`` checks them).
+
+        Returns
+        -------
+        torch.Tensor
+            (N, C) with ``pool="sum"``, (N, C*s*s) with ``pool="flatten"``.
+        """
         if self.pool == "flatten":
             return self.body(x).flatten(1)
         return F.relu(self.body(x)).sum(dim=(2, 3))
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
+        """Raw scores of the images ``x`` with labels ``y``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            (N, C, H, W) images of ``image_shape``.
+        y : torch.Tensor
+            (N,) integer class labels, on ``x``'s device.
+
+        Returns
+        -------
+        torch.Tensor
+            (N,) raw scores.
+
+        Raises
+        ------
+        TypeError
+            ``x`` is not a tensor or not of the weights' dtype; ``y`` is not an integer
+            tensor.
+        ValueError
+            ``x`` or ``y`` has the wrong shape, or lies on another device than the weights.
+        """
         _checks.forward_input("ProjectionCritic", x, self.image_shape, next(self.parameters()))
         _check_labels("ProjectionCritic", y, len(x), x.device)
         h = self.phi(x)
@@ -189,8 +391,30 @@ usual forms."""
 
 
 class ConditionalBatchNorm2d(nn.Module):
-    """BN(x) * (1 + gain(c)) + bias(c): batch norm without its own affine parameters, the
-    per-channel gain and bias predicted from a conditioning vector c (BigGAN)."""
+    r"""BN(x) * (1 + gain(c)) + bias(c): batch norm conditioned on a vector c (BigGAN).
+
+    Batch norm without its own affine parameters, the per-channel gain and bias predicted
+    from a conditioning vector c by two linear layers (Brock et al. 2019):
+
+    .. math::
+
+        y = \operatorname{BN}(x) \odot \big(1 + \operatorname{gain}(c)\big)
+            + \operatorname{bias}(c)
+
+    Parameters
+    ----------
+    num_features : int
+        The channels of x.
+    cond_dim : int
+        The size of c.
+    eps : float, default 1e-5
+        Batch norm's epsilon.
+
+    Raises
+    ------
+    ValueError
+        ``num_features`` or ``cond_dim`` is not a positive int.
+    """
 
     def __init__(self, num_features: int, cond_dim: int, eps: float = 1e-5):
         super().__init__()
@@ -201,6 +425,25 @@ class ConditionalBatchNorm2d(nn.Module):
         self.bias = nn.Linear(cond_dim, num_features)
 
     def forward(self, x: Tensor, c: Tensor) -> Tensor:
+        """The normalised, conditioned feature maps.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            (N, num_features, H, W) feature maps.
+        c : torch.Tensor
+            (N, cond_dim) conditioning vectors.
+
+        Returns
+        -------
+        torch.Tensor
+            (N, num_features, H, W).
+
+        Raises
+        ------
+        ValueError
+            ``c`` is not a tensor of shape (N, cond_dim).
+        """
         if not isinstance(c, Tensor) or c.shape != (len(x), self.gain.in_features):
             got = tuple(c.shape) if isinstance(c, Tensor) else type(c).__name__
             raise ValueError(f"ConditionalBatchNorm2d expects c of shape ({len(x)}, "
@@ -233,6 +476,31 @@ class BigGANGenerator(nn.Module):
 
     ``n_classes=1`` makes it an unconditional G(z): y may then be left out, and the batch-norm
     gains and biases come from the noise chunks alone (plus the one learned class vector).
+
+    Parameters
+    ----------
+    n_classes : int, default 10
+        K, the number of classes.
+    z_dim : int, default 60
+        The noise size, a multiple of 3 (one chunk per block).
+    width : int, default 32
+        w, the base width.
+    shared_dim : int, default 32
+        The size of the shared class embedding.
+    channels : int, default 1
+        The images' channels.
+    attention : bool, default False
+        Add the self-attention block at 14x14.
+
+    Raises
+    ------
+    ValueError
+        A size is not a positive int, or ``z_dim`` is not a multiple of 3.
+
+    References
+    ----------
+    Brock, Donahue & Simonyan 2019, "Large Scale GAN Training for High Fidelity Natural
+    Image Synthesis" (BigGAN).
     """
 
     def __init__(self, n_classes: int = 10, z_dim: int = 60, *, width: int = 32,
@@ -259,9 +527,35 @@ class BigGANGenerator(nn.Module):
                                  nn.Conv2d(width, channels, 3, padding=1), nn.Tanh())
 
     def forward(self, z: Tensor, y: Tensor | None = None, return_attention: bool = False):
-        """Images (N, C, 28, 28); with ``return_attention`` (needs ``attention=True``) also the
-        attention block's weights (N, 196, 49): one row per 14x14 query over the pooled keys.
-        ``y`` is required unless the generator has one class."""
+        """Images of class ``y`` from noise ``z``, and optionally the attention weights.
+
+        Parameters
+        ----------
+        z : torch.Tensor
+            (N, z_dim) noise.
+        y : torch.Tensor, optional
+            (N,) integer class labels; required unless the generator has one class
+            (``n_classes=1``), where they default to class 0.
+        return_attention : bool, default False
+            Also return the attention block's weights (needs ``attention=True``).
+
+        Returns
+        -------
+        images : torch.Tensor
+            (N, C, 28, 28).
+        attention : torch.Tensor
+            Only with ``return_attention``: (N, 196, 49), one row per 14x14 query over the
+            pooled keys.
+
+        Raises
+        ------
+        TypeError
+            ``z`` is not a tensor or not of the weights' dtype; ``y`` is not an integer
+            tensor.
+        ValueError
+            ``z`` or ``y`` has the wrong shape or device; ``y`` is missing with more than one
+            class; ``return_attention`` without an attention block.
+        """
         _checks.forward_input(f"BigGANGenerator(z_dim={self.z_dim})", z, (self.z_dim,),
                               self.project.weight)
         if y is None:
@@ -283,6 +577,15 @@ class BigGANGenerator(nn.Module):
         return (self.out(h), beta) if return_attention else self.out(h)
 
     def weights_for_orthogonal_penalty(self) -> list[nn.Parameter]:
-        """G's weight matrices except the shared embedding (BigGAN, sec. 3.1)."""
+        """G's weight matrices except the shared embedding (BigGAN, sec. 3.1).
+
+        What BigGAN's orthogonal regularisation is applied to: the weights of every linear,
+        convolution and transposed-convolution layer; the shared embedding is left out.
+
+        Returns
+        -------
+        list of torch.nn.Parameter
+            The weights, in module order.
+        """
         return [m.weight for m in self.modules()
                 if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d))]

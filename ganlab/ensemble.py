@@ -27,7 +27,7 @@ Usage::
     G = stack([MLP(2, 2) for each seed])   # built under torch.manual_seed(seed) each
     D = stack([MLP(2, 1) for each seed])
     fit(G, D, data, loss="wasserstein", penalty="gp", generator=[torch.Generator()
-        .manual_seed(s) for s in seeds], ...)   # one generator per member
+        .manual_seed(s) for s in seeds], ...)   # one random generator per member
     G.member(3)                               # member 3 as an ordinary MLP
 """
 
@@ -48,7 +48,21 @@ _EPS = 1e-12  # as ganlab.spectral
 
 
 def members_of(module) -> int | None:
-    """The number of stacked members of ``module`` (None for an ordinary network)."""
+    """The number of stacked members of ``module`` (None for an ordinary network).
+
+    Reads the ``members`` attribute that a :class:`StackedMLP` carries; any other object
+    has none.
+
+    Parameters
+    ----------
+    module : object
+        A network, stacked or not.
+
+    Returns
+    -------
+    int or None
+        S for a stacked ensemble, None for an ordinary network.
+    """
     return getattr(module, "members", None)
 
 
@@ -78,10 +92,23 @@ class _StackedSpectralNorm(nn.Module):
 
 
 class StackedLinear(nn.Module):
-    """S linear layers y_k = x_k W_k^T + b_k at once: (S, N, in) -> (S, N, out).
+    r"""S linear layers at once: (S, N, in) -> (S, N, out), one batched product.
 
-    ``weight`` is (S, out, in) and ``bias`` (S, out): member k's are ``nn.Linear``'s own.
+    Member k computes what an ``nn.Linear`` with member k's weight and bias computes:
+
+    .. math::
+
+        y_k = x_k W_k^\top + b_k, \qquad k = 1, \dots, S
+
     An input without the member axis, (N, in), goes to every member.
+
+    Parameters
+    ----------
+    weight : torch.Tensor
+        (S, out, in): member k's is ``nn.Linear``'s own weight. Copied (detached) into a
+        new parameter.
+    bias : torch.Tensor
+        (S, out), copied likewise.
     """
 
     def __init__(self, weight: Tensor, bias: Tensor):
@@ -90,6 +117,18 @@ class StackedLinear(nn.Module):
         self.bias = nn.Parameter(bias.detach().clone())
 
     def forward(self, x: Tensor) -> Tensor:
+        """Every member's layer on its own slice of ``x``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            (S, N, in), or (N, in) to give every member the same input.
+
+        Returns
+        -------
+        torch.Tensor
+            (S, N, out).
+        """
         if x.dim() == 2:
             x = x.expand(self.weight.shape[0], *x.shape)
         return torch.baddbmm(self.bias.unsqueeze(1), x, self.weight.transpose(1, 2))
@@ -130,6 +169,19 @@ class StackedMLP(nn.Module):
     Build it with :func:`stack` from ordinary MLPs (member k is then exactly the k-th network
     given). x (S, N, in) -> (S, N, out) (or (S, N) for a critic); ``features`` gives the last
     hidden layer (S, N, width); ``member(k)`` returns member k as an ordinary ``MLP``.
+    Spectral norm (one power-iteration vector per member) and minibatch discrimination
+    (each member's statistics over its own batch) are stacked per member.
+
+    Parameters
+    ----------
+    mlps : list of models.MLP
+        The members, of one architecture; their weights are copied. :func:`stack` checks
+        them first: call that rather than this constructor.
+
+    Attributes
+    ----------
+    members : int
+        S, the number of members.
     """
 
     def __init__(self, mlps: list[MLP]):
@@ -160,16 +212,58 @@ class StackedMLP(nn.Module):
         self._n_hidden = first._n_hidden
 
     def features(self, x: Tensor) -> Tensor:
-        """The last hidden layer's activations, (S, N, width): for feature matching."""
+        """The last hidden layer's activations, for feature matching.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            (S, N, in), or (N, in) for the same input to every member.
+
+        Returns
+        -------
+        torch.Tensor
+            (S, N, width).
+        """
         return self.net[: self._n_hidden](x)
 
     def forward(self, x: Tensor) -> Tensor:
+        """Every member on its own slice of ``x``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            (S, N, in), or (N, in) for the same input to every member.
+
+        Returns
+        -------
+        torch.Tensor
+            (S, N, out), or (S, N) for a critic (an MLP built with ``squeeze``).
+        """
         out = self.net(x)
         return out.squeeze(-1) if self.squeeze else out
 
     def member(self, k: int) -> MLP:
-        """Member ``k`` as an ordinary ``models.MLP`` with its current weights (and, with
-        spectral norm, its power-iteration vector), in the same train/eval mode."""
+        """Member ``k`` as an ordinary ``models.MLP``.
+
+        The copy holds member k's current weights (and, with spectral norm, its
+        power-iteration vector), sits on the ensemble's device and is in the same
+        train/eval mode. Building it does not draw from the caller's global random state.
+
+        Parameters
+        ----------
+        k : int
+            The member, 0 <= k < ``members``.
+
+        Returns
+        -------
+        models.MLP
+            A new network, independent of the ensemble.
+
+        Raises
+        ------
+        ValueError
+            ``k`` is not a non-negative int below ``members``.
+        """
         _checks.positive_int("k", k, zero_ok=True)
         if k >= self.members:
             raise ValueError(f"k must be below the number of members ({self.members}), "
@@ -210,8 +304,28 @@ def _spec(mlp: MLP) -> dict:
 
 
 def stack(networks) -> StackedMLP:
-    """One ``StackedMLP`` holding ``networks`` (ordinary ``models.MLP``s of one architecture)
-    as its members, weights copied: member k computes exactly what ``networks[k]`` did.
+    r"""One ``StackedMLP`` holding ``networks`` as its members.
+
+    The networks are ordinary ``models.MLP`` networks of one architecture; their weights are
+    copied, so member k computes exactly what ``networks[k]`` did. Trained by
+    ``ganlab.train``, every member's loss is computed on its own slice and the sum is
+    backpropagated; since member k's parameters enter only its own loss, each member gets
+    exactly its own gradient:
+
+    .. math::
+
+        \frac{\partial}{\partial \theta_k} \sum_{j=1}^{S} L_j(\theta_j)
+            = \frac{\partial L_k}{\partial \theta_k}
+
+    Parameters
+    ----------
+    networks : list or tuple of models.MLP
+        The members, in order, all of one architecture.
+
+    Returns
+    -------
+    StackedMLP
+        The ensemble, with ``members = len(networks)``.
 
     Raises
     ------

@@ -28,7 +28,12 @@ __all__ = ["ExerciseError", "KNOWN", "POINTS", "check", "verdict"]
 
 
 class ExerciseError(AssertionError):
-    """The learner's answer does not behave as the exercise asks."""
+    """The learner's answer does not behave as the exercise asks.
+
+    Raised by :func:`check` (and caught by :func:`verdict`). The message names the input and
+    the property that failed and what came back, never the answer. A subclass of
+    ``AssertionError``, so a failed check reads like a failed assert.
+    """
 
 
 # Tolerances: relative, loose enough for float32 arithmetic (about 7 digits) wherever the task
@@ -159,8 +164,29 @@ _EXERCISES: dict[str, _Exercise] = {}
 
 
 def _exercise(exercise_id: str, *, points: int):
-    """Register the decorated checker as exercise ``exercise_id``'s, worth ``points``: the one
-    place an exercise is declared (``_CHECKERS``, ``KNOWN`` and ``POINTS`` derive from it)."""
+    """Register the decorated checker as exercise ``exercise_id``'s, worth ``points``.
+
+    The one place an exercise is declared: ``_CHECKERS``, ``KNOWN`` and ``POINTS`` derive
+    from it.
+
+    Parameters
+    ----------
+    exercise_id : str
+        ``"<notebook>.<name>"``, e.g. ``"01.jensen_shannon"``.
+    points : int
+        The exercise's points for nbgrader, one per check its checker makes.
+
+    Returns
+    -------
+    callable
+        A decorator that registers the checker and returns it unchanged.
+
+    Raises
+    ------
+    ValueError
+        When the decorator is applied: ``exercise_id`` is registered already, or
+        ``points`` is not a positive int.
+    """
     def register(checker: Callable[[Callable], int]) -> Callable[[Callable], int]:
         if exercise_id in _EXERCISES:
             raise ValueError(f"exercise {exercise_id!r} is registered twice")
@@ -913,8 +939,26 @@ KNOWN = tuple(sorted(_CHECKERS, key=lambda k: k[:2]))  # by notebook; stable wit
 def check(exercise_id: str, obj) -> None:
     """Test the learner's ``obj`` for exercise ``exercise_id``; print one line if it passes.
 
-    Raises ExerciseError (what is wrong, not the answer) when it does not, and ValueError for
-    an unknown id. A NotImplementedError from an unfinished exercise passes through.
+    The exercise's checker runs ``obj`` on several inputs, edge cases included, against
+    reference behaviour. When every property holds, one line is printed:
+    ``"<exercise_id>: passed (<n> checks)"``.
+
+    Parameters
+    ----------
+    exercise_id : str
+        One of :data:`KNOWN`, ``"<notebook>.<name>"``.
+    obj : callable
+        The learner's function.
+
+    Raises
+    ------
+    ExerciseError
+        The answer does not behave as the exercise asks (the message says what is wrong,
+        not the answer), or ``obj`` is not callable.
+    ValueError
+        An unknown ``exercise_id``.
+    NotImplementedError
+        From an unfinished exercise: it passes through.
     """
     n_checks = _run(exercise_id, obj)
     print(f"{exercise_id}: passed ({n_checks} checks)")
@@ -928,8 +972,25 @@ def _run(exercise_id: str, obj) -> int:
 
 
 def verdict(exercise_id: str, obj) -> dict:
-    """The grader's record of one check: ``passed`` only when the checker ran to its end on
-    ``obj`` and returned; otherwise the exception's name and text (nothing escapes)."""
+    """The grader's record of one check, which never raises.
+
+    ``passed`` only when the checker ran to its end on ``obj`` and returned; otherwise the
+    exception's name and text (nothing escapes: any exception, an unknown ``exercise_id``
+    included, becomes a failed record).
+
+    Parameters
+    ----------
+    exercise_id : str
+        One of :data:`KNOWN`.
+    obj : object
+        The learner's answer.
+
+    Returns
+    -------
+    dict
+        ``{"passed": bool, "checks": int, "message": str}``: the number of checks made
+        (0 on failure) and ``"<ExceptionName>: <text>"`` on failure, ``""`` on success.
+    """
     try:
         n_checks = _run(exercise_id, obj)
     except BaseException as err:  # noqa: BLE001 - a learner's code may raise anything

@@ -46,8 +46,25 @@ def _strip_solutions(source: str) -> str:
 
 
 def grade_id(exercise_id: str) -> str:
-    """nbgrader's name for an exercise's answer cell: the id with "_" for "." (nbgrader
-    allows only letters, digits, "_" and "-"), e.g. "07_feature_matching"."""
+    """nbgrader's name for an exercise's answer cell: the id with "_" for ".".
+
+    nbgrader allows only letters, digits, "_" and "-" in a grade id.
+
+    Parameters
+    ----------
+    exercise_id : str
+        One of ``exercises.KNOWN``, e.g. "07.feature_matching".
+
+    Returns
+    -------
+    str
+        E.g. "07_feature_matching".
+
+    Raises
+    ------
+    ValueError
+        ``exercise_id`` is not a known exercise.
+    """
     return _checks.one_of("exercise_id", exercise_id, KNOWN, "the course's exercises"
                           ).replace(".", "_")
 
@@ -58,7 +75,25 @@ def nbgrader_metadata(nb) -> int:
     The solution cell (the one with ``### BEGIN SOLUTION``) becomes an autograded answer
     (``solution``, unlocked, grade_id ``grade_id(id)``, e.g. "07_feature_matching"); the
     code cell after it, which calls ``exercises.check``, an autograder test (``grade``,
-    locked, grade_id "<grade_id>_check", ``points`` = the checks it makes).
+    locked, grade_id "<grade_id>_check", ``points`` = the checks it makes). Only pairs
+    whose second cell makes exactly one ``exercises.check`` call are marked.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The instructor notebook, changed in place.
+
+    Returns
+    -------
+    int
+        The number of exercises marked.
+
+    Raises
+    ------
+    TypeError
+        ``nb`` is not a notebook node.
+    ValueError
+        A check cell names an unknown exercise.
     """
     _checks.notebook("nb", nb)
     cells = [c for c in nb.cells if c.cell_type == "code"]
@@ -78,7 +113,34 @@ def nbgrader_metadata(nb) -> int:
 
 
 def build_learner_copy(src: Path, dst: Path) -> int:
-    """Write the learner copy of notebook ``src`` to ``dst``; return the number of exercises."""
+    """Write the learner copy of notebook ``src`` to ``dst``; return the number of exercises.
+
+    In every code cell holding a solution, the lines from ``### BEGIN SOLUTION`` to
+    ``### END SOLUTION`` are replaced by :data:`STUB` (at the marker's indentation); every
+    code cell's outputs and execution count are cleared. ``dst``'s folder is created if
+    missing.
+
+    Parameters
+    ----------
+    src : pathlib.Path
+        The instructor notebook.
+    dst : pathlib.Path
+        Where to write the learner copy (overwritten).
+
+    Returns
+    -------
+    int
+        The number of solution cells replaced.
+
+    Raises
+    ------
+    TypeError
+        ``src`` is not a str or path.
+    FileNotFoundError
+        ``src`` does not exist.
+    ValueError
+        A cell opens ``### BEGIN SOLUTION`` without ``### END SOLUTION``.
+    """
     import nbformat
 
     nb = nbformat.read(_checks.existing_path("src", src), as_version=4)
@@ -151,8 +213,9 @@ def _canonical(exercise_id: str, obj: str) -> str:
 
 
 def restore_checks(nb):
-    """A copy of notebook ``nb`` whose check cells are restored from the course's own form
-    before grading, as nbgrader restores its locked cells: each cell that calls
+    """A copy of notebook ``nb`` whose check cells are restored from the course's own form.
+
+    This runs before grading, as nbgrader restores its locked cells: each cell that calls
     ``exercises.check`` (or that nbgrader's metadata marks as a check) becomes exactly
     ``ganlab.exercises.check("<id>", <object>)`` -- a ``try``/``except`` around the call, a
     patched checker or any other code in that cell is dropped. The id is taken from the
@@ -160,7 +223,23 @@ def restore_checks(nb):
     check cell is put back after its answer cell when the answer cell's metadata names the
     exercise and the cell defines the function to check. Restored cells are marked in their
     metadata (``ganlab.check``; ``ganlab.restored`` for one put back). An answer cell (by
-    its metadata) is never rewritten."""
+    its metadata) is never rewritten.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        A learner's notebook; not changed.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        The restored copy.
+
+    Raises
+    ------
+    TypeError
+        ``nb`` is not a notebook node.
+    """
     import copy
 
     _checks.notebook("nb", nb)
@@ -203,14 +282,32 @@ def restore_checks(nb):
 
 
 def exercises_only(nb):
-    """A copy of notebook ``nb`` reduced to what its exercises need: one cell with every
-    top-level import of the notebook, then each exercise's answer cell and check cell. Grading
-    it takes seconds instead of minutes (no training cells). An exercise's answer cell is the
+    """A copy of notebook ``nb`` reduced to what its exercises need.
+
+    The copy holds one cell with every top-level import of the notebook (and
+    ``import ganlab``), then each exercise's answer cell and check cell. Grading it takes
+    seconds instead of minutes (no training cells). An exercise's answer cell is the
     last code cell before its check cell that defines the object checked (so a scratch cell
     between the two does no harm), or the cell just before the check when none does; an
     answer that relies on a name defined elsewhere in the notebook (not an import or another
     exercise's answer) fails there, so answers must be self-contained, as the course's own
-    are (tested)."""
+    are (tested).
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        A notebook; not changed.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        The reduced copy.
+
+    Raises
+    ------
+    TypeError
+        ``nb`` is not a notebook node.
+    """
     import ast
     import copy
 
@@ -279,10 +376,12 @@ _FAST_HINT = (" (--fast runs only the notebook's imports, the answer cells and t
 
 
 def grade_notebooks(paths: list[Path], *, timeout: int = 900, fast: bool = False) -> list[dict]:
-    """Execute notebooks; return one record per exercise (and per other failing cell):
-    ``id``, ``notebook``, ``passed``, ``points`` (all or nothing per exercise: every check of
-    its checker must pass), ``max_points`` (``POINTS``) and ``message`` (the error's name
-    and text; empty when passed).
+    """Execute notebooks and grade each exercise; return one record per exercise.
+
+    There is one record per exercise (and per other failing cell), with ``id``,
+    ``notebook``, ``passed``, ``points`` (all or nothing per exercise: every check of its
+    checker must pass), ``max_points`` (``POINTS``) and ``message`` (the error's name and
+    text; empty when passed).
 
     Only what was checked counts. The check cells are first restored from the course's form
     (``restore_checks``: a ``try``/``except`` around a check, extra code in a check cell, a
@@ -299,6 +398,22 @@ def grade_notebooks(paths: list[Path], *, timeout: int = 900, fast: bool = False
     without checking an exercise gets the id ``"<notebook> cell <n>"`` and 0 of 0 points: a
     learner copy should fail only at its exercises. ``fast``: grade ``exercises_only(nb)``
     instead of the whole notebook (cell numbers then refer to that reduced copy).
+
+    Parameters
+    ----------
+    paths : list of pathlib.Path
+        The learner notebooks, each run in its own folder. The exercises expected of a
+        notebook are those of ``KNOWN`` whose number is the file name's first two
+        characters.
+    timeout : int, default 900
+        Seconds allowed per cell.
+    fast : bool, default False
+        Grade ``exercises_only(nb)`` instead of the whole notebook, as above.
+
+    Returns
+    -------
+    list of dict
+        The records, notebook by notebook.
     """
     import secrets
 
@@ -359,7 +474,23 @@ def _record(exercise_id: str, notebook: str, message: str, best: int) -> dict:
 
 
 def check_notebooks(paths: list[Path], *, timeout: int = 900) -> dict[str, str]:
-    """Execute notebooks; return {exercise id: "passed" or the error's name} per check cell
-    (``grade_notebooks`` has the points and messages)."""
+    """Execute notebooks; return each exercise's outcome in one word.
+
+    A summary of :func:`grade_notebooks` (which has the points and messages), over the whole
+    notebooks.
+
+    Parameters
+    ----------
+    paths : list of pathlib.Path
+        The learner notebooks.
+    timeout : int, default 900
+        Seconds allowed per cell.
+
+    Returns
+    -------
+    dict of str to str
+        {exercise id: "passed" or the error's name} per record (also for a cell that failed
+        without checking an exercise, and ``"not graded"`` for a check that is gone).
+    """
     return {r["id"]: "passed" if r["passed"] else r["message"].split(":")[0]
             for r in grade_notebooks(paths, timeout=timeout)}

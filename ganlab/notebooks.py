@@ -21,13 +21,52 @@ __all__ = ["course_notebooks", "execute", "execution_problems", "full_budget_pre
 
 
 def course_notebooks(folder: str | os.PathLike = "notebooks") -> list[Path]:
-    """The numbered notebooks ``NN_*.ipynb`` in ``folder``, in course order."""
+    """The numbered notebooks ``NN_*.ipynb`` in ``folder``, in course order.
+
+    Parameters
+    ----------
+    folder : str or path-like, default "notebooks"
+        The folder to look in (not searched recursively).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The notebooks whose names start with two digits and an underscore, sorted.
+
+    Raises
+    ------
+    TypeError
+        ``folder`` is not a str or path.
+    FileNotFoundError
+        ``folder`` is not an existing folder.
+    """
     folder = _checks.existing_path("folder", folder, folder=True)
     return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
 
 
 def execution_problems(nb) -> list[str]:
-    """What is wrong with how ``nb`` (an nbformat node) was stored; empty when it is fine."""
+    """What is wrong with how ``nb`` (an nbformat node) was stored; empty when it is fine.
+
+    A notebook is stored right after a clean top-to-bottom run: its first code cell is
+    ``ganlab.colab.SETUP_CELL``, its code cells have ``execution_count`` 1..n, and no cell
+    stored an error output.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The notebook, as ``nbformat.read`` returns it.
+
+    Returns
+    -------
+    list of str
+        One line per problem (only the first out-of-order ``execution_count`` is named);
+        ``["has no code cells"]`` for a notebook without code.
+
+    Raises
+    ------
+    TypeError
+        ``nb`` is not a notebook node.
+    """
     _checks.notebook("nb", nb)
     problems = []
     code = [c for c in nb.cells if c.cell_type == "code"]
@@ -50,13 +89,30 @@ def execution_problems(nb) -> list[str]:
 
 
 def full_budget_prelude(cut: int) -> str:
-    """Code for a cell put before a notebook's setup cell so that, run under
-    ``GANLAB_BUDGET=full``, the notebook takes every full branch at ``1/cut`` of its length.
+    """Code for a cell that runs a notebook's full-budget branches at ``1/cut`` of their length.
 
+    The cell is put before a notebook's setup cell so that, run under
+    ``GANLAB_BUDGET=full``, the notebook takes every full branch at ``1/cut`` of its length.
     ``pick``'s full values of 1,000 or more (the step counts) are divided by ``cut`` (at least
     10); widths, rates and data stay full. The notebook's asserts are removed: its claims are
     about the real training lengths. Used by ``tests/test_full_budget.py`` (every full path
     runs) and ``scripts/estimate_full_budget.py`` (what the full budget costs).
+
+    Parameters
+    ----------
+    cut : int
+        The factor by which step counts are divided.
+
+    Returns
+    -------
+    str
+        The cell's Python source (it needs an IPython kernel: it registers an AST
+        transformer with ``get_ipython()``).
+
+    Raises
+    ------
+    ValueError
+        ``cut`` is not a positive int.
     """
     _checks.positive_int("cut", cut)
     return f'''
@@ -87,7 +143,22 @@ get_ipython().ast_transformers.append(_WithoutAsserts())
 
 
 def execute(nb, folder: Path, *, timeout: int = 600, allow_errors: bool = False) -> None:
-    """Run every cell of notebook ``nb`` (an nbformat node) in a fresh kernel, in ``folder``."""
+    """Run every cell of notebook ``nb`` (an nbformat node) in a fresh kernel, in ``folder``.
+
+    The outputs are written into ``nb`` itself (``nbclient``, kernel ``python3``).
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The notebook, changed in place.
+    folder : pathlib.Path
+        The kernel's working directory.
+    timeout : int, default 600
+        Seconds allowed per cell.
+    allow_errors : bool, default False
+        Keep running after a cell raises (the error is stored as its output) instead of
+        stopping with ``nbclient``'s error.
+    """
     from nbclient import NotebookClient
 
     NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
@@ -98,9 +169,32 @@ def run_notebook(path: Path, *, timeout: int = 600,
                  prepare: Callable[[object], object] | None = None) -> float:
     """Re-execute ``path`` in place under the quick budget on the CPU; return seconds taken.
 
-    ``prepare(nb)``, when given, edits the notebook node in place before it runs (the CLI
-    passes ``grading.nbgrader_metadata`` so exercise cells stay marked for nbgrader; this
-    module does not import the grading code, which depends on it).
+    The first code cell is replaced by ``ganlab.colab.SETUP_CELL``, the notebook runs with
+    ``GANLAB_BUDGET=quick`` and ``GANLAB_DEVICE=cpu`` (the two variables are restored
+    afterwards, also on error) and is written back over ``path`` with its outputs.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The notebook file.
+    timeout : int, default 600
+        Seconds allowed per cell.
+    prepare : callable, optional
+        ``prepare(nb)``, when given, edits the notebook node in place before it runs (the
+        CLI passes ``grading.nbgrader_metadata`` so exercise cells stay marked for nbgrader;
+        this module does not import the grading code, which depends on it).
+
+    Returns
+    -------
+    float
+        The seconds the execution took (wall clock).
+
+    Raises
+    ------
+    TypeError
+        ``prepare`` is neither callable nor None, or ``path`` is not a str or path.
+    FileNotFoundError
+        ``path`` does not exist.
     """
     import nbformat
 
@@ -130,8 +224,20 @@ def run_notebook(path: Path, *, timeout: int = 600,
 
 def run_all(paths: Iterable[Path], *,
             prepare: Callable[[object], object] | None = None) -> dict[Path, float]:
-    """Run each notebook in turn (``run_notebook``, same ``prepare``), printing its time;
-    return the times."""
+    """Run each notebook in turn (``run_notebook``, same ``prepare``), printing its time.
+
+    Parameters
+    ----------
+    paths : iterable of pathlib.Path
+        The notebooks, run in this order.
+    prepare : callable, optional
+        Passed to :func:`run_notebook` for each notebook.
+
+    Returns
+    -------
+    dict of pathlib.Path to float
+        The seconds each notebook took.
+    """
     times = {}
     for path in paths:
         times[path] = run_notebook(path, prepare=prepare)

@@ -51,25 +51,57 @@ _GRID = 48             # heat-map resolution
 
 
 def losses() -> tuple[str, ...]:
-    """The losses the playground offers: every loss registered in ``ganlab.losses``, read
-    when asked (a loss registered after import is offered too)."""
+    """The losses the playground offers: every loss registered in ``ganlab.losses``.
+
+    The registry is read when asked, so a loss registered after import is offered too.
+
+    Returns
+    -------
+    tuple of str
+        ``losses.registered()``.
+    """
     return registered()
 
 
 def constraints() -> tuple[str, ...]:
-    """The critic constraints the playground offers: none, weight clipping, spectral norm,
-    and every penalty in ``train.PENALTIES``, read when asked (a new penalty needs only its
-    entry there)."""
+    """The critic constraints the playground offers.
+
+    None, weight clipping, spectral norm, and every penalty in ``train.PENALTIES``, read
+    when asked (a new penalty needs only its entry there).
+
+    Returns
+    -------
+    tuple of str
+        ``("none", "clip", "spectral-norm", *train.PENALTIES)``.
+    """
     return ("none", "clip", "spectral-norm", *PENALTIES)
 
 
 def read_points(source, *, filename: str | None = None) -> torch.Tensor:
     """The learner's own data set as an (N, 2) float tensor.
 
-    source: an (N, 2) array / tensor / nested list; text with one point per line
-    ("x, y" or "x y"; lines starting with # are skipped); or the bytes of a .npy or .csv
-    file (``filename`` says which). ValueError naming ``points`` for anything else: not
-    numbers, another shape, fewer than 2 points, NaN or infinite values.
+    Parameters
+    ----------
+    source : array-like, str or bytes
+        An (N, 2) array / tensor / nested list; text with one point per line ("x, y" or
+        "x y"; lines starting with # are skipped, and so is a header line before the
+        first numbers); or the bytes of a .npy or .csv file (``filename`` says which).
+    filename : str, optional
+        The uploaded file's name: bytes are read as .npy when it ends in ``.npy``, else as
+        text.
+
+    Returns
+    -------
+    torch.Tensor
+        (N, 2), float32, N >= 2.
+
+    Raises
+    ------
+    ValueError
+        Naming ``points`` for anything else: not numbers, another shape, fewer than 2
+        points, NaN or infinite values, an unreadable .npy file.
+    TypeError
+        ``source`` is not a tensor, array or nested list of real numbers.
     """
     if isinstance(source, bytes):
         name = (filename or "").lower()
@@ -117,8 +149,44 @@ def _parse_text(text: str) -> list[list[float]]:
 
 @dataclass
 class Settings:
-    """One experiment. ``LIVE`` fields can change while training runs (the next step uses
-    them); changing any other field rebuilds the networks (``Lab.apply``)."""
+    """One experiment: data, objective, constraint, networks and step.
+
+    ``LIVE`` fields can change while training runs (the next step uses them); changing any
+    other field rebuilds the networks (``Lab.apply``). Checked on construction.
+
+    Parameters
+    ----------
+    data : str, default "8gaussians"
+        One of :data:`DATASETS`.
+    loss : str, default "nonsaturating"
+        One of :func:`losses`.
+    constraint : str, default "none"
+        One of :func:`constraints`.
+    minibatch_discrimination : bool, default False
+        Salimans et al. 2016's layer in D (B=8, C=4).
+    clip : float, default 0.01
+        c, for "clip".
+    penalty_weight : float, default 0.1
+        lambda for "gp" / "gp-one-sided"; gamma/2 for "r1" (r1_penalty is
+        E||grad D||^2, R1 = (gamma/2) E||grad D||^2).
+    n_critic : int, default 1
+        Critic updates per generator update.
+    lr_g, lr_d : float, default 1e-3
+        The two players' learning rates.
+    width, depth : int, default 128, 3
+        The MLPs' hidden width and depth.
+    batch_size : int, default 256
+        Samples per batch.
+    seed : int, default 0
+        Seeds the networks and the step's draws.
+    steps_per_frame : int, default 5
+        Training steps between two pictures while playing.
+
+    Raises
+    ------
+    ValueError, TypeError
+        See :meth:`check`.
+    """
 
     data: str = "8gaussians"
     loss: str = "nonsaturating"
@@ -143,7 +211,20 @@ class Settings:
         self.check()
 
     def check(self) -> Settings:
-        """ValueError naming the field for a value the playground cannot run."""
+        """Check every field; run on construction.
+
+        Returns
+        -------
+        Settings
+            The settings themselves.
+
+        Raises
+        ------
+        ValueError
+            A value the playground cannot run; the message names the field.
+        TypeError
+            ``minibatch_discrimination`` is not a bool.
+        """
         _checks.one_of("data", self.data, DATASETS, "the playground's data sets")
         _checks.one_of("loss", self.loss, losses(), "ganlab.losses")
         _checks.one_of("constraint", self.constraint, constraints(), "the playground")
@@ -160,9 +241,16 @@ class Settings:
         return self
 
     def step_settings(self) -> StepSettings:
-        """The training step these settings describe: the constraint becomes a penalty
-        (``train.PENALTIES``) or weight clipping (spectral norm is in the critic), the two
-        rates ``(lr_g, lr_d)``; Adam with WGAN-GP's toy betas (0.5, 0.9) for every loss."""
+        """The training step these settings describe.
+
+        The constraint becomes a penalty (``train.PENALTIES``) or weight clipping (spectral
+        norm is in the critic), the two rates ``(lr_g, lr_d)``; Adam with WGAN-GP's toy
+        betas (0.5, 0.9) for every loss.
+
+        Returns
+        -------
+        train.StepSettings
+        """
         return StepSettings(
             loss=self.loss, n_critic=self.n_critic, batch_size=self.batch_size,
             lr=(self.lr_g, self.lr_d), betas=(0.5, 0.9),
@@ -189,6 +277,20 @@ class Lab:
     ``points`` (an (N, 2) tensor from ``read_points``) is the data when
     ``settings.data == "your points"``. Steps raise ``NonFiniteLossError`` when a loss
     becomes NaN or infinite.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        The experiment; default ``Settings()``.
+    points : array-like, optional
+        The learner's points, read by :func:`read_points`.
+
+    Raises
+    ------
+    TypeError
+        ``settings`` is not a ``Settings``.
+    ValueError
+        Bad ``points``, or ``data == "your points"`` without them.
     """
 
     def __init__(self, settings: Settings | None = None, points: torch.Tensor | None = None):
@@ -202,9 +304,24 @@ class Lab:
     # -- the experiment ------------------------------------------------------------------
     @property
     def dim(self) -> int:
+        """The data's dimension: 1 for "mixture-1d", else 2."""
         return 1 if self.settings.data == "mixture-1d" else 2
 
     def sample_real(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """``n`` real points of the current data set.
+
+        Parameters
+        ----------
+        n : int
+            How many.
+        generator : torch.Generator
+            The random generator to draw them from.
+
+        Returns
+        -------
+        torch.Tensor
+            (n, dim); the learner's points are drawn uniformly with replacement.
+        """
         data = self.settings.data
         if data == "mixture-1d":
             return MIXTURE_1D.sample(n, generator)
@@ -213,7 +330,16 @@ class Lab:
         return toy.sample(data, n, generator)
 
     def build(self) -> None:
-        """(Re)build data, networks and optimisers from the settings; clear the curves."""
+        """(Re)build data, networks and optimisers from the settings; clear the curves.
+
+        The networks are initialised under ``torch.manual_seed(seed)`` in a forked random
+        state (the caller's is left alone), and the step is ``train.stepper``'s on the CPU.
+
+        Raises
+        ------
+        ValueError
+            ``data`` is "your points" but no points were given.
+        """
         s = self.settings
         if s.data == OWN and self.points is None:
             raise ValueError("data is 'your points' but no points were given (read_points)")
@@ -246,8 +372,24 @@ class Lab:
         return None
 
     def apply(self, **changes) -> bool:
-        """Change settings: live ones take effect at the next step (returns False); others
-        rebuild the experiment (returns True)."""
+        """Change settings: live ones take effect at the next step, others rebuild.
+
+        Parameters
+        ----------
+        **changes
+            ``Settings`` fields and their new values.
+
+        Returns
+        -------
+        bool
+            True when the experiment was rebuilt, False when only live fields changed.
+
+        Raises
+        ------
+        ValueError, TypeError
+            A value ``Settings`` refuses, or an unknown field (the settings are unchanged);
+            a rebuild that fails with ValueError restores the experiment that ran.
+        """
         new = replace(self.settings, **changes)  # checked by Settings
         rebuild = any(getattr(new, k) != getattr(self.settings, k)
                       for k in changes if k not in Settings.LIVE)
@@ -269,7 +411,18 @@ class Lab:
         return False
 
     def set_points(self, points) -> None:
-        """Use the learner's points (``read_points``'s checks) and rebuild."""
+        """Use the learner's points and rebuild, with ``data = "your points"``.
+
+        Parameters
+        ----------
+        points : array-like, str or bytes
+            What :func:`read_points` reads.
+
+        Raises
+        ------
+        ValueError, TypeError
+            From :func:`read_points`.
+        """
         self.points = read_points(points)
         self.settings = replace(self.settings, data=OWN)
         self.build()
@@ -288,8 +441,20 @@ class Lab:
     def step_d(self) -> float:
         """One critic update (the constraint included); its loss.
 
-        The penalties draw from torch's global generator (as in ``fit``); the lab keeps its
-        own state of it, so that a lab's run does not depend on what else ran in between."""
+        The penalties draw from torch's global random generator (as in ``fit``); the lab
+        keeps its own state of it, so that a lab's run does not depend on what else ran in
+        between.
+
+        Returns
+        -------
+        float
+            D's loss.
+
+        Raises
+        ------
+        NonFiniteLossError
+            The loss is NaN or infinite.
+        """
         with torch.random.fork_rng(devices=[]):
             torch.set_rng_state(self.rng)
             d_loss, _ = self.stepper.critic_step()
@@ -298,7 +463,18 @@ class Lab:
         return self._checked("d_loss", d_loss)
 
     def step_g(self) -> float:
-        """One generator update; its loss (recorded in the running curves)."""
+        """One generator update; its loss (recorded in the running curves).
+
+        Returns
+        -------
+        float
+            G's loss.
+
+        Raises
+        ------
+        NonFiniteLossError
+            The loss is NaN or infinite.
+        """
         g_loss = self._checked("g_loss", self.stepper.generator_step())
         self.g_steps += 1
         self.trace.steps.append(self.g_steps)
@@ -307,8 +483,20 @@ class Lab:
         return g_loss
 
     def step(self, k: int = 1) -> None:
-        """``k`` training steps, each ``n_critic`` critic updates and one generator update
-        (``Stepper.step``, with the counters and NaN check of the playground)."""
+        """``k`` training steps, each ``n_critic`` critic updates and one generator update.
+
+        ``Stepper.step``, with the counters and NaN check of the playground.
+
+        Parameters
+        ----------
+        k : int, default 1
+            How many steps.
+
+        Raises
+        ------
+        NonFiniteLossError
+            A loss became NaN or infinite.
+        """
         for _ in range(k):
             for _ in range(self.stepper.n_critic):
                 self.step_d()
@@ -316,11 +504,22 @@ class Lab:
 
     # -- what the view shows ---------------------------------------------------------------
     def fake(self) -> torch.Tensor:
+        """G's 500 points of the fixed evaluation noise, without gradients.
+
+        Returns
+        -------
+        torch.Tensor
+            (500, dim).
+        """
         with torch.no_grad():
             return self.G(self.z_eval)
 
     def measure(self) -> None:
-        """Exact W1 (POT) between 500 generated and 500 real points, and modes covered."""
+        """Exact W1 (POT) between 500 generated and 500 real points, and modes covered.
+
+        The values are appended to the running curves; nothing is recorded while G's points
+        are not finite. Modes are counted only for data sets with known modes.
+        """
         fake = self.fake()
         if not torch.isfinite(fake).all():
             return
@@ -330,7 +529,25 @@ class Lab:
             self.trace.modes.append(mode_coverage(fake, *self.modes).modes)
 
     def pull(self, x: torch.Tensor) -> torch.Tensor:
-        """Where G's loss moves each generated point: -d(loss_G)/dx per sample."""
+        r"""Where G's loss moves each generated point: -d(loss_G)/dx per sample.
+
+        .. math::
+
+            -N\, \frac{\partial L_G}{\partial x_i}, \qquad i = 1, \dots, N
+
+        (the loss is scaled by N, the batch size, so each sample's own gradient comes out;
+        D's parameters take no gradient).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            (N, dim) points.
+
+        Returns
+        -------
+        torch.Tensor
+            (N, dim).
+        """
         x = x.detach().clone().requires_grad_(True)
         self.D.requires_grad_(False)
         try:
@@ -340,6 +557,14 @@ class Lab:
         return -grad
 
     def readouts(self) -> dict:
+        """The numbers the playground shows beside the picture.
+
+        Returns
+        -------
+        dict
+            Generator steps, critic updates, the last D and G losses, the last W1, the W1
+            between two real samples and, where modes are known, "covered / total".
+        """
         t = self.trace
         out = {"generator steps": self.g_steps, "critic updates": self.d_steps,
                "D loss": self.last["d_loss"], "G loss": self.last["g_loss"],
@@ -356,6 +581,20 @@ class Canvas:
     and draws only the moving artists (heat map, fakes, arrows, manifold, curves) on top --
     blitting, as matplotlib's animations do. The background is redrawn only when a curve
     outgrows its axis limits (which then grow with headroom).
+
+    Parameters
+    ----------
+    lab : Lab
+        The experiment to draw.
+    dpi : int, default 72
+        The figure's resolution.
+
+    Raises
+    ------
+    TypeError
+        ``lab`` is not a ``Lab``.
+    ValueError
+        ``dpi`` is not a positive int.
     """
 
     def __init__(self, lab: Lab, *, dpi: int = 72):
@@ -378,7 +617,13 @@ class Canvas:
         return artist
 
     def setup(self, lab: Lab) -> None:
-        """Make the artists for this experiment (after a rebuild)."""
+        """Make the artists for this experiment (after a rebuild).
+
+        Parameters
+        ----------
+        lab : Lab
+            The experiment to draw.
+        """
         for ax in self.axes:
             ax.clear()
         for twin in self.twins:
@@ -500,7 +745,15 @@ class Canvas:
         return changed
 
     def update(self, lab: Lab) -> None:
-        """Move the artists to the lab's current state (no new artists)."""
+        """Move the artists to the lab's current state (no new artists).
+
+        A new or rebuilt lab is set up first (:meth:`setup`).
+
+        Parameters
+        ----------
+        lab : Lab
+            The experiment to draw.
+        """
         if lab is not self.lab or lab.trace is not self.built:  # a new or rebuilt lab
             self.setup(lab)
         fake = lab.fake()
@@ -536,8 +789,16 @@ class Canvas:
             self.mode_curve.set_data(t.metric_steps, t.modes)
 
     def render(self) -> np.ndarray:
-        """The figure as an RGBA array: the background (redrawn only when the axes changed)
-        and the moving artists blitted over it."""
+        """The figure as an RGBA array.
+
+        The background (redrawn only when the axes changed) and the moving artists blitted
+        over it.
+
+        Returns
+        -------
+        numpy.ndarray
+            (height, width, 4), uint8: a view of the canvas buffer.
+        """
         canvas = self.fig.canvas
         if self._limits_fit() or self.background is None:
             canvas.draw()   # axes, ticks, static data: the animated artists are skipped
@@ -549,7 +810,18 @@ class Canvas:
         return np.asarray(canvas.buffer_rgba())
 
     def draw(self, lab: Lab) -> bytes:
-        """The current picture as PNG bytes."""
+        """The current picture as PNG bytes.
+
+        Parameters
+        ----------
+        lab : Lab
+            The experiment to draw.
+
+        Returns
+        -------
+        bytes
+            The PNG file (RGB).
+        """
         from PIL import Image
 
         self.update(lab)
@@ -565,12 +837,29 @@ def _widgets():
 
 
 class Playground:
-    """The ipywidgets app. ``Playground(data=points)`` starts on the learner's points (an
-    (N, 2) array or tensor; see ``read_points``); ``Playground()`` on 8 Gaussians.
+    """The ipywidgets app: controls, buttons, the picture and the readouts.
 
-    ``app.widget`` is the VBox to display (the object displays itself in a notebook).
-    Buttons can be pressed from code (``app.buttons["Step D"].click()``); ``run(frames)``
-    plays a fixed number of frames in the calling thread (tests, static figures).
+    ``Playground(data=points)`` starts on the learner's points (an (N, 2) array or tensor;
+    see ``read_points``); ``Playground()`` on 8 Gaussians. ``app.widget`` is the VBox to
+    display (the object displays itself in a notebook). Buttons can be pressed from code
+    (``app.buttons["Step D"].click()``); ``run(frames)`` plays a fixed number of frames in
+    the calling thread (tests, static figures).
+
+    Parameters
+    ----------
+    data : array-like, optional
+        The learner's points; ``settings.data`` then becomes "your points".
+    settings : Settings, optional
+        The experiment; default ``Settings()``.
+    measure_every : int, default 5
+        Measure W1 and modes every this many frames while playing.
+
+    Raises
+    ------
+    ValueError
+        ``measure_every`` is not a positive int, or bad ``data``.
+    TypeError
+        ``settings`` is not a ``Settings``.
     """
 
     def __init__(self, data=None, *, settings: Settings | None = None, measure_every: int = 5):
@@ -652,6 +941,13 @@ class Playground:
 
     # -- actions -------------------------------------------------------------------------
     def redraw(self, measure: bool = True) -> None:
+        """Redraw the picture and the readouts.
+
+        Parameters
+        ----------
+        measure : bool, default True
+            Measure W1 and modes first (``Lab.measure``).
+        """
         with self._lock:
             if measure:
                 self.lab.measure()
@@ -682,7 +978,16 @@ class Playground:
             self.redraw()
 
     def frame(self) -> bool:
-        """One frame: ``steps_per_frame`` training steps and a redraw; False after a NaN."""
+        """One frame: ``steps_per_frame`` training steps and a redraw.
+
+        A NaN or infinite loss stops play and shows its message; the picture stays at the
+        last finite frame.
+
+        Returns
+        -------
+        bool
+            False after a NaN, else True.
+        """
         with self._lock:
             try:
                 self.lab.step(self.lab.settings.steps_per_frame)
@@ -694,7 +999,18 @@ class Playground:
         return True
 
     def run(self, frames: int) -> None:
-        """Play ``frames`` frames in this thread (stops early at a NaN)."""
+        """Play ``frames`` frames in this thread (stops early at a NaN).
+
+        Parameters
+        ----------
+        frames : int
+            How many frames.
+
+        Raises
+        ------
+        ValueError
+            ``frames`` is not a positive int.
+        """
         _checks.positive_int("frames", frames)
         self.pause()
         for _ in range(frames):
@@ -702,7 +1018,10 @@ class Playground:
                 break
 
     def play(self) -> None:
-        """Train in a background thread until Pause, a NaN or a rebuild."""
+        """Train in a background thread until Pause, a NaN or a rebuild.
+
+        Does nothing while the thread is already playing.
+        """
         if self._thread is not None and self._thread.is_alive():
             return
         self._ok()
@@ -715,13 +1034,17 @@ class Playground:
             time.sleep(0.001)  # let the kernel handle widget messages between frames
 
     def pause(self) -> None:
+        """Stop playing and wait for the background thread to finish its frame."""
         self._playing.clear()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
         self._thread = None
 
     def reset(self) -> None:
-        """Fresh networks with the same settings."""
+        """Fresh networks with the same settings.
+
+        Play stops, the frame count starts again and the picture is redrawn.
+        """
         self.pause()
         with self._lock:
             self.lab.build()

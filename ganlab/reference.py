@@ -118,24 +118,66 @@ TOY_SETS = ("8gaussians", "25gaussians", "swissroll")
 
 @dataclass(frozen=True)
 class Recipe:
-    """How one reference run is trained.
+    r"""How one reference run is trained.
 
-    data: a toy set name (``ganlab.toy``) or ``"mnist"`` (the shipped digits).
-    step: the training step's values (``train.StepSettings``: loss, n_critic, batch size,
-        optimiser, lr, betas, penalty, clip); the rate drops to lr / 10 for the last
-        ``finish`` fraction of ``steps``.
-    width, depth, z_dim: the networks (toy: ``MLP`` pair; MNIST: ``DCGenerator`` /
-        ``DCCritic``, depth unused).
-    conditional: None, or how the critic sees the label -- a key of
-        ``ganlab.conditional.CRITICS`` (G is then a ``BigGANGenerator``).
-    orthogonal: BigGAN's orthogonal regularisation of G, this weight (beta) times
+    A run has two phases: the step's rate for the first part of ``steps``, then a tenth of
+    it for the last ``finish`` fraction:
+
+    .. math::
+
+        \text{lr}(t) = \begin{cases} \text{lr} & t \le (1 - \text{finish})\, T \\
+            \text{lr} / 10 & \text{otherwise} \end{cases}
+
+    with :math:`T` = ``steps`` (the second phase has ``int(steps * finish)`` steps).
+
+    Parameters
+    ----------
+    name : str
+        The recipe's name, its key in :data:`RECIPES`.
+    data : str
+        A toy set name (``ganlab.toy``) or ``"mnist"`` (the shipped digits).
+    step : train.StepSettings
+        The training step's values (loss, n_critic, batch size, optimiser, lr, betas,
+        penalty, clip); the rate drops to lr / 10 for the last ``finish`` fraction of
+        ``steps``.
+    steps : int
+        Generator steps of a run.
+    width, depth, z_dim : int, default 128, 3, 2
+        The networks (toy: ``MLP`` pair; MNIST: ``DCGenerator`` / ``DCCritic``, depth
+        unused).
+    finish : float, default 0.5
+        The fraction of ``steps`` trained at lr / 10.
+    notebook : str, default "05"
+        The notebook that uses the recipe.
+    seeds : tuple of int, default SEEDS
+        The seeds that are shipped.
+    tricks : tuple of str, default ()
+        The tricks of :data:`TRICKS` the run uses.
+    sn : bool, default False
+        Spectral norm in the critic.
+    conditional : str, optional
+        None, or how the critic sees the label -- a key of ``ganlab.conditional.CRITICS``
+        (G is then a ``BigGANGenerator``).
+    orthogonal : float, default 0.0
+        BigGAN's orthogonal regularisation of G, this weight (beta) times
         ``regularizers.orthogonal_penalty(G)`` added to G's loss (0: none).
-    attention: a SAGAN self-attention block in the conditional G, at 14x14.
-    ema: when not 0, the decay of an exponential moving average of G's weights
+    attention : bool, default False
+        A SAGAN self-attention block in the conditional G, at 14x14.
+    ema : float, default 0.0
+        When not 0, the decay of an exponential moving average of G's weights
         (``train.exponential_average``); the average is the run's generator.
-    generator: an unconditional MNIST G -- "dcgan" (``DCGenerator``) or "biggan" (the
+    generator : {"dcgan", "biggan"}, default "dcgan"
+        An unconditional MNIST G -- "dcgan" (``DCGenerator``) or "biggan" (the
         ``BigGANGenerator`` of notebook 08 with one class: hierarchical z into conditional
         batch norm and a last 3x3 convolution at full resolution).
+
+    Raises
+    ------
+    TypeError
+        ``step`` is not a ``train.StepSettings``.
+    ValueError
+        ``generator`` is unknown, or not "dcgan" for a recipe that is not unconditional
+        MNIST.
     """
 
     name: str
@@ -167,15 +209,37 @@ class Recipe:
                              f"conditional={self.conditional!r}")
 
     def fingerprint(self, steps: int | None = None) -> str:
-        """A short hash of the recipe (and run length): names its checkpoints, so that a
-        changed recipe never resumes from another recipe's checkpoint."""
+        """A short hash of the recipe (and run length).
+
+        It names the recipe's checkpoints, so that a changed recipe never resumes from
+        another recipe's checkpoint.
+
+        Parameters
+        ----------
+        steps : int, optional
+            The run length; default (or 0) the recipe's ``steps``.
+
+        Returns
+        -------
+        str
+            The first 10 hex digits of the SHA-256 of :meth:`describe` with ``steps``.
+        """
         text = json.dumps({**self.describe(), "steps": steps or self.steps}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 
     def describe(self) -> dict:
-        """The recipe as plain JSON values (what ``runs.json`` records): the step's loss,
-        its constraint where it has one (clip; penalty and its weight), n_critic and the
-        optimiser (Adam's betas; None for RMSProp, which has none), then the rest."""
+        """The recipe as plain JSON values (what ``runs.json`` records).
+
+        The step's loss, its constraint where it has one (clip; penalty and its weight),
+        n_critic and the optimiser (Adam's betas; None for RMSProp, which has none), then
+        the rest; the conditional, ``ema`` and ``generator`` entries only where they apply.
+
+        Returns
+        -------
+        dict
+            JSON-serialisable values, keyed by name (``lr_drop_fraction`` is ``finish``,
+            ``spectral_norm`` is ``sn``).
+        """
         step = self.step
         return {"data": self.data, "loss": step.loss,
                 **({"clip": step.clip} if step.clip is not None else {}),
@@ -330,12 +394,45 @@ RECIPES: dict[str, Recipe] = {
 
 
 def recipe(name: str) -> Recipe:
-    """The recipe called ``name`` (ValueError listing the known names otherwise)."""
+    """The recipe called ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`RECIPES`.
+
+    Returns
+    -------
+    Recipe
+
+    Raises
+    ------
+    ValueError
+        ``name`` is not a reference recipe (the message lists the known names).
+    """
     return RECIPES[_checks.one_of("name", name, RECIPES, "the reference recipes")]
 
 
 def select(patterns: list[str] | None = None) -> list[Recipe]:
-    """Recipes whose names match any of the shell-style ``patterns`` (all when None)."""
+    """Recipes whose names match any of the shell-style ``patterns`` (all when None).
+
+    Parameters
+    ----------
+    patterns : list of str, optional
+        ``fnmatch`` patterns, e.g. ``["toy-*"]``; None or empty: every recipe.
+
+    Returns
+    -------
+    list of Recipe
+        In the order of :data:`RECIPES`.
+
+    Raises
+    ------
+    TypeError
+        ``patterns`` is not a list or tuple of str.
+    ValueError
+        No recipe matches.
+    """
     if patterns is not None and (not isinstance(patterns, (list, tuple))
                                  or not all(isinstance(p, str) for p in patterns)):
         raise TypeError(f"patterns must be a list of str (shell-style), got {patterns!r}")
@@ -348,14 +445,53 @@ def select(patterns: list[str] | None = None) -> list[Recipe]:
 
 
 def filename(name: str, seed: int = 0) -> str:
-    """Path of a shipped run inside ``data/``: ``reference/<recipe>_s<seed>.pt``."""
+    """Path of a shipped run inside ``data/``: ``reference/<recipe>_s<seed>.pt``.
+
+    Parameters
+    ----------
+    name : str
+        A reference recipe.
+    seed : int, default 0
+        One of the recipe's ``seeds``.
+
+    Returns
+    -------
+    str
+        The path, relative to the data folder.
+
+    Raises
+    ------
+    ValueError
+        An unknown recipe, or a seed the recipe does not ship.
+    """
     if seed not in recipe(name).seeds:
         raise ValueError(f"seed must be one of {recipe(name).seeds} for {name}, got {seed!r}")
     return f"reference/{name}_s{seed}.pt"
 
 
 def make_pair(name: str, seed: int = 0):
-    """A fresh (generator, critic) pair with the recipe's architecture, initialised by ``seed``."""
+    """A fresh (generator, critic) pair with the recipe's architecture, initialised by ``seed``.
+
+    The weights are drawn under ``torch.manual_seed(seed)`` inside a forked random state:
+    the caller's global random state is left alone.
+
+    Parameters
+    ----------
+    name : str
+        A reference recipe.
+    seed : int, default 0
+        The initialisation seed, >= 0.
+
+    Returns
+    -------
+    (torch.nn.Module, torch.nn.Module)
+        ``(G, D)``.
+
+    Raises
+    ------
+    ValueError
+        An unknown recipe, or a seed that is not a non-negative int.
+    """
     r = recipe(name)
     positive_int("seed", seed, zero_ok=True)
     with torch.random.fork_rng(devices=[]):  # the seed decides; the caller's RNG is left alone
@@ -458,9 +594,9 @@ def _set_lr(optimizers, lr: float) -> None:
 def train(name: str, seed: int = 0, *, steps: int | None = None, device=None,
           checkpoint_dir: str | Path | None = None, mnist_source: str = "shipped",
           progress: bool = False, curve_points: int | None = None):
-    """Train recipe ``name`` with ``seed``; return (G, D) in eval mode, on the CPU (G is the
-    running average of the generator's weights for recipes with ``ema``).
+    """Train recipe ``name`` with ``seed``; return (G, D) in eval mode, on the CPU.
 
+    G is the running average of the generator's weights for recipes with ``ema``.
     ``steps`` overrides the recipe's length (tests, quick looks). With ``checkpoint_dir``
     each phase checkpoints there (``<recipe>_s<seed>_<fingerprint>.phase<k>.pt``: a changed
     recipe starts afresh) and a rerun resumes where it stopped (``fit``'s resume): the result
@@ -471,6 +607,36 @@ def train(name: str, seed: int = 0, *, steps: int | None = None, device=None,
     (refused for recipes with ``ema``, whose generator is the average). Recording draws no
     random numbers and trains nothing, so the weights are those of a run without it (only
     virtual batch norm's stored reference statistics, re-recorded by every forward, differ).
+
+    Parameters
+    ----------
+    name : str
+        A reference recipe.
+    seed : int, default 0
+        Initialises the networks (:func:`make_pair`) and seeds the run's random generator.
+    steps : int, optional
+        The run's length; default the recipe's.
+    device : str or torch.device, optional
+        Where to train; default the CPU.
+    checkpoint_dir : str or path, optional
+        Where each phase checkpoints, as above.
+    mnist_source : str, default "shipped"
+        For MNIST recipes, one of ``data.SOURCES`` (``ganlab.data.mnist``'s ``source``).
+    progress : bool, default False
+        Show ``fit``'s progress bars.
+    curve_points : int, optional
+        Record the run at that many evenly spaced steps, as above.
+
+    Returns
+    -------
+    (G, D) or (G, D, curve)
+        The trained pair, and with ``curve_points`` the recorded curve.
+
+    Raises
+    ------
+    ValueError
+        An unknown recipe or ``mnist_source``; ``steps`` or ``curve_points`` not a positive
+        int; ``curve_points`` for a recipe with ``ema``; and what ``fit`` raises.
     """
     r = recipe(name)
     if steps is not None:
@@ -528,6 +694,36 @@ def train_ensemble(name: str, seeds=None, *, steps: int | None = None, device=No
     seeds, so a rerun resumes. MNIST recipes are refused: their networks are convolutional
     (one run per seed, ``train``), and virtual batch norm cannot be stacked (``ensemble.stack``
     says so).
+
+    Parameters
+    ----------
+    name : str
+        A toy reference recipe.
+    seeds : list of int, optional
+        Distinct seeds >= 0; default the recipe's ``seeds``.
+    steps : int, optional
+        The run's length; default the recipe's.
+    device : str or torch.device, optional
+        Where to train; default the CPU.
+    checkpoint_dir : str or path, optional
+        Where the phases checkpoint.
+    progress : bool, default False
+        Show ``fit``'s progress bars.
+    curve_points : int, default 10
+        The number of recorded points of the curve.
+
+    Returns
+    -------
+    pairs : list of (models.MLP, models.MLP)
+        Each member's (G, D).
+    curve : dict
+        ``{"steps": [...], "samples": [...]}``, as above.
+
+    Raises
+    ------
+    ValueError
+        An unknown or non-toy recipe; ``seeds`` empty, repeated or negative; ``steps`` or
+        ``curve_points`` not a positive int; networks ``ensemble.stack`` cannot stack.
     """
     from .ensemble import stack
 
@@ -594,11 +790,32 @@ def _train_phases(r: Recipe, G, D, generator, tag: str, steps: int, device, chec
 
 
 def shipped_state(name: str, G, D, seed: int) -> dict:
-    """What the shipped file of recipe ``name`` and ``seed`` holds: the generator's state
-    dict -- in float16 for MNIST (half the size; the metrics in runs.json are computed from
-    these rounded weights) -- and the critic's only where a notebook uses it: the toy methods
-    of notebooks 05 and 06 (heat maps, slopes, peaks), seeds ``SEEDS`` only, in float16 (a
-    critic is only drawn and probed, never scored)."""
+    """What the shipped file of recipe ``name`` and ``seed`` holds.
+
+    The generator's state dict -- in float16 for MNIST (half the size; the metrics in
+    runs.json are computed from these rounded weights) -- and the critic's only where a
+    notebook uses it: the toy methods of notebooks 05 and 06 (heat maps, slopes, peaks),
+    seeds ``SEEDS`` only, in float16 (a critic is only drawn and probed, never scored).
+
+    Parameters
+    ----------
+    name : str
+        A reference recipe.
+    G, D : torch.nn.Module
+        The trained pair.
+    seed : int
+        The run's seed, >= 0.
+
+    Returns
+    -------
+    dict
+        ``{"G": state dict}``, plus ``"D"`` where the critic ships.
+
+    Raises
+    ------
+    ValueError
+        An unknown recipe, or a seed that is not a non-negative int.
+    """
     r = recipe(name)
     positive_int("seed", seed, zero_ok=True)
     state = {"G": G.state_dict()}
@@ -614,8 +831,29 @@ def _half(state: dict) -> dict:
 
 
 def load(name: str, seed: int = 0, *, critic: bool = False):
-    """The shipped generator of recipe ``name`` and ``seed`` (sha256-checked,
-    ``weights_only``), in eval mode; ``critic=True`` returns (G, D)."""
+    """The shipped generator of recipe ``name`` and ``seed``, in eval mode.
+
+    The file is sha256-checked and read with ``weights_only``.
+
+    Parameters
+    ----------
+    name : str
+        A reference recipe.
+    seed : int, default 0
+        One of the recipe's shipped seeds.
+    critic : bool, default False
+        Return (G, D) instead of G alone.
+
+    Returns
+    -------
+    torch.nn.Module or (torch.nn.Module, torch.nn.Module)
+        G, or ``(G, D)`` with ``critic=True``.
+
+    Raises
+    ------
+    ValueError
+        An unknown recipe or seed; ``critic=True`` for a run shipped without its critic.
+    """
     G, D = make_pair(name, seed)
     state = load_state_dict(filename(name, seed))
     G.load_state_dict(state["G"])
@@ -628,10 +866,32 @@ def load(name: str, seed: int = 0, *, critic: bool = False):
 
 
 def obtain(name: str, seed: int = 0, *, critic: bool = False):
-    """What a notebook uses: the shipped run under the ``quick`` budget; under ``full``, the
-    recipe retrained live on ``runtime.device()``: a toy recipe's seeds all at once as one
-    ensemble (``train_ensemble``, once per session), an MNIST recipe one seed at a time
-    (``train``, full MNIST when it can be had)."""
+    """What a notebook uses: the shipped run, or under the ``full`` budget a live retraining.
+
+    Under the ``quick`` budget this is :func:`load`; under ``full``, the recipe retrained
+    live on ``runtime.device()``: a toy recipe's seeds all at once as one ensemble
+    (``train_ensemble``, once per session), an MNIST recipe one seed at a time (``train``,
+    full MNIST when it can be had).
+
+    Parameters
+    ----------
+    name : str
+        A reference recipe.
+    seed : int, default 0
+        One of the recipe's seeds.
+    critic : bool, default False
+        Return (G, D) instead of G alone.
+
+    Returns
+    -------
+    torch.nn.Module or (torch.nn.Module, torch.nn.Module)
+        G, or ``(G, D)`` with ``critic=True``.
+
+    Raises
+    ------
+    ValueError
+        An unknown recipe or seed.
+    """
     from . import runtime
 
     filename(name, seed)   # a known recipe and one of its seeds
@@ -645,8 +905,25 @@ def obtain(name: str, seed: int = 0, *, critic: bool = False):
 
 
 def stackable(name: str) -> bool:
-    """Whether ``train_ensemble`` can train recipe ``name``: a toy recipe without virtual
-    batch norm (the others train one run per seed with ``train``)."""
+    """Whether ``train_ensemble`` can train recipe ``name``.
+
+    True for a toy recipe without virtual batch norm (the others train one run per seed
+    with ``train``).
+
+    Parameters
+    ----------
+    name : str
+        A reference recipe.
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    ValueError
+        ``name`` is not a reference recipe (the message lists the known names).
+    """
     r = recipe(name)
     return r.data != "mnist" and "VBN" not in r.tricks
 
@@ -660,8 +937,14 @@ def _retrained_ensemble(name: str, device) -> list:
 
 
 def runs() -> dict:
-    """Provenance of the shipped runs (``data/reference/runs.json``): ``{recipe: {seed: {...}}}``
-    with recipe, steps, wall seconds, device, torch version and final metrics."""
+    """Provenance of the shipped runs, as ``data/reference/runs.json`` records it.
+
+    Returns
+    -------
+    dict
+        ``{recipe: {seed: {...}}}`` with recipe, steps, wall seconds, device, torch version
+        and final metrics; empty when the file does not exist.
+    """
     path = data_dir() / RUNS_FILE
     return json.loads(path.read_text()) if path.exists() else {}
 
@@ -674,6 +957,25 @@ def scores(name: str, *, rescore=SEEDS) -> dict[int, dict]:
     ``runs.json`` recorded when they were shipped (``RuntimeError`` naming the run and the
     score otherwise); the other seeds' scores are read from ``runs.json`` -- the same numbers,
     without the minutes of scoring them again.
+
+    Parameters
+    ----------
+    name : str
+        A reference recipe.
+    rescore : collection of int, default SEEDS
+        The seeds scored afresh under ``quick``.
+
+    Returns
+    -------
+    dict of int to dict
+        ``{seed: metrics}`` for every seed of the recipe.
+
+    Raises
+    ------
+    ValueError
+        An unknown recipe.
+    RuntimeError
+        Under ``quick``, a rescored seed's shipped file does not reproduce its record.
     """
     from . import runtime
 
@@ -698,9 +1000,31 @@ def _check_recorded(name: str, seed: int, got: dict, recorded: dict) -> None:
 
 
 def learning_curves(name: str, key: str) -> tuple[list[int], list[list[float]]]:
-    """``(steps, values)``: the learning curve of score ``key`` that ``runs.json`` records for
-    each seed of recipe ``name`` that has one (``values[i]`` one seed's scores at ``steps``;
-    ``learning_curve`` computed them). ``stats.late_change`` says whether they are flat."""
+    """The learning curves of score ``key`` that ``runs.json`` records for recipe ``name``.
+
+    One curve per seed that has one (``learning_curve`` computed them).
+    ``stats.late_change`` says whether they are flat.
+
+    Parameters
+    ----------
+    name : str
+        A reference recipe.
+    key : str
+        A recorded score of the curve, e.g. ``"w1"``.
+
+    Returns
+    -------
+    steps : list of int
+        The recorded steps.
+    values : list of list of float
+        ``values[i]``: one seed's scores at ``steps``.
+
+    Raises
+    ------
+    ValueError
+        An unknown recipe; no recorded curve; ``key`` is not a recorded score; the seeds'
+        curves were recorded at different steps.
+    """
     recorded = runs().get(recipe(name).name, {})
     curves = [entry["curve"] for entry in recorded.values() if "curve" in entry]
     if not curves:
@@ -724,6 +1048,31 @@ def evaluate(name: str, G, *, n: int = 2500, n_w1: int = 1000) -> dict:
     Conditional MNIST: 200 samples asked of each class -- label fidelity (overall and per
     class), mean intra-class diversity and mean per-class Frechet against the evaluation
     digits of that class, and the overall Frechet score.
+
+    ``G`` is moved to the CPU and put in eval mode; the noise is the fixed draw of seed 1.
+
+    Parameters
+    ----------
+    name : str
+        A reference recipe.
+    G : torch.nn.Module
+        The recipe's generator.
+    n : int, default 2500
+        Noise vectors drawn.
+    n_w1 : int, default 1000
+        Toy points in the W1 estimate.
+
+    Returns
+    -------
+    dict
+        Metric name -> value.
+
+    Raises
+    ------
+    ValueError
+        An unknown recipe; ``n`` or ``n_w1`` not a positive int.
+    TypeError
+        ``G`` is not a ``torch.nn.Module``.
     """
     from . import metrics
 
@@ -771,9 +1120,29 @@ def _evaluate_conditional(G, z: torch.Tensor) -> dict:
 
 
 def mnist_evaluation_digits(n: int = 2000, *, labels: bool = False) -> tuple[torch.Tensor, ...]:
-    """Two disjoint sets of ``n`` shipped digits in a fixed random order (the file is sorted
-    by class): the first is what ``evaluate`` scores generators against, the second gives the
-    real-vs-real floor of a score. ``labels=True``: (first, its labels, second, its labels)."""
+    """Two disjoint sets of ``n`` shipped digits in a fixed random order.
+
+    The file is sorted by class; the order is a permutation of seed 3. The first set is
+    what ``evaluate`` scores generators against, the second gives the real-vs-real floor
+    of a score.
+
+    Parameters
+    ----------
+    n : int, default 2000
+        Digits per set, at most half the shipped digits.
+    labels : bool, default False
+        Also return the labels.
+
+    Returns
+    -------
+    tuple of torch.Tensor
+        ``(first, second)``; with ``labels=True``, (first, its labels, second, its labels).
+
+    Raises
+    ------
+    ValueError
+        ``n`` is not a positive int or exceeds half the shipped digits.
+    """
     from .data import mnist
 
     positive_int("n", n)
@@ -803,10 +1172,31 @@ def _toy_w1_floor(data: str, n_w1: int) -> float:
 
 
 def learning_curve(name: str, curve: dict, member: int = 0) -> dict:
-    """Scores of one member along training, from ``train_ensemble``'s or ``train``'s
-    ``curve``: at each recorded step, the modes and high-quality share of its 1,000 samples
-    (Gaussian toys) and their exact W1 to 1,000 fixed data points (``evaluate``'s reference
-    sample); for MNIST, ``evaluate``'s scores of G with each recorded state."""
+    """Scores of one member along training, from ``train_ensemble``'s or ``train``'s ``curve``.
+
+    At each recorded step, the modes and high-quality share of its 1,000 samples (Gaussian
+    toys) and their exact W1 to 1,000 fixed data points (``evaluate``'s reference sample);
+    for MNIST, ``evaluate``'s scores of G with each recorded state.
+
+    Parameters
+    ----------
+    name : str
+        A reference recipe.
+    curve : dict
+        The ``curve`` that ``train`` or ``train_ensemble`` returned.
+    member : int, default 0
+        The member whose samples are scored (toys).
+
+    Returns
+    -------
+    dict
+        ``{"steps": [...], score: [...]}``: one list per score, values rounded.
+
+    Raises
+    ------
+    ValueError
+        An unknown recipe.
+    """
     from . import metrics
     from .transport import wasserstein1
 
@@ -837,7 +1227,34 @@ def learning_curve(name: str, curve: dict, member: int = 0) -> dict:
 
 def provenance(name: str, seed: int, steps: int, wall: float, device, threads: int,
                metrics: dict) -> dict:
-    """One ``runs.json`` entry."""
+    """One ``runs.json`` entry.
+
+    Parameters
+    ----------
+    name : str
+        A reference recipe.
+    seed, steps : int
+        The run's seed and length.
+    wall : float
+        The run's wall-clock seconds (rounded to 0.1).
+    device : str or torch.device
+        Where it trained.
+    threads : int
+        The CPU threads it used.
+    metrics : dict
+        Its final scores.
+
+    Returns
+    -------
+    dict
+        The recipe (:meth:`Recipe.describe`), seed, steps, wall seconds, device, threads,
+        torch version, today's date and the metrics.
+
+    Raises
+    ------
+    ValueError
+        An unknown recipe.
+    """
     return {"recipe": recipe(name).describe(), "seed": seed, "steps": steps,
             "wall_seconds": round(wall, 1), "device": str(device), "threads": threads,
             "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"), "metrics": metrics}

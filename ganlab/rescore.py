@@ -67,22 +67,53 @@ def _seed(name: str, value) -> int:
 def evaluate(name: str, G, *, noise_seed: int = RECORDED_NOISE_SEED,
              data_seed: int | None = None, n: int = 2500, n_w1: int = 1000,
              n_mnist: int = 2000, heldout: bool = False, distances: bool = True) -> dict:
-    """``reference.evaluate``'s metrics of generator ``G`` of recipe ``name``, with the noise
-    drawn from ``noise_seed`` and the real sample from ``data_seed``.
+    """``reference.evaluate``'s metrics of generator ``G`` of recipe ``name``, under chosen draws.
 
-    data_seed: toy sets -- the seed of the 2 n_w1 real points (first half scored against,
-    the two halves give the real-vs-real floor; recorded: 2); MNIST -- the seed of the random
-    order of the 5,000 shipped digits whose first 2,000 are scored against (recorded: 3).
-    None: the recorded seed. With both seeds and all sizes at their defaults the result is
-    what ``runs.json`` records.
-    n: noise vectors drawn (toy sets score all of them); n_mnist (<= n): MNIST scores the
-    first n_mnist (recorded: 2,000 of 2,500); n_w1: toy points in the W1 estimate.
-    heldout: MNIST only -- score against the 1,000 held-out digits
-    (``data.shipped_split("heldout")``, all of them; ``data_seed`` is then unused) with
-    ``metrics.HELDOUT_CLASSIFIER_FILE``, the classifier that never trained on them.
-    distances: False leaves out the costly distances between distributions -- W1 on the
-    toys, the Frechet scores and diversity on MNIST -- and keeps the rates (modes,
-    high-quality share, legibility, label fidelity), which need one pass of the classifier.
+    The noise is drawn from ``noise_seed`` and the real sample from ``data_seed``. With both
+    seeds and all sizes at their defaults the result is what ``runs.json`` records. ``G``
+    is moved to the CPU and put in eval mode.
+
+    Parameters
+    ----------
+    name : str
+        A reference recipe (``reference.RECIPES``).
+    G : torch.nn.Module
+        The recipe's generator, e.g. ``reference.load(name, seed)``.
+    noise_seed : int, default 1
+        The seed of the noise vectors (recorded: 1), >= 0.
+    data_seed : int, optional
+        Toy sets -- the seed of the 2 n_w1 real points (first half scored against, the two
+        halves give the real-vs-real floor; recorded: 2); MNIST -- the seed of the random
+        order of the 5,000 shipped digits whose first 2,000 are scored against (recorded:
+        3). None: the recorded seed.
+    n : int, default 2500
+        Noise vectors drawn (toy sets score all of them).
+    n_w1 : int, default 1000
+        Toy points in the W1 estimate.
+    n_mnist : int, default 2000
+        At most ``n``: MNIST scores the first n_mnist (recorded: 2,000 of 2,500).
+    heldout : bool, default False
+        MNIST only -- score against the 1,000 held-out digits
+        (``data.shipped_split("heldout")``, all of them; ``data_seed`` is then unused) with
+        ``metrics.HELDOUT_CLASSIFIER_FILE``, the classifier that never trained on them.
+    distances : bool, default True
+        False leaves out the costly distances between distributions -- W1 on the toys, the
+        Frechet scores and diversity on MNIST -- and keeps the rates (modes, high-quality
+        share, legibility, label fidelity), which need one pass of the classifier.
+
+    Returns
+    -------
+    dict
+        Metric name -> value, the keys ``reference.evaluate`` gives for the recipe's data.
+
+    Raises
+    ------
+    ValueError
+        An unknown recipe; a seed that is not a non-negative int; a size that is not a
+        positive int; ``n_mnist > n``; ``heldout=True`` for a recipe that does not train on
+        MNIST.
+    TypeError
+        ``G`` is not a ``torch.nn.Module``; ``heldout`` or ``distances`` is not a bool.
     """
     r = reference.recipe(name)
     _checks.module("G", G)
@@ -178,8 +209,25 @@ def _names(names) -> list[str]:
 
 
 def recorded(names: list[str] | None = None) -> dict[str, dict[str, dict]]:
-    """``{recipe: {seed (str): metrics}}`` as ``runs.json`` records them (all its recipes when
-    ``names`` is None)."""
+    """The metrics ``runs.json`` records, ``{recipe: {seed (str): metrics}}``.
+
+    Parameters
+    ----------
+    names : list of str, optional
+        Reference recipes; None: all the recipes ``runs.json`` has.
+
+    Returns
+    -------
+    dict
+        ``{recipe: {seed (str): metrics}}``, in the order of ``names``.
+
+    Raises
+    ------
+    TypeError
+        ``names`` is neither a list or tuple nor None.
+    ValueError
+        A name is not a reference recipe, or has no shipped runs in ``runs.json``.
+    """
     runs = reference.runs()
     out = {}
     for name in _names(names):
@@ -193,9 +241,28 @@ def rescore(names: list[str] | None = None, *, noise_seed: int = RECORDED_NOISE_
             data_seed: int | None = None, heldout: bool = False, n: int = 2500,
             n_w1: int = 1000, n_mnist: int = 2000,
             distances: bool = True) -> dict[str, dict[str, dict]]:
-    """Every recorded seed of each recipe in ``names`` (None: all of ``runs.json``), loaded
-    from its shipped file and scored by ``evaluate`` with these seeds:
-    ``{recipe: {seed (str): metrics}}``, keyed as ``recorded`` is."""
+    """Every recorded seed of each recipe, rescored with the given draws.
+
+    Each seed that :func:`recorded` lists is loaded from its shipped file
+    (``reference.load``) and scored by :func:`evaluate` with these seeds and sizes.
+
+    Parameters
+    ----------
+    names : list of str, optional
+        Reference recipes; None: all of ``runs.json``.
+    noise_seed, data_seed, heldout, n, n_w1, n_mnist, distances
+        Passed to :func:`evaluate` for every run.
+
+    Returns
+    -------
+    dict
+        ``{recipe: {seed (str): metrics}}``, keyed as ``recorded`` is.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`recorded` and :func:`evaluate` raise them.
+    """
     out = {}
     for name, seeds in recorded(names).items():
         out[name] = {seed: evaluate(name, reference.load(name, int(seed)), noise_seed=noise_seed,
@@ -209,10 +276,18 @@ def rescore(names: list[str] | None = None, *, noise_seed: int = RECORDED_NOISE_
 class Drift:
     """How far one metric of one recipe moved under new evaluation draws.
 
-    change: the largest |rescored - recorded| over the recipe's seeds; seed_range: max - min
-    of the recorded values over its seeds (0 with one seed); allowance: what sampling alone
-    may move it (``ALLOWANCE``); ok: change <= max(seed_range, allowance) -- the new draw
-    moves the metric no more than training seeds or chance do.
+    ``str`` gives one line with the change, the seed range and the allowance.
+
+    Attributes
+    ----------
+    recipe, metric : str
+        The recipe and the metric.
+    change : float
+        The largest |rescored - recorded| over the recipe's seeds.
+    seed_range : float
+        max - min of the recorded values over its seeds (0 with one seed).
+    allowance : float
+        What sampling alone may move it (``ALLOWANCE``).
     """
 
     recipe: str
@@ -223,6 +298,14 @@ class Drift:
 
     @property
     def ok(self) -> bool:
+        r"""Whether the new draw moves the metric no more than training seeds or chance do.
+
+        .. math::
+
+            \text{change} \le \max(\text{seed\_range}, \text{allowance})
+
+        (up to 1e-12 for rounding).
+        """
         return self.change <= max(self.seed_range, self.allowance) + 1e-12
 
     def __str__(self) -> str:
@@ -232,10 +315,40 @@ class Drift:
 
 def drift(recorded_metrics: dict, rescored_metrics: dict, metric: str, *,
           n_recorded: int = 2000, n_rescored: int | None = None) -> list[Drift]:
-    """One ``Drift`` per recipe that has ``metric``, comparing ``rescored_metrics`` with
-    ``recorded_metrics`` (both ``{recipe: {seed: metrics}}``). n_recorded, n_rescored: the
-    samples each was computed from (recorded: 2,000 for MNIST rates, 2,500 for the toys';
-    None: as many as recorded)."""
+    """One ``Drift`` per recipe that has ``metric``, comparing rescored with recorded values.
+
+    A recipe is left out when one of its seeds lacks ``metric`` or the two dicts hold
+    different seeds for it. The allowance is the largest that ``ALLOWANCE[metric]`` gives
+    over the recipe's recorded values.
+
+    Parameters
+    ----------
+    recorded_metrics, rescored_metrics : dict
+        Both ``{recipe: {seed: metrics}}`` (:func:`recorded`, :func:`rescore`).
+    metric : str
+        A metric with a sampling allowance, a key of :data:`ALLOWANCE`.
+    n_recorded, n_rescored : int
+        The samples each was computed from (recorded: 2,000 for MNIST rates, 2,500 for the
+        toys'; ``n_rescored`` None: as many as recorded).
+
+    Returns
+    -------
+    list of Drift
+        In the order of ``rescored_metrics``.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``metric``; a size that is not a positive int; a recipe in
+        ``rescored_metrics`` that ``recorded_metrics`` lacks.
+    TypeError
+        Either argument is not a dict.
+
+    References
+    ----------
+    X. Bouthillier et al., "Accounting for Variance in Machine Learning Benchmarks",
+    MLSys 2021.
+    """
     _checks.one_of("metric", metric, ALLOWANCE, "metrics with a sampling allowance")
     positive_int("n_recorded", n_recorded)
     n_rescored = n_recorded if n_rescored is None else n_rescored

@@ -122,7 +122,7 @@ class StepSettings:
     penalty : {"gp", "gp-one-sided", "r1"} or callable, optional
         A name in :data:`PENALTIES` (``ganlab.regularizers``' penalties), or
         ``penalty(D, real, fake[, generator]) -> scalar``; added to the critic's loss times
-        ``penalty_weight``. It draws its randomness from the step's generator.
+        ``penalty_weight``. It draws its randomness from the step's random generator.
     penalty_weight : float, default 10.0
         :math:`\lambda` (R1: :math:`\gamma / 2`), >= 0.
     clip : float, optional
@@ -168,8 +168,24 @@ class StepSettings:
         self.check()
 
     def check(self) -> StepSettings:
-        """Raise ValueError / TypeError naming the field unless every value is usable;
-        returns the settings."""
+        """Check every field; run on construction.
+
+        Each value is checked against what the step can use: ``loss`` a registered name or
+        a ``GANLoss``, ``n_critic`` and ``batch_size`` positive ints, ``optimizer`` one of
+        ``"adam"`` / ``"rmsprop"``, every learning rate positive, ``betas`` two numbers in
+        [0, 1), ``penalty`` a name in :data:`PENALTIES` or a callable, ``penalty_weight``
+        >= 0, ``clip`` positive when given.
+
+        Returns
+        -------
+        StepSettings
+            The settings themselves, unchanged.
+
+        Raises
+        ------
+        ValueError, TypeError
+            A value is out of range or of the wrong type; the message names the field.
+        """
         if not isinstance(self.loss, GANLoss):
             _checks.one_of("loss", self.loss, registered(), "ganlab.losses")
         for name in ("n_critic", "batch_size"):
@@ -196,13 +212,48 @@ class StepSettings:
         return self
 
     def replace(self, **changes) -> StepSettings:
-        """A copy with ``changes`` (field names; checked); TypeError naming an unknown one."""
+        """A copy of the settings with some fields changed.
+
+        The copy is checked like any new ``StepSettings``; the original is left as it is.
+
+        Parameters
+        ----------
+        **changes
+            New values, by field name (``lr=5e-4``, ``n_critic=1``, ...).
+
+        Returns
+        -------
+        StepSettings
+            The checked copy.
+
+        Raises
+        ------
+        TypeError
+            A keyword is not a field of ``StepSettings``; the message names it.
+        ValueError
+            A new value is out of range (see :meth:`check`).
+        """
         _known_settings(changes, "StepSettings.replace")
         return dataclasses.replace(self, **changes)
 
     def optimizers(self, G: nn.Module, D: nn.Module
                    ) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
-        """``(opt_g, opt_d)``: the ``optimizer`` over G's and D's parameters at ``lr``."""
+        """The two players' optimisers, built from ``optimizer``, ``lr`` and ``betas``.
+
+        Adam uses ``betas``; RMSProp is built without momentum, as WGAN trains (Arjovsky
+        et al. 2017, sec. 3), and ignores ``betas``. With ``lr = (lr_g, lr_d)`` each player
+        gets its own rate.
+
+        Parameters
+        ----------
+        G, D : torch.nn.Module
+            The generator and the critic.
+
+        Returns
+        -------
+        (torch.optim.Optimizer, torch.optim.Optimizer)
+            ``(opt_g, opt_d)``, over G's and D's parameters.
+        """
         lr_g, lr_d = (self.lr, self.lr) if isinstance(self.lr, (int, float)) else self.lr
         if self.optimizer == "adam":
             return (torch.optim.Adam(G.parameters(), lr=lr_g, betas=self.betas),
@@ -245,21 +296,46 @@ PAPER_SETTINGS: dict[str, StepSettings] = {
 
 
 class NonFiniteLossError(FloatingPointError):
-    """A loss became NaN or infinite during training."""
+    """A loss became NaN or infinite during training.
+
+    Raised by :func:`fit` on the first log or checkpoint step after the bad step (losses
+    are checked there, not at every step), naming the step and the loss; also raised when a
+    ``metrics`` value is not finite. The networks in memory hold the diverged state; the
+    checkpoint on disk, if any, is from before it.
+    """
 
 
 class CheckpointError(ValueError):
-    """A checkpoint file cannot be resumed: not a ganlab checkpoint, or other networks'."""
+    """A checkpoint file cannot be resumed: not a ganlab checkpoint, or other networks'.
+
+    Raised by :func:`fit` with ``resume=True`` when the file cannot be read with
+    ``torch.load(weights_only=True)``, lacks a ganlab checkpoint's entries, or was written
+    for other networks, optimisers or random generators. The message says what to do:
+    delete the file, pass ``resume=False``, or give another path.
+    """
 
 
 @dataclass
 class History:
     """What ``fit`` logged: one entry per logged step.
 
-    ``d_loss`` and ``g_loss`` are the losses at that step (the critic's loss includes the
-    weighted penalty; ``penalty`` holds the unweighted penalty when one is used),
-    ``wall`` the seconds since training started, ``extra`` the values of the ``metrics``
-    passed to ``fit``, ``snapshots`` the (step, value) pairs of ``snapshot``.
+    Every list holds one entry per logged step, in step order; a resumed run continues
+    the history stored in its checkpoint.
+
+    Attributes
+    ----------
+    steps : list of int
+        The logged steps.
+    d_loss, g_loss : list of float
+        The losses at that step (the critic's loss includes the weighted penalty). For a
+        stacked ensemble, each entry is a list of S values, one per member.
+    wall : list of float
+        The seconds since training started.
+    extra : dict of str to list of float
+        The values of the ``metrics`` passed to ``fit``, by name; ``extra["penalty"]``
+        holds the unweighted penalty when one is used.
+    snapshots : list of (int, object)
+        The (step, value) pairs of ``snapshot``.
     """
 
     steps: list[int] = field(default_factory=list)
@@ -270,12 +346,37 @@ class History:
     snapshots: list[tuple[int, Any]] = field(default_factory=list)
 
     def state_dict(self) -> dict:
+        """The history as plain lists and dicts, as a checkpoint stores it.
+
+        Returns
+        -------
+        dict
+            Keys ``steps``, ``d_loss``, ``g_loss``, ``wall``, ``extra``, ``snapshots``
+            (each snapshot as a ``[step, value]`` list).
+        """
         return {"steps": self.steps, "d_loss": self.d_loss, "g_loss": self.g_loss,
                 "wall": self.wall, "extra": self.extra,
                 "snapshots": [[s, v] for s, v in self.snapshots]}
 
     @classmethod
     def from_state_dict(cls, state: dict) -> History:
+        """The history that :meth:`state_dict` stored.
+
+        Parameters
+        ----------
+        state : dict
+            What :meth:`state_dict` returned (e.g. read back from a checkpoint).
+
+        Returns
+        -------
+        History
+            A new history holding copies of the stored lists.
+
+        Raises
+        ------
+        KeyError
+            ``state`` lacks one of the keys :meth:`state_dict` writes.
+        """
         return cls(list(state["steps"]), list(state["d_loss"]), list(state["g_loss"]),
                    list(state["wall"]), {k: list(v) for k, v in state["extra"].items()},
                    [(int(s), v) for s, v in state["snapshots"]])
@@ -344,7 +445,8 @@ def fit(
         :class:`StepSettings` fields (``loss``, ``n_critic``, ``batch_size``, ``optimizer``,
         ``lr``, ``betas``, ``penalty``, ``penalty_weight``, ``clip``) and :func:`stepper`'s
         own keywords (``z_dim`` / ``noise``, ``optimizers``, ``generator_objective``,
-        ``d_extra``, ``g_extra``, ``device``, ``generator``, ``conditional``, ``average``).
+        ``d_extra``, ``g_extra``, ``device``, ``generator`` (the random generator),
+        ``conditional``, ``average``).
 
     Returns
     -------
@@ -445,7 +547,8 @@ def stepper(
         The generator and the critic.
     data : tensor, TensorDataset or callable
         Real samples: a tensor (N, ...) or TensorDataset (batches drawn uniformly with
-        replacement), or a callable ``(n, generator) -> tensor`` (e.g. a toy sampler).
+        replacement), or a callable ``(n, generator) -> tensor`` taking a random generator
+        (e.g. a toy sampler).
     settings : StepSettings, optional
         The step's values: loss, n_critic, batch_size, optimizer, lr, betas, penalty,
         penalty_weight, clip (documented there). Without it, ``step_options`` must give
@@ -453,7 +556,7 @@ def stepper(
     z_dim : int, optional
         Standard normal noise of this size; or give ``noise`` instead.
     noise : callable, optional
-        ``(n, generator) -> tensor`` of latent codes.
+        ``(n, generator) -> tensor`` of latent codes, drawn from the given random generator.
     optimizers : (Optimizer, Optimizer), optional
         ``(opt_g, opt_d)``, built by the caller (then the settings' optimizer, lr and betas
         are not used); default ``settings.optimizers(G, D)``.
@@ -467,7 +570,7 @@ def stepper(
         Default: where G's parameters are.
     generator : torch.Generator or list of torch.Generator, optional
         The CPU random generator for all sampling (real batches, noise, the penalty's draws);
-        default seed 0. For a stacked ensemble, one generator per member.
+        default seed 0. For a stacked ensemble, one random generator per member.
     conditional : bool
         Train a conditional GAN (Mirza & Osindero 2014): ``data`` is labelled (a
         TensorDataset (x, labels) or a callable returning (x, labels)), the players are
@@ -497,10 +600,10 @@ def stepper(
     Notes
     -----
     Ensembles: with G and D stacked by ``ganlab.ensemble.stack`` (S members each) and
-    ``generator`` a list of S generators, one call trains S independent runs: each member
-    draws its batches, noise and penalty weights from its own generator, and every loss is
-    computed per member (an (S,) vector) and summed for backpropagation, so member k follows
-    exactly the run that ``fit`` with ``generator[k]`` would take.
+    ``generator`` a list of S random generators, one call trains S independent runs: each
+    member draws its batches, noise and penalty weights from its own random generator, and
+    every loss is computed per member (an (S,) vector) and summed for backpropagation, so
+    member k follows exactly the run that ``fit`` with ``generator[k]`` would take.
     """
     settings = _settings(settings, step_options)
     members = _check_members(G, D, generator, conditional)
@@ -557,14 +660,46 @@ def _settings(settings: StepSettings | None, step_options: dict) -> StepSettings
 
 @dataclass
 class Stepper:
-    """The pieces of one training step, built by ``stepper`` from a :class:`StepSettings`
-    (its values, with the loss and penalty resolved) and the networks, data and generator.
+    r"""The pieces of one training step, ready to be driven one update at a time.
 
-    ``critic_step()`` is one update of D (loss, penalty, extras, then clipping);
-    ``generator_step()`` one update of G (then its running average); ``step()`` is
-    ``n_critic`` critic steps and one generator step -- what ``fit`` repeats. The fields
-    may be changed between steps (``penalty_weight``, ``clip``, ``n_critic``, the
-    optimisers' learning rates): the next step uses them.
+    Built by :func:`stepper` from a :class:`StepSettings` (its values, with the loss and
+    penalty resolved) and the networks, data and random generator. ``critic_step()`` is one
+    update of D (loss, penalty, extras, then clipping); ``generator_step()`` one update of
+    G (then its running average); ``step()`` is ``n_critic`` critic steps and one generator
+    step -- what ``fit`` repeats. The fields may be changed between steps
+    (``penalty_weight``, ``clip``, ``n_critic``, the optimisers' learning rates): the next
+    step uses them.
+
+    Attributes
+    ----------
+    G, D : torch.nn.Module
+        The generator and the critic.
+    loss : GANLoss
+        The objective, resolved from the settings' ``loss``.
+    noise : callable
+        ``(n, generator) -> tensor`` of latent codes, drawn from the given random generator.
+    gen : torch.Generator or tuple of torch.Generator
+        The random generator of all sampling; for a stacked ensemble, one per member.
+    device : torch.device
+        Where G and D run.
+    batch_size, n_critic : int
+        As in :class:`StepSettings`.
+    opt_g, opt_d : torch.optim.Optimizer
+        The two players' optimisers.
+    penalty : callable or None
+        ``penalty(D, real, fake, generator) -> scalar``, or None.
+    penalty_weight : float
+        The penalty's weight :math:`\lambda`.
+    clip : float or None
+        The critic's weight-clipping bound, or None.
+    generator_objective, d_extra, g_extra : callable or None
+        As given to :func:`stepper`.
+    conditional : bool
+        Whether the players take labels, ``G(z, y)`` and ``D(x, y)``.
+    average : AveragedModel or None
+        G's running average, updated after each generator step.
+    members : int or None
+        S for a stacked ensemble, None for ordinary networks.
     """
 
     G: nn.Module
@@ -619,10 +754,26 @@ class Stepper:
         return loss
 
     def z(self) -> Tensor:
+        """A batch of latent codes, drawn from the step's random generator.
+
+        Returns
+        -------
+        torch.Tensor
+            ``noise(batch_size, gen)`` on ``device``; for a stacked ensemble, one batch per
+            member from its own random generator, stacked on a leading axis (S, ...).
+        """
         return self._draw(lambda g: self.noise(self.batch_size, g)).to(self.device,
                                                                          non_blocking=True)
 
     def real(self) -> Tensor:
+        """A batch of real samples, drawn from the step's random generator.
+
+        Returns
+        -------
+        torch.Tensor
+            ``batch_size`` samples on ``device`` (without labels); for a stacked ensemble,
+            one batch per member from its own random generator, stacked on a leading axis.
+        """
         return self._draw(lambda g: self.sample_real(self.batch_size, g))
 
     def _real_batch(self) -> tuple[Tensor, tuple[Tensor, ...]]:
@@ -646,9 +797,26 @@ class Stepper:
         return d_loss
 
     def critic_step(self) -> tuple[Tensor, Tensor | None]:
-        """One update of D on a fresh real and generated batch: its loss, plus the penalty
-        times ``penalty_weight`` and ``d_extra``; then clipping. Returns (D's loss, the
-        penalty or None), detached."""
+        r"""One update of D on a fresh real and generated batch.
+
+        D's loss is the ``loss``'s critic loss, plus the penalty times ``penalty_weight``
+        and ``d_extra()`` when given; then every critic parameter is clipped to
+        [-``clip``, ``clip``] when ``clip`` is set. G's batch is made without gradients.
+        For a conditional GAN the generated batch takes the real batch's labels and, with
+        an auxiliary classifier, the cross-entropy of both batches' class logits is added
+        (AC-GAN); the penalty is taken with the labels held fixed.
+
+        .. math::
+
+            L = L_D\big(D(x), D(G(z))\big) + \lambda\, R(D) + \text{d\_extra}()
+
+        Returns
+        -------
+        d_loss : torch.Tensor
+            D's loss as descended, detached (for a stacked ensemble, per member (S,)).
+        penalty : torch.Tensor or None
+            The unweighted penalty, detached, or None without one.
+        """
         real, labels = self._real_batch()
         with torch.no_grad():
             fake = self.G(self.z(), *labels)  # conditional: the real batch's labels
@@ -664,6 +832,20 @@ class Stepper:
         return d_loss.detach(), (pen.detach() if pen is not None else None)
 
     def generator_step(self) -> Tensor:
+        """One update of G on fresh noise, then of its running average.
+
+        G's loss is the ``loss``'s generator loss on D's scores of a fresh generated batch
+        (or ``generator_objective(D, real, fake)`` with a fresh real batch, when given),
+        plus ``g_extra()`` when given. D's parameters take no gradient during the step. For
+        a conditional GAN the labels are drawn from the data, and an auxiliary classifier's
+        cross-entropy on the generated batch is added. With ``average``, the average is
+        updated after the step.
+
+        Returns
+        -------
+        torch.Tensor
+            G's loss as descended, detached (for a stacked ensemble, per member (S,)).
+        """
         self.D.requires_grad_(False)  # G's step needs gradients through D, not for D
         if self.conditional:
             y = self.sample_real.draw_labels(self.batch_size, self.gen)
@@ -684,18 +866,59 @@ class Stepper:
         return g_loss.detach()
 
     def step(self):
+        """One training step: ``n_critic`` critic steps, then one generator step.
+
+        Returns
+        -------
+        d_loss : torch.Tensor
+            D's loss at the last critic step, detached.
+        penalty : torch.Tensor or None
+            The unweighted penalty at the last critic step, or None.
+        g_loss : torch.Tensor
+            G's loss, detached.
+        """
         for _ in range(self.n_critic):
             d_loss, pen = self.critic_step()
         return d_loss, pen, self.generator_step()
 
 
 def exponential_average(G: nn.Module, decay: float = 0.999) -> AveragedModel:
-    """An exponential moving average of ``G``'s weights and buffers, for ``fit(average=...)``:
-    theta_avg <- decay theta_avg + (1 - decay) theta after each generator step, starting
-    from G's weights at the first update (Yazici et al. 2019, "The unusual effectiveness of
-    averaging in GAN training"; BigGAN and Progressive GAN sample from such an average).
-    torch's own ``AveragedModel`` with ``get_ema_multi_avg_fn``; batch-norm statistics are
-    averaged too. Sample from ``.module``.
+    r"""An exponential moving average of ``G``'s weights and buffers, for ``fit(average=...)``.
+
+    After each generator step the average moves towards G's current weights, starting from
+    G's weights at the first update:
+
+    .. math::
+
+        \theta_\text{avg} \leftarrow \text{decay}\; \theta_\text{avg}
+            + (1 - \text{decay})\; \theta
+
+    BigGAN and Progressive GAN sample from such an average. This is torch's own
+    ``AveragedModel`` with ``get_ema_multi_avg_fn``; batch-norm statistics are averaged
+    too. Sample from ``.module``.
+
+    Parameters
+    ----------
+    G : torch.nn.Module
+        The generator whose weights are averaged (the average holds its own copy).
+    decay : float, default 0.999
+        The weight of the old average, in (0, 1).
+
+    Returns
+    -------
+    torch.optim.swa_utils.AveragedModel
+        The average, to pass to :func:`fit` or :func:`stepper` as ``average``.
+
+    Raises
+    ------
+    TypeError
+        ``G`` is not a ``torch.nn.Module``.
+    ValueError
+        ``decay`` is not a finite number in (0, 1).
+
+    References
+    ----------
+    Yazici et al. 2019, "The unusual effectiveness of averaging in GAN training".
     """
     _checks.module("G", G)
     _checks.positive_float("decay", decay)

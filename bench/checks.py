@@ -13,7 +13,9 @@ For each setting (the toy MLP pair with WGAN-GP, the toy pair with a spectrally 
 critic and the hinge loss, the DCGAN pair on MNIST with an SN critic) the same
 ``Stepper.step()`` is timed with the checks as shipped and with the three replaced by
 no-ops, alternating (checked, bare, checked, ...) ``--repeats`` times so that drift in the
-machine's speed hits both alike. Printed: the median time per step of each and their ratio.
+machine's speed hits both alike. On the CPU the clock is the process's CPU time
+(``time.process_time``, one thread), which other jobs on the machine barely move; on a GPU it
+is wall time after a synchronize. Printed: the median time per step of each and their ratio.
 A check whose removal saves less than the spread between repeats is not worth moving.
 
     python bench/checks.py [--steps 100] [--repeats 7] [--device cpu]
@@ -79,12 +81,13 @@ def seconds_per_step(build, options, steps, device) -> float:
         s.step()
     if device.type == "cuda":
         torch.cuda.synchronize()
-    start = time.perf_counter()
+    clock = time.perf_counter if device.type == "cuda" else time.process_time
+    start = clock()
     for _ in range(steps):
         s.step()
     if device.type == "cuda":
         torch.cuda.synchronize()
-    return (time.perf_counter() - start) / steps
+    return (clock() - start) / steps
 
 
 def main() -> None:

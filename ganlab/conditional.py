@@ -117,11 +117,8 @@ class ConcatGenerator(nn.Module):
 
         Raises
         ------
-        TypeError
-            ``z`` is not a tensor or not of the weights' dtype; ``y`` is not an integer
-            tensor.
-        ValueError
-            ``z`` or ``y`` has the wrong shape, or lies on another device than the weights.
+        TypeError, ValueError
+            As :meth:`ConcatCritic.forward`, with ``z`` (N, ``z_dim``) in place of ``x``.
         """
         _checks.forward_input(f"ConcatGenerator(z_dim={self.z_dim})", z, (self.z_dim,),
                               next(self.parameters()))
@@ -272,11 +269,8 @@ class ACGANCritic(nn.Module):
 
         Raises
         ------
-        TypeError
-            ``x`` is not a tensor or not of the weights' dtype; ``y`` is not an integer
-            tensor.
-        ValueError
-            ``x`` or ``y`` has the wrong shape, or lies on another device than the weights.
+        TypeError, ValueError
+            As :meth:`ConcatCritic.forward` (``y`` only when given).
         """
         _checks.forward_input("ACGANCritic", x, self.image_shape, next(self.parameters()))
         if y is not None:
@@ -351,27 +345,11 @@ class ProjectionCritic(nn.Module):
         return F.relu(self.body(x)).sum(dim=(2, 3))
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
-        """Raw scores of the images ``x`` with labels ``y``.
+        r"""Raw scores (N,) of the images ``x`` with labels ``y``: :math:`\psi(\phi(x)) +
+        \langle \operatorname{embed}(y), \phi(x) \rangle`.
 
-        Parameters
-        ----------
-        x : torch.Tensor
-            (N, C, H, W) images of ``image_shape``.
-        y : torch.Tensor
-            (N,) integer class labels, on ``x``'s device.
-
-        Returns
-        -------
-        torch.Tensor
-            (N,) raw scores.
-
-        Raises
-        ------
-        TypeError
-            ``x`` is not a tensor or not of the weights' dtype; ``y`` is not an integer
-            tensor.
-        ValueError
-            ``x`` or ``y`` has the wrong shape, or lies on another device than the weights.
+        ``x`` and ``y`` are taken, checked and refused (``TypeError``, ``ValueError``) as by
+        :meth:`ConcatCritic.forward`.
         """
         _checks.forward_input("ProjectionCritic", x, self.image_shape, next(self.parameters()))
         _check_labels("ProjectionCritic", y, len(x), x.device)
@@ -549,12 +527,10 @@ class BigGANGenerator(nn.Module):
 
         Raises
         ------
-        TypeError
-            ``z`` is not a tensor or not of the weights' dtype; ``y`` is not an integer
-            tensor.
-        ValueError
-            ``z`` or ``y`` has the wrong shape or device; ``y`` is missing with more than one
-            class; ``return_attention`` without an attention block.
+        TypeError, ValueError
+            For ``z`` and ``y``, as :meth:`ConcatGenerator.forward`; also ``ValueError`` when
+            ``y`` is missing with more than one class, or for ``return_attention`` without an
+            attention block.
         """
         _checks.forward_input(f"BigGANGenerator(z_dim={self.z_dim})", z, (self.z_dim,),
                               self.project.weight)

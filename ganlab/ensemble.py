@@ -117,18 +117,8 @@ class StackedLinear(nn.Module):
         self.bias = nn.Parameter(bias.detach().clone())
 
     def forward(self, x: Tensor) -> Tensor:
-        """Every member's layer on its own slice of ``x``.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            (S, N, in), or (N, in) to give every member the same input.
-
-        Returns
-        -------
-        torch.Tensor
-            (S, N, out).
-        """
+        """(S, N, in) -> (S, N, out): every member's layer on its own slice of ``x``; an
+        (N, in) input goes to every member."""
         if x.dim() == 2:
             x = x.expand(self.weight.shape[0], *x.shape)
         return torch.baddbmm(self.bias.unsqueeze(1), x, self.weight.transpose(1, 2))
@@ -212,18 +202,8 @@ class StackedMLP(nn.Module):
         self._n_hidden = first._n_hidden
 
     def features(self, x: Tensor) -> Tensor:
-        """The last hidden layer's activations, for feature matching.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            (S, N, in), or (N, in) for the same input to every member.
-
-        Returns
-        -------
-        torch.Tensor
-            (S, N, width).
-        """
+        """The last hidden layer's activations, (S, N, width), for feature matching (``x`` as
+        in ``forward``)."""
         return self.net[: self._n_hidden](x)
 
     def forward(self, x: Tensor) -> Tensor:

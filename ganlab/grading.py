@@ -293,20 +293,8 @@ def exercises_only(nb):
     exercise's answer) fails there, so answers must be self-contained, as the course's own
     are (tested).
 
-    Parameters
-    ----------
-    nb : nbformat.NotebookNode
-        A notebook; not changed.
-
-    Returns
-    -------
-    nbformat.NotebookNode
-        The reduced copy.
-
-    Raises
-    ------
-    TypeError
-        ``nb`` is not a notebook node.
+    ``nb`` (an ``nbformat.NotebookNode``; ``TypeError`` for anything else) is not
+    changed; the reduced copy is returned.
     """
     import ast
     import copy

@@ -999,18 +999,8 @@ class Playground:
         return True
 
     def run(self, frames: int) -> None:
-        """Play ``frames`` frames in this thread (stops early at a NaN).
-
-        Parameters
-        ----------
-        frames : int
-            How many frames.
-
-        Raises
-        ------
-        ValueError
-            ``frames`` is not a positive int.
-        """
+        """Play ``frames`` frames in this thread (stops early at a NaN); ``frames`` must be a
+        positive int (``ValueError`` otherwise)."""
         _checks.positive_int("frames", frames)
         self.pause()
         for _ in range(frames):

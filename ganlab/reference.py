@@ -814,7 +814,7 @@ def shipped_state(name: str, G, D, seed: int) -> dict:
     Raises
     ------
     ValueError
-        An unknown recipe, or a seed that is not a non-negative int.
+        As :func:`make_pair`: ``name`` is no recipe, or ``seed`` is no non-negative int.
     """
     r = recipe(name)
     positive_int("seed", seed, zero_ok=True)
@@ -873,24 +873,8 @@ def obtain(name: str, seed: int = 0, *, critic: bool = False):
     (``train_ensemble``, once per session), an MNIST recipe one seed at a time (``train``,
     full MNIST when it can be had).
 
-    Parameters
-    ----------
-    name : str
-        A reference recipe.
-    seed : int, default 0
-        One of the recipe's seeds.
-    critic : bool, default False
-        Return (G, D) instead of G alone.
-
-    Returns
-    -------
-    torch.nn.Module or (torch.nn.Module, torch.nn.Module)
-        G, or ``(G, D)`` with ``critic=True``.
-
-    Raises
-    ------
-    ValueError
-        An unknown recipe or seed.
+    The arguments and what is returned are as for :func:`load` (``ValueError`` for an
+    unknown recipe or seed).
     """
     from . import runtime
 

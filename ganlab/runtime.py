@@ -34,9 +34,20 @@ T = TypeVar("T")
 def device() -> torch.device:
     """The device the course computes on.
 
-    ``GANLAB_DEVICE`` wins when set; otherwise cuda if present, then Apple's mps,
-    then cpu. Asking for an accelerator that is absent is an error, not a silent
-    fallback, so a Colab run without a GPU runtime says so.
+    ``GANLAB_DEVICE`` decides when it is set (and not blank); otherwise the first of cuda,
+    Apple's mps and cpu that torch can use here. Naming an accelerator this machine lacks
+    is an error rather than a quiet switch to the CPU, so a Colab session started without
+    a GPU runtime is told so at once.
+
+    Returns
+    -------
+    torch.device
+        ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
+
+    Raises
+    ------
+    ValueError
+        ``GANLAB_DEVICE`` is not a device name, or names one that torch cannot see here.
     """
     wanted = os.environ.get("GANLAB_DEVICE", "").strip().lower()
     if not wanted:
@@ -49,13 +60,47 @@ def device() -> torch.device:
 
 
 def available_device(wanted, name: str = "device") -> torch.device:
-    """``wanted`` as a torch.device usable here: the check ``fit`` applies to its ``device``
-    (a ValueError naming ``name`` for a malformed or absent device)."""
+    """Check that a device exists here and return it as a ``torch.device``.
+
+    The same check ``fit`` applies to its ``device`` argument, and ``device()`` to
+    ``GANLAB_DEVICE``: the name must be well formed and the hardware present.
+
+    Parameters
+    ----------
+    wanted : str or torch.device
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"``, or a ``torch.device`` of one of them.
+    name : str
+        What the error message calls the value (an argument or variable name).
+
+    Returns
+    -------
+    torch.device
+        ``wanted`` as a device.
+
+    Raises
+    ------
+    ValueError
+        ``wanted`` is not one of those names (whatever its type), or torch sees no such
+        device here (no CUDA, fewer than N + 1 CUDA devices, no MPS).
+    """
     return _checks.device(name, wanted)
 
 
 def budget() -> str:
-    """The compute budget: ``'quick'`` (default) or ``'full'``, from ``GANLAB_BUDGET``."""
+    """The compute budget, read from ``GANLAB_BUDGET``.
+
+    Case and surrounding spaces are ignored; unset or blank means ``"quick"``.
+
+    Returns
+    -------
+    str
+        ``"quick"`` or ``"full"`` (one of ``BUDGETS``).
+
+    Raises
+    ------
+    ValueError
+        ``GANLAB_BUDGET`` holds anything else; the message lists the budgets.
+    """
     value = os.environ.get("GANLAB_BUDGET", "quick").strip().lower() or "quick"
     if value not in BUDGETS:
         raise ValueError(f"GANLAB_BUDGET={value!r} is not a budget; allowed: {', '.join(BUDGETS)}")
@@ -63,15 +108,47 @@ def budget() -> str:
 
 
 def pick(*, quick: T, full: T) -> T:
-    """Choose a setting by budget: ``steps = pick(quick=300, full=20_000)``."""
+    """Choose a setting by budget: ``steps = pick(quick=300, full=20_000)``.
+
+    Parameters
+    ----------
+    quick, full : object
+        The values for the two budgets (keyword-only); either may be of any type.
+
+    Returns
+    -------
+    object
+        ``quick`` under the ``"quick"`` budget, else ``full``.
+
+    Raises
+    ------
+    ValueError
+        ``GANLAB_BUDGET`` is not a budget (from :func:`budget`).
+    """
     return quick if budget() == "quick" else full
 
 
 def seed_everything(seed: int) -> torch.Generator:
-    """Seed Python, NumPy and torch (all devices); return a CPU generator seeded alike.
+    """Seed Python, NumPy and torch (all devices); return a CPU random generator seeded alike.
 
-    The returned generator is what library functions take as ``generator=`` so that a
-    notebook's randomness is explicit.
+    The global states are seeded for code that draws from them; the returned random
+    generator is the one to pass as ``generator=`` to the library's functions, so that a
+    notebook says where its randomness comes from.
+
+    Parameters
+    ----------
+    seed : int
+        A non-negative int; NumPy receives it modulo 2**32.
+
+    Returns
+    -------
+    torch.Generator
+        A new CPU random generator, ``torch.Generator().manual_seed(seed)``.
+
+    Raises
+    ------
+    ValueError
+        ``seed`` is not a non-negative int (a bool or a float is refused too).
     """
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
@@ -82,7 +159,21 @@ def seed_everything(seed: int) -> torch.Generator:
 
 
 def info() -> dict[str, str]:
-    """Versions, device, budget and thread count, as strings (printed by notebook 00)."""
+    """Versions, device, budget and thread count, as strings (printed by notebook 00).
+
+    Returns
+    -------
+    dict of str to str
+        Versions of ganlab, Python, torch, torchvision, POT, NumPy, SciPy and matplotlib;
+        ``"device"`` (a CUDA device with its name), ``"budget"`` and ``"threads"`` (torch's
+        intra-op thread count).
+
+    Raises
+    ------
+    ValueError
+        ``GANLAB_DEVICE`` or ``GANLAB_BUDGET`` is not valid (from :func:`device`,
+        :func:`budget`).
+    """
     import matplotlib
     import ot
     import scipy

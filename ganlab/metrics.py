@@ -269,6 +269,7 @@ class MnistFeatureNet(torch.nn.Module):
         return self.body(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Images (N, 1, 28, 28) in [-1, 1] -> class logits (N, 10), the head on ``features``."""
         return self.head(self.body(x))
 
 

@@ -113,6 +113,8 @@ class MinibatchDiscrimination(nn.Module):
         self.T = nn.Parameter(init_std * torch.randn(in_features, B * C))
 
     def forward(self, x: Tensor) -> Tensor:
+        """(N, A) -> (N, A + B): the features with their B batch similarities appended; an
+        input of another shape, dtype or device raises TypeError or ValueError."""
         _checks.forward_input("MinibatchDiscrimination", x, (self.T.shape[0],), self.T)
         M = (x @ self.T).view(-1, self.B, self.C).transpose(0, 1)  # (B, N, C)
         l1 = torch.cdist(M, M, p=1)              # (B, N, N): ||M_i,b - M_j,b||_1
@@ -178,6 +180,8 @@ class Gaussian(nn.Module):
         return self.log_std.exp()
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """z (N, d) -> x (N, d) = mean + std * z; TypeError or ValueError when z has another
+        shape, dtype or device than the parameters."""
         _checks.forward_input("Gaussian", z, self.mean.shape, self.mean)
         return self.mean + self.std * z
 
@@ -262,6 +266,8 @@ class MLP(nn.Module):
         return self.net[: self._n_hidden](x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(..., in_features) -> (..., out_features), the last axis dropped when ``squeeze``;
+        a last axis of another size, or another dtype or device: TypeError or ValueError."""
         _checks.forward_input(f"MLP(in_features={self.in_features})", x, (self.in_features,),
                               next(self.parameters()), any_leading=True)
         out = self.net(x)
@@ -322,6 +328,8 @@ class DCGenerator(nn.Module):
         self.body = nn.Sequential(*blocks)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Noise (N, z_dim) -> images (N, C, H, W) in [-1, 1]; noise of another shape, dtype
+        or device is refused with TypeError or ValueError."""
         _checks.forward_input(f"DCGenerator(z_dim={self.z_dim})", z, (self.z_dim,),
                               next(self.parameters()))
         h = self.project(z).view(-1, *self.start)  # (N, 4w*s*s) -> (N, 4w, s, s)
@@ -404,6 +412,8 @@ class DCCritic(nn.Module):
         self.image_shape = (channels, side, side)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Images (N, C, H, W) of ``image_shape`` -> raw scores (N,); other images, or another
+        dtype or device, raise TypeError or ValueError."""
         _checks.forward_input(f"DCCritic(image_shape={self.image_shape})", x, self.image_shape,
                               next(self.parameters()))
         h = self.features(x)

@@ -155,6 +155,8 @@ class SpectralNorm(nn.Module):
         self.register_buffer("u", u)
 
     def forward(self, weight: torch.Tensor) -> torch.Tensor:
+        """The layer's weight -> weight / sigma(weight), same shape; in training mode ``u`` is
+        first advanced by ``n_power_iterations`` steps and stored."""
         n_iter = self.n_power_iterations if self.training else 0
         sigma, u, _ = power_iteration(_matrix(weight, self.dim), self.u, n_iter)
         if self.training:

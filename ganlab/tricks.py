@@ -299,6 +299,8 @@ class HistoricalAveraging(nn.Module):
         return total
 
     def forward(self) -> Tensor:
+        """No input -> a scalar, or (S,) for an ensemble: :meth:`penalty`, which records the
+        parameters."""
         return self.penalty()
 
 
@@ -376,6 +378,9 @@ class VirtualBatchNorm(nn.Module):
         return self.reference_mean, self.reference_square, n
 
     def forward(self, x: Tensor) -> Tensor:
+        """(N, C) or (N, C, H, W) -> the same shape, normalised as the class describes;
+        TypeError for a non-tensor, ValueError for another shape, RuntimeError before any
+        reference batch has been recorded."""
         if not isinstance(x, Tensor):
             raise TypeError(f"VirtualBatchNorm expects an input tensor, got {type(x).__name__}")
         if x.dim() not in (2, 4) or x.shape[1] != self.weight.shape[0]:
@@ -476,6 +481,8 @@ class WithReferenceBatch(nn.Module):
                              f"{tuple(reference.shape)}: {str(err).splitlines()[0]}") from err
 
     def forward(self, x: Tensor) -> Tensor:
+        """x (N, ...) -> ``net(x)``, run just after ``net(reference)`` has set the statistics
+        of every ``VirtualBatchNorm`` layer (kept with their graph for this call)."""
         with contextlib.ExitStack() as steps:
             for layer in self.vbn:
                 steps.enter_context(layer._one_step())

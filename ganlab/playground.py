@@ -332,8 +332,12 @@ class Lab:
     def build(self) -> None:
         """(Re)build data, networks and optimisers from the settings; clear the curves.
 
-        The networks are initialised under ``torch.manual_seed(seed)`` in a forked random
-        state (the caller's is left alone), and the step is ``train.stepper``'s on the CPU.
+        The networks' initial weights are drawn from torch's global random state, so they
+        are made under ``torch.manual_seed(seed)`` in a forked copy of it (the caller's is
+        left alone). The step is ``train.stepper``'s on the CPU, with its own random generator,
+        seeded with ``seed``, for all of its draws (batches, noise, the penalty's
+        interpolation weights); the evaluation samples come from random generators of their
+        own.
 
         Raises
         ------
@@ -349,7 +353,7 @@ class Lab:
             self.D = MLP(self.dim, 1, width=s.width, depth=s.depth,
                          sn=s.constraint == "spectral-norm",
                          minibatch_discrimination=(8, 4) if s.minibatch_discrimination else None)
-        self.rng = torch.Generator().manual_seed(s.seed + 3).get_state()  # see step_d
+        self.rng = torch.Generator().manual_seed(s.seed + 3).get_state()  # step_d's guard
         gen = torch.Generator().manual_seed(s.seed)
         self.real = self.sample_real(_N_EVAL, torch.Generator().manual_seed(s.seed + 1))
         self.z_eval = torch.randn(_N_EVAL, self.dim, generator=torch.Generator().manual_seed(7))
@@ -441,9 +445,14 @@ class Lab:
     def step_d(self) -> float:
         """One critic update (the constraint included); its loss.
 
-        The penalties draw from torch's global random generator (as in ``fit``); the lab
-        keeps its own state of it, so that a lab's run does not depend on what else ran in
-        between.
+        Its random draws -- the real batch, the noise and, for "gp" / "gp-one-sided", the
+        interpolation weights -- all come from the step's own random generator, as in
+        ``fit``. The update still runs in a forked copy of torch's global random state that
+        the lab keeps for itself (seeded with ``seed + 3`` in :meth:`build`; the caller's
+        state is restored afterwards). Nothing the playground offers draws from that state
+        now: the fork is kept as a guard, so that a penalty added to ``train.PENALTIES``
+        that ignores its random generator would still give each lab a run of its own,
+        independent of what else ran in between.
 
         Returns
         -------

@@ -134,8 +134,8 @@ def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, 
     one_sided : bool
         Penalise only norms above 1 (the paper's appendix variant).
     generator : torch.Generator or list of torch.Generator, optional
-        Where :math:`\epsilon` is drawn from (``fit`` passes its step generator, so a seed
-        fixes the whole run); for an ensemble, one generator per member.
+        Where :math:`\epsilon` is drawn from (``fit`` passes its step's random generator, so
+        a seed fixes the whole run); for an ensemble, one random generator per member.
 
     Returns
     -------

@@ -17,8 +17,9 @@ Reliability:
   probe batch (eval mode, no gradients, a separate random generator: training is unchanged
   bit for bit), so that a wrong ``z_dim`` or a network built for other data fails with the
   shapes named instead of deep inside torch.
-* Checkpoints hold G, D, both optimisers, the RNG states, the history and, with
-  ``average``, G's running average;
+* Checkpoints hold G, D, both optimisers, the random states (the step's random
+  generator(s) and torch's global one), the history and, with ``average``, G's running
+  average;
   they are written atomically (temporary file, then rename) and read with
   ``torch.load(weights_only=True)``. ``resume=True`` continues the same run: on the CPU,
   50 steps + resume + 50 steps equals 100 straight steps bit for bit.
@@ -51,8 +52,9 @@ __all__ = ["PAPER_SETTINGS", "PENALTIES", "CheckpointError", "History", "NonFini
            "StepSettings", "Stepper", "exponential_average", "fit", "stepper"]
 
 Tensor = torch.Tensor
-# penalty(D, real, fake, generator) -> scalar: the generator is the step's own, so the
-# penalty's random draws (WGAN-GP's interpolation weights) are fixed by fit's seed too
+# penalty(D, real, fake, generator) -> scalar, ``generator`` being the step's own random
+# generator: the penalty's random draws (WGAN-GP's interpolation weights) are fixed by the
+# run's seed too
 Penalty = Callable[[nn.Module, Tensor, Tensor, Any], Tensor]
 
 
@@ -323,6 +325,9 @@ class Stepper:
         The objective, resolved from the settings' ``loss``.
     noise : callable
         ``(n, generator) -> tensor`` of latent codes, drawn from the given random generator.
+    sample_real : callable
+        ``(n, generator) -> tensor``: ``n`` real samples of the data given to
+        :func:`stepper`, on ``device``, drawn from the given random generator.
     gen : torch.Generator or tuple of torch.Generator
         The random generator of all sampling; for a stacked ensemble, one per member.
     device : torch.device
@@ -369,8 +374,8 @@ class Stepper:
     members: int | None = None
 
     def _draw(self, fn: Callable[[torch.Generator], Tensor]) -> Tensor:
-        """``fn(generator)`` with the step's generator; for an ensemble, with each member's
-        generator in turn, stacked on a leading member axis."""
+        """``fn(generator)`` with the step's random generator; for an ensemble, with each
+        member's random generator in turn, stacked on a leading member axis."""
         if self.members is None:
             return fn(self.gen)
         return torch.stack([fn(g) for g in self.gen])
@@ -606,6 +611,8 @@ def stepper(
     Returns
     -------
     Stepper
+        The step, ready to be driven: :meth:`Stepper.step`, or one
+        :meth:`Stepper.critic_step` / :meth:`Stepper.generator_step` at a time.
 
     Raises
     ------
@@ -698,7 +705,7 @@ def fit(
         that name its fields override them.
     steps : int
         Generator steps to train; a resumed run counts the steps already done.
-    log_every : int
+    log_every : int, default 10
         Record the losses (and ``metrics``) every this many steps, and at the last.
     metrics : dict[str, callable], optional
         ``name -> fn(G, D)`` evaluated on log steps, stored in ``History.extra``.
@@ -708,10 +715,15 @@ def fit(
         ``fn(G, D)``, called without gradients; by default G's output on 64 fixed noise
         vectors, on the CPU.
     checkpoint : str or path, optional
-        File to save to every ``checkpoint_every`` steps (default 10 x ``log_every``) and at
-        the end; with ``resume`` an existing file is loaded and training continues (on the
-        CPU, 50 steps + resume + 50 steps equal 100 straight steps bit for bit).
-    progress : bool
+        File to save the run to every ``checkpoint_every`` steps and at the end (written
+        atomically; see ``resume``).
+    checkpoint_every : int, optional
+        Steps between checkpoints; default 10 x ``log_every``.
+    resume : bool, default True
+        With ``checkpoint``, load an existing file and continue the run from its step (on
+        the CPU, 50 steps + resume + 50 steps equal 100 straight steps bit for bit); with
+        False, start afresh and overwrite the file.
+    progress : bool, default True
         Show a tqdm progress bar.
     **options
         :class:`StepSettings` fields (``loss``, ``n_critic``, ``batch_size``, ``optimizer``,
@@ -1049,8 +1061,8 @@ def _check_data_and_players(G, D, sample_real: _Sampler, noise, device,
 
     Runs G on 4 noise vectors and D on 4 real and 4 generated samples in eval mode without
     gradients, from a separate random generator: no batch-norm statistics change, no
-    power-iteration step, no draw from the training generator -- training is unchanged bit
-    for bit. A mismatch fails here, naming the argument and the shapes, not deep in torch.
+    power-iteration step, no draw from the step's random generator -- training is unchanged
+    bit for bit. A mismatch fails here, naming the argument and the shapes, not deep in torch.
     """
     probe = torch.Generator().manual_seed(0)
     labels = None
@@ -1218,6 +1230,7 @@ def _save_atomic(state: dict, path: Path) -> None:
 
 
 def _state(step, G, D, opt_g, opt_d, gen, history, average=None) -> dict:
+    # "torch_rng": torch's global random state, restored on resume (why: see _load)
     state = {"step": step, "G": G.state_dict(), "D": D.state_dict(),
              "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
              "generator": _generator_state(gen), "torch_rng": torch.get_rng_state(),
@@ -1228,7 +1241,8 @@ def _state(step, G, D, opt_g, opt_d, gen, history, average=None) -> dict:
 
 
 def _generator_state(gen):
-    """The step generator's state (a list of states for an ensemble's generators)."""
+    """The state of the step's random generator (a list of states for an ensemble's random
+    generators)."""
     return [g.get_state() for g in gen] if isinstance(gen, tuple) else gen.get_state()
 
 
@@ -1267,5 +1281,12 @@ def _load(path, G, D, opt_g, opt_d, gen, device, average=None) -> tuple[int, His
     for g, g_state in zip(gen if isinstance(gen, tuple) else (gen,),
                           saved if isinstance(saved, (list, tuple)) else (saved,), strict=True):
         g.set_state(g_state.cpu())
-    torch.set_rng_state(state["torch_rng"].cpu())  # e.g. the penalty's interpolation weights
+    # torch's global (CPU) random state. ganlab's own step draws nothing from it (real
+    # batches, noise and the penalties' draws come from the step's random generator(s);
+    # every shipped reference run leaves it untouched), but what a caller plugs in may: a
+    # noise or data callable that ignores its random generator, a penalty taking only
+    # (D, real, fake), d_extra / g_extra / generator_objective, or a layer such as
+    # nn.Dropout. Saving and restoring it keeps "50 steps + resume + 50 steps = 100 steps"
+    # bit for bit for those runs too; every checkpoint holds it, so old ones still load.
+    torch.set_rng_state(state["torch_rng"].cpu())
     return int(state["step"]), History.from_state_dict(state["history"])

@@ -17,8 +17,9 @@ Reliability:
   probe batch (eval mode, no gradients, a separate random generator: training is unchanged
   bit for bit), so that a wrong ``z_dim`` or a network built for other data fails with the
   shapes named instead of deep inside torch.
-* Checkpoints hold G, D, both optimisers, the RNG states, the history and, with
-  ``average``, G's running average;
+* Checkpoints hold G, D, both optimisers, the random states (the step's random
+  generator(s) and torch's global one), the history and, with ``average``, G's running
+  average;
   they are written atomically (temporary file, then rename) and read with
   ``torch.load(weights_only=True)``. ``resume=True`` continues the same run: on the CPU,
   50 steps + resume + 50 steps equals 100 straight steps bit for bit.
@@ -51,8 +52,9 @@ __all__ = ["PAPER_SETTINGS", "PENALTIES", "CheckpointError", "History", "NonFini
            "StepSettings", "Stepper", "exponential_average", "fit", "stepper"]
 
 Tensor = torch.Tensor
-# penalty(D, real, fake, generator) -> scalar: the generator is the step's own, so the
-# penalty's random draws (WGAN-GP's interpolation weights) are fixed by fit's seed too
+# penalty(D, real, fake, generator) -> scalar, ``generator`` being the step's own random
+# generator: the penalty's random draws (WGAN-GP's interpolation weights) are fixed by the
+# run's seed too
 Penalty = Callable[[nn.Module, Tensor, Tensor, Any], Tensor]
 
 
@@ -76,6 +78,10 @@ def _penalty(penalty: str | Callable | None) -> Penalty | None:
     except (TypeError, ValueError):  # builtins without a signature: assume the full one
         n_args = 4
     return penalty if n_args >= 4 else (lambda D, real, fake, generator: penalty(D, real, fake))
+
+
+# ---------------------------------------------------------------------------------------
+# The step's values: StepSettings, and the papers' own (PAPER_SETTINGS).
 
 
 @dataclass(frozen=True)
@@ -295,367 +301,8 @@ PAPER_SETTINGS: dict[str, StepSettings] = {
 }
 
 
-class NonFiniteLossError(FloatingPointError):
-    """A loss became NaN or infinite during training.
-
-    Raised by :func:`fit` on the first log or checkpoint step after the bad step (losses
-    are checked there, not at every step), naming the step and the loss; also raised when a
-    ``metrics`` value is not finite. The networks in memory hold the diverged state; the
-    checkpoint on disk, if any, is from before it.
-    """
-
-
-class CheckpointError(ValueError):
-    """A checkpoint file cannot be resumed: not a ganlab checkpoint, or other networks'.
-
-    Raised by :func:`fit` with ``resume=True`` when the file cannot be read with
-    ``torch.load(weights_only=True)``, lacks a ganlab checkpoint's entries, or was written
-    for other networks, optimisers or random generators. The message says what to do:
-    delete the file, pass ``resume=False``, or give another path.
-    """
-
-
-@dataclass
-class History:
-    """What ``fit`` logged: one entry per logged step.
-
-    Every list holds one entry per logged step, in step order; a resumed run continues
-    the history stored in its checkpoint.
-
-    Attributes
-    ----------
-    steps : list of int
-        The logged steps.
-    d_loss, g_loss : list of float
-        The losses at that step (the critic's loss includes the weighted penalty). For a
-        stacked ensemble, each entry is a list of S values, one per member.
-    wall : list of float
-        The seconds since training started.
-    extra : dict of str to list of float
-        The values of the ``metrics`` passed to ``fit``, by name; ``extra["penalty"]``
-        holds the unweighted penalty when one is used.
-    snapshots : list of (int, object)
-        The (step, value) pairs of ``snapshot``.
-    """
-
-    steps: list[int] = field(default_factory=list)
-    d_loss: list[float] = field(default_factory=list)
-    g_loss: list[float] = field(default_factory=list)
-    wall: list[float] = field(default_factory=list)
-    extra: dict[str, list[float]] = field(default_factory=dict)
-    snapshots: list[tuple[int, Any]] = field(default_factory=list)
-
-    def state_dict(self) -> dict:
-        """The history as plain lists and dicts, as a checkpoint stores it.
-
-        Returns
-        -------
-        dict
-            Keys ``steps``, ``d_loss``, ``g_loss``, ``wall``, ``extra``, ``snapshots``
-            (each snapshot as a ``[step, value]`` list).
-        """
-        return {"steps": self.steps, "d_loss": self.d_loss, "g_loss": self.g_loss,
-                "wall": self.wall, "extra": self.extra,
-                "snapshots": [[s, v] for s, v in self.snapshots]}
-
-    @classmethod
-    def from_state_dict(cls, state: dict) -> History:
-        """The history that :meth:`state_dict` stored.
-
-        Parameters
-        ----------
-        state : dict
-            What :meth:`state_dict` returned (e.g. read back from a checkpoint).
-
-        Returns
-        -------
-        History
-            A new history holding copies of the stored lists.
-
-        Raises
-        ------
-        KeyError
-            ``state`` lacks one of the keys :meth:`state_dict` writes.
-        """
-        return cls(list(state["steps"]), list(state["d_loss"]), list(state["g_loss"]),
-                   list(state["wall"]), {k: list(v) for k, v in state["extra"].items()},
-                   [(int(s), v) for s, v in state["snapshots"]])
-
-
-def fit(
-    G: nn.Module,
-    D: nn.Module,
-    data,
-    settings: StepSettings | None = None,
-    *,
-    steps: int,
-    log_every: int = 10,
-    metrics: dict[str, Callable[[nn.Module, nn.Module], float]] | None = None,
-    snapshot_every: int | None = None,
-    snapshot: Callable[[nn.Module, nn.Module], Any] | None = None,
-    checkpoint: str | os.PathLike | None = None,
-    checkpoint_every: int | None = None,
-    resume: bool = True,
-    progress: bool = True,
-    **options,
-) -> History:
-    r"""Train generator ``G`` against critic ``D`` for ``steps`` generator steps.
-
-    One step is ``n_critic`` critic updates, each on a fresh real batch and fresh noise, then
-    one generator update -- Algorithm 1 of Goodfellow et al. (2014, with k = ``n_critic``),
-    of Arjovsky et al. (2017, with ``clip``) and of Gulrajani et al. (2017, with
-    ``penalty="gp"``):
-
-    .. math::
-
-        \text{critic: } \min_D\; L_D(D(x), D(G(z))) + \lambda\, R(D), \qquad
-        \text{generator: } \min_G\; L_G(D(G(z)))
-
-    ``fit`` is :func:`stepper` and a loop of :meth:`Stepper.step`: the step's values are a
-    :class:`StepSettings` (``settings``, and/or its fields as keywords), its other options
-    are :func:`stepper`'s, passed through ``**options``.
-
-    Parameters
-    ----------
-    G, D : torch.nn.Module
-        The generator and the critic (or two stacked ensembles, ``ganlab.ensemble``).
-    data : tensor, TensorDataset or callable
-        The real samples (see :func:`stepper`).
-    settings : StepSettings, optional
-        The step's values (e.g. ``PAPER_SETTINGS["wgan-gp"]``); keywords in ``options``
-        that name its fields override them.
-    steps : int
-        Generator steps to train; a resumed run counts the steps already done.
-    log_every : int
-        Record the losses (and ``metrics``) every this many steps, and at the last.
-    metrics : dict[str, callable], optional
-        ``name -> fn(G, D)`` evaluated on log steps, stored in ``History.extra``.
-    snapshot_every : int, optional
-        Store ``snapshot(G, D)`` every this many steps (and at the last).
-    snapshot : callable, optional
-        ``fn(G, D)``, called without gradients; by default G's output on 64 fixed noise
-        vectors, on the CPU.
-    checkpoint : str or path, optional
-        File to save to every ``checkpoint_every`` steps (default 10 x ``log_every``) and at
-        the end; with ``resume`` an existing file is loaded and training continues (on the
-        CPU, 50 steps + resume + 50 steps equal 100 straight steps bit for bit).
-    progress : bool
-        Show a tqdm progress bar.
-    **options
-        :class:`StepSettings` fields (``loss``, ``n_critic``, ``batch_size``, ``optimizer``,
-        ``lr``, ``betas``, ``penalty``, ``penalty_weight``, ``clip``) and :func:`stepper`'s
-        own keywords (``z_dim`` / ``noise``, ``optimizers``, ``generator_objective``,
-        ``d_extra``, ``g_extra``, ``device``, ``generator`` (the random generator),
-        ``conditional``, ``average``).
-
-    Returns
-    -------
-    History
-        Steps, losses (for an ensemble, a list of S values per log step), wall times,
-        metrics and snapshots.
-
-    Raises
-    ------
-    NonFiniteLossError
-        A loss became NaN or infinite; it names the step and the loss.
-    CheckpointError
-        ``checkpoint`` holds another run or is unreadable.
-    ValueError, TypeError
-        Bad options, named (checked once, before the first step); an unknown keyword.
-
-    Examples
-    --------
-    The same run, spelled two ways:
-
-    >>> fit(G, D, data, steps=100, z_dim=2, loss="wasserstein", penalty="gp",
-    ...     n_critic=5)  # doctest: +SKIP
-    >>> fit(G, D, data, PAPER_SETTINGS["wgan-gp"].replace(lr=2e-4), steps=100,
-    ...     z_dim=2)  # doctest: +SKIP
-    """
-    positive_int("steps", steps)
-    positive_int("log_every", log_every)
-    parts = stepper(G, D, data, settings, **options)
-    noise, sample_real, device, gen = parts.noise, parts.sample_real, parts.device, parts.gen
-    opt_g, opt_d, loss = parts.opt_g, parts.opt_d, parts.loss
-    conditional, average = parts.conditional, parts.average
-    if snapshot is None:
-        fixed = noise(64, torch.Generator().manual_seed(2**31 - 1))
-        fixed_labels = (sample_real.draw_labels(64, torch.Generator().manual_seed(2**31 - 2)),
-                        ) if conditional else ()
-
-        def snapshot(G, D):
-            return G(fixed.to(device), *fixed_labels).cpu()
-
-    history, start = History(), 0
-    path = Path(checkpoint) if checkpoint is not None else None
-    if path is not None and resume and path.exists():
-        start, history = _load(path, G, D, opt_g, opt_d, gen, device, average)
-    checkpoint_every = checkpoint_every or 10 * log_every
-    watch = _NonFiniteWatch(device)
-    wall0 = time.perf_counter() - (history.wall[-1] if history.wall else 0.0)
-    bar = tqdm(range(start + 1, steps + 1), initial=start, total=steps, disable=not progress,
-               desc=f"{loss.name}", unit="step", leave=True)
-    G.train()
-    D.train()
-    for step in bar:
-        d_loss, pen, g_loss = parts.step()
-        watch.update(step, d_loss, g_loss)
-        last = step == steps
-        if step % log_every == 0 or last:
-            watch.check()
-            _log(history, step, d_loss, pen, g_loss, time.perf_counter() - wall0, metrics, G, D)
-            bar.set_postfix(d=_brief(history.d_loss[-1]), g=_brief(history.g_loss[-1]))
-        if snapshot_every and (step % snapshot_every == 0 or last):
-            with torch.no_grad():
-                history.snapshots.append((step, snapshot(G, D)))
-        if path is not None and (step % checkpoint_every == 0 or last):
-            watch.check()
-            _save_atomic(_state(step, G, D, opt_g, opt_d, gen, history, average), path)
-    bar.close()
-    return history
-
-
-def stepper(
-    G: nn.Module,
-    D: nn.Module,
-    data,
-    settings: StepSettings | None = None,
-    *,
-    z_dim: int | None = None,
-    noise: Callable[[int, torch.Generator], Tensor] | None = None,
-    optimizers: tuple[torch.optim.Optimizer, torch.optim.Optimizer] | None = None,
-    generator_objective: Callable[[nn.Module, Tensor, Tensor], Tensor] | None = None,
-    d_extra: Callable[[], Tensor] | None = None,
-    g_extra: Callable[[], Tensor] | None = None,
-    device: torch.device | str | None = None,
-    generator: torch.Generator | None = None,
-    conditional: bool = False,
-    average: AveragedModel | None = None,
-    **step_options,
-) -> Stepper:
-    r"""The training step that :func:`fit` repeats, for callers that drive it themselves (the
-    playground: one critic update, one generator update, or a whole step at a time).
-
-    Checks the options, runs a probe of G and D on the data (eval mode, no gradients, its
-    own random generator: training is unchanged) and returns a :class:`Stepper`. There is
-    one training step in the course: ``fit`` is ``stepper(...)`` and a loop of
-    ``Stepper.step()``.
-
-    Parameters
-    ----------
-    G, D : torch.nn.Module
-        The generator and the critic.
-    data : tensor, TensorDataset or callable
-        Real samples: a tensor (N, ...) or TensorDataset (batches drawn uniformly with
-        replacement), or a callable ``(n, generator) -> tensor`` taking a random generator
-        (e.g. a toy sampler).
-    settings : StepSettings, optional
-        The step's values: loss, n_critic, batch_size, optimizer, lr, betas, penalty,
-        penalty_weight, clip (documented there). Without it, ``step_options`` must give
-        at least ``loss``.
-    z_dim : int, optional
-        Standard normal noise of this size; or give ``noise`` instead.
-    noise : callable, optional
-        ``(n, generator) -> tensor`` of latent codes, drawn from the given random generator.
-    optimizers : (Optimizer, Optimizer), optional
-        ``(opt_g, opt_d)``, built by the caller (then the settings' optimizer, lr and betas
-        are not used); default ``settings.optimizers(G, D)``.
-    generator_objective : callable, optional
-        ``fn(D, real, fake) -> scalar`` replacing ``loss.generator(D(fake))`` as G's loss,
-        with a fresh real batch (e.g. ``tricks.feature_matching_objective``).
-    d_extra, g_extra : callable, optional
-        Zero-argument callables whose scalar result is added to the critic's / generator's
-        loss at every update (e.g. ``tricks.HistoricalAveraging(...).penalty``).
-    device : str or torch.device, optional
-        Default: where G's parameters are.
-    generator : torch.Generator or list of torch.Generator, optional
-        The CPU random generator for all sampling (real batches, noise, the penalty's draws);
-        default seed 0. For a stacked ensemble, one random generator per member.
-    conditional : bool
-        Train a conditional GAN (Mirza & Osindero 2014): ``data`` is labelled (a
-        TensorDataset (x, labels) or a callable returning (x, labels)), the players are
-        ``G(z, y)`` and ``D(x, y)``. Generated samples get labels drawn from the data (the
-        critic step reuses the real batch's labels, so a penalty interpolates x with y
-        fixed). A critic returning ``(scores, class_logits)`` is an auxiliary classifier
-        (AC-GAN, Odena et al. 2017): cross-entropy of the logits against the labels is added
-        to D's loss for real and generated samples and to G's loss for generated ones.
-    average : AveragedModel, optional
-        A running average of G's weights (``exponential_average(G, decay)``), updated after
-        every generator step and checkpointed with the run; sample from ``average.module``.
-        Training is unchanged bit for bit: the average is read, never trained.
-    **step_options
-        :class:`StepSettings` fields, overriding ``settings``'s (so ``stepper(G, D, data,
-        loss="hinge", n_critic=5, z_dim=2)`` needs no settings object).
-
-    Returns
-    -------
-    Stepper
-
-    Raises
-    ------
-    ValueError, TypeError
-        An option out of range or of the wrong type, an unknown keyword, data that G and D
-        cannot take (the probe names the shapes), mismatched ensembles.
-
-    Notes
-    -----
-    Ensembles: with G and D stacked by ``ganlab.ensemble.stack`` (S members each) and
-    ``generator`` a list of S random generators, one call trains S independent runs: each
-    member draws its batches, noise and penalty weights from its own random generator, and
-    every loss is computed per member (an (S,) vector) and summed for backpropagation, so
-    member k follows exactly the run that ``fit`` with ``generator[k]`` would take.
-    """
-    settings = _settings(settings, step_options)
-    members = _check_members(G, D, generator, conditional)
-    _checks.module("G", G)
-    _checks.module("D", D)
-    _checks.generator("generator", None if members else generator)
-    _check_average(average, G)
-    if (z_dim is None) == (noise is None):
-        raise ValueError("give exactly one of z_dim (Gaussian noise size) or noise (a callable)")
-    if z_dim is not None:
-        positive_int("z_dim", z_dim)
-        noise = _gaussian_noise(z_dim)
-    loss = settings.loss if isinstance(settings.loss, GANLoss) else get(settings.loss)
-    device = (_checks.device("device", device) if device is not None
-              else next(G.parameters()).device)
-    G.to(device)
-    D.to(device)
-    if average is not None:
-        average.to(device)
-    if conditional and generator_objective is not None:
-        raise ValueError("generator_objective is not supported with conditional=True")
-    sample_real = _Sampler(data, device, conditional)
-    _check_data_and_players(G, D, sample_real, noise, device, conditional, members)
-    gen = (tuple(generator) if members else
-           generator if generator is not None else torch.Generator().manual_seed(0))
-    opt_g, opt_d = optimizers or settings.optimizers(G, D)
-    return Stepper(G=G, D=D, loss=loss, noise=noise, sample_real=sample_real, gen=gen,
-                   device=device, batch_size=settings.batch_size, n_critic=settings.n_critic,
-                   opt_g=opt_g, opt_d=opt_d, penalty=_penalty(settings.penalty),
-                   penalty_weight=settings.penalty_weight, clip=settings.clip,
-                   generator_objective=generator_objective, d_extra=d_extra, g_extra=g_extra,
-                   conditional=conditional, average=average, members=members)
-
-
-_STEPPER_KEYWORDS = ("z_dim", "noise", "optimizers", "generator_objective", "d_extra",
-                     "g_extra", "device", "generator", "conditional", "average")
-
-
-def _settings(settings: StepSettings | None, step_options: dict) -> StepSettings:
-    """``settings`` with ``step_options`` (StepSettings fields) applied over it; without
-    ``settings``, a StepSettings of ``step_options`` alone."""
-    _known_settings(step_options, "stepper", _STEPPER_KEYWORDS)
-    if settings is None:
-        if "loss" not in step_options:
-            raise TypeError("loss is required: pass loss=... (a name in "
-                            "ganlab.losses.registered() or a GANLoss), or settings="
-                            "StepSettings(loss=...) (e.g. PAPER_SETTINGS['dcgan'])")
-        return StepSettings(**step_options)
-    if not isinstance(settings, StepSettings):
-        raise TypeError("settings must be a ganlab.train.StepSettings (e.g. "
-                        f"PAPER_SETTINGS['dcgan']), got {type(settings).__name__}")
-    return settings.replace(**step_options) if step_options else settings
+# ---------------------------------------------------------------------------------------
+# The step itself (Algorithm 1): Stepper -- critic_step, generator_step, step.
 
 
 @dataclass
@@ -678,6 +325,9 @@ class Stepper:
         The objective, resolved from the settings' ``loss``.
     noise : callable
         ``(n, generator) -> tensor`` of latent codes, drawn from the given random generator.
+    sample_real : callable
+        ``(n, generator) -> tensor``: ``n`` real samples of the data given to
+        :func:`stepper`, on ``device``, drawn from the given random generator.
     gen : torch.Generator or tuple of torch.Generator
         The random generator of all sampling; for a stacked ensemble, one per member.
     device : torch.device
@@ -724,8 +374,8 @@ class Stepper:
     members: int | None = None
 
     def _draw(self, fn: Callable[[torch.Generator], Tensor]) -> Tensor:
-        """``fn(generator)`` with the step's generator; for an ensemble, with each member's
-        generator in turn, stacked on a leading member axis."""
+        """``fn(generator)`` with the step's random generator; for an ensemble, with each
+        member's random generator in turn, stacked on a leading member axis."""
         if self.members is None:
             return fn(self.gen)
         return torch.stack([fn(g) for g in self.gen])
@@ -882,6 +532,384 @@ class Stepper:
         return d_loss, pen, self.generator_step()
 
 
+# ---------------------------------------------------------------------------------------
+# The entry points: stepper() builds the step, fit() repeats it.
+
+
+def stepper(
+    G: nn.Module,
+    D: nn.Module,
+    data,
+    settings: StepSettings | None = None,
+    *,
+    z_dim: int | None = None,
+    noise: Callable[[int, torch.Generator], Tensor] | None = None,
+    optimizers: tuple[torch.optim.Optimizer, torch.optim.Optimizer] | None = None,
+    generator_objective: Callable[[nn.Module, Tensor, Tensor], Tensor] | None = None,
+    d_extra: Callable[[], Tensor] | None = None,
+    g_extra: Callable[[], Tensor] | None = None,
+    device: torch.device | str | None = None,
+    generator: torch.Generator | None = None,
+    conditional: bool = False,
+    average: AveragedModel | None = None,
+    **step_options,
+) -> Stepper:
+    r"""The training step that :func:`fit` repeats, for callers that drive it themselves (the
+    playground: one critic update, one generator update, or a whole step at a time).
+
+    Checks the options, runs a probe of G and D on the data (eval mode, no gradients, its
+    own random generator: training is unchanged) and returns a :class:`Stepper`. There is
+    one training step in the course: ``fit`` is ``stepper(...)`` and a loop of
+    ``Stepper.step()``.
+
+    Parameters
+    ----------
+    G, D : torch.nn.Module
+        The generator and the critic.
+    data : tensor, TensorDataset or callable
+        Real samples: a tensor (N, ...) or TensorDataset (batches drawn uniformly with
+        replacement), or a callable ``(n, generator) -> tensor`` taking a random generator
+        (e.g. a toy sampler).
+    settings : StepSettings, optional
+        The step's values: loss, n_critic, batch_size, optimizer, lr, betas, penalty,
+        penalty_weight, clip (documented there). Without it, ``step_options`` must give
+        at least ``loss``.
+    z_dim : int, optional
+        Standard normal noise of this size; or give ``noise`` instead.
+    noise : callable, optional
+        ``(n, generator) -> tensor`` of latent codes, drawn from the given random generator.
+    optimizers : (Optimizer, Optimizer), optional
+        ``(opt_g, opt_d)``, built by the caller (then the settings' optimizer, lr and betas
+        are not used); default ``settings.optimizers(G, D)``.
+    generator_objective : callable, optional
+        ``fn(D, real, fake) -> scalar`` replacing ``loss.generator(D(fake))`` as G's loss,
+        with a fresh real batch (e.g. ``tricks.feature_matching_objective``).
+    d_extra, g_extra : callable, optional
+        Zero-argument callables whose scalar result is added to the critic's / generator's
+        loss at every update (e.g. ``tricks.HistoricalAveraging(...).penalty``).
+    device : str or torch.device, optional
+        Default: where G's parameters are.
+    generator : torch.Generator or list of torch.Generator, optional
+        The CPU random generator for all sampling (real batches, noise, the penalty's draws);
+        default seed 0. For a stacked ensemble, one random generator per member.
+    conditional : bool
+        Train a conditional GAN (Mirza & Osindero 2014): ``data`` is labelled (a
+        TensorDataset (x, labels) or a callable returning (x, labels)), the players are
+        ``G(z, y)`` and ``D(x, y)``. Generated samples get labels drawn from the data (the
+        critic step reuses the real batch's labels, so a penalty interpolates x with y
+        fixed). A critic returning ``(scores, class_logits)`` is an auxiliary classifier
+        (AC-GAN, Odena et al. 2017): cross-entropy of the logits against the labels is added
+        to D's loss for real and generated samples and to G's loss for generated ones.
+    average : AveragedModel, optional
+        A running average of G's weights (``exponential_average(G, decay)``), updated after
+        every generator step and checkpointed with the run; sample from ``average.module``.
+        Training is unchanged bit for bit: the average is read, never trained.
+    **step_options
+        :class:`StepSettings` fields, overriding ``settings``'s (so ``stepper(G, D, data,
+        loss="hinge", n_critic=5, z_dim=2)`` needs no settings object).
+
+    Returns
+    -------
+    Stepper
+        The step, ready to be driven: :meth:`Stepper.step`, or one
+        :meth:`Stepper.critic_step` / :meth:`Stepper.generator_step` at a time.
+
+    Raises
+    ------
+    ValueError, TypeError
+        An option out of range or of the wrong type, an unknown keyword, data that G and D
+        cannot take (the probe names the shapes), mismatched ensembles.
+
+    Notes
+    -----
+    Ensembles: with G and D stacked by ``ganlab.ensemble.stack`` (S members each) and
+    ``generator`` a list of S random generators, one call trains S independent runs: each
+    member draws its batches, noise and penalty weights from its own random generator, and
+    every loss is computed per member (an (S,) vector) and summed for backpropagation, so
+    member k follows exactly the run that ``fit`` with ``generator[k]`` would take.
+    """
+    settings = _settings(settings, step_options)
+    members = _check_members(G, D, generator, conditional)
+    _checks.module("G", G)
+    _checks.module("D", D)
+    _checks.generator("generator", None if members else generator)
+    _check_average(average, G)
+    if (z_dim is None) == (noise is None):
+        raise ValueError("give exactly one of z_dim (Gaussian noise size) or noise (a callable)")
+    if z_dim is not None:
+        positive_int("z_dim", z_dim)
+        noise = _gaussian_noise(z_dim)
+    loss = settings.loss if isinstance(settings.loss, GANLoss) else get(settings.loss)
+    device = (_checks.device("device", device) if device is not None
+              else next(G.parameters()).device)
+    G.to(device)
+    D.to(device)
+    if average is not None:
+        average.to(device)
+    if conditional and generator_objective is not None:
+        raise ValueError("generator_objective is not supported with conditional=True")
+    sample_real = _Sampler(data, device, conditional)
+    _check_data_and_players(G, D, sample_real, noise, device, conditional, members)
+    gen = (tuple(generator) if members else
+           generator if generator is not None else torch.Generator().manual_seed(0))
+    opt_g, opt_d = optimizers or settings.optimizers(G, D)
+    return Stepper(G=G, D=D, loss=loss, noise=noise, sample_real=sample_real, gen=gen,
+                   device=device, batch_size=settings.batch_size, n_critic=settings.n_critic,
+                   opt_g=opt_g, opt_d=opt_d, penalty=_penalty(settings.penalty),
+                   penalty_weight=settings.penalty_weight, clip=settings.clip,
+                   generator_objective=generator_objective, d_extra=d_extra, g_extra=g_extra,
+                   conditional=conditional, average=average, members=members)
+
+
+def fit(
+    G: nn.Module,
+    D: nn.Module,
+    data,
+    settings: StepSettings | None = None,
+    *,
+    steps: int,
+    log_every: int = 10,
+    metrics: dict[str, Callable[[nn.Module, nn.Module], float]] | None = None,
+    snapshot_every: int | None = None,
+    snapshot: Callable[[nn.Module, nn.Module], Any] | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int | None = None,
+    resume: bool = True,
+    progress: bool = True,
+    **options,
+) -> History:
+    r"""Train generator ``G`` against critic ``D`` for ``steps`` generator steps.
+
+    One step is ``n_critic`` critic updates, each on a fresh real batch and fresh noise, then
+    one generator update -- Algorithm 1 of Goodfellow et al. (2014, with k = ``n_critic``),
+    of Arjovsky et al. (2017, with ``clip``) and of Gulrajani et al. (2017, with
+    ``penalty="gp"``):
+
+    .. math::
+
+        \text{critic: } \min_D\; L_D(D(x), D(G(z))) + \lambda\, R(D), \qquad
+        \text{generator: } \min_G\; L_G(D(G(z)))
+
+    ``fit`` is :func:`stepper` and a loop of :meth:`Stepper.step`: the step's values are a
+    :class:`StepSettings` (``settings``, and/or its fields as keywords), its other options
+    are :func:`stepper`'s, passed through ``**options``.
+
+    Parameters
+    ----------
+    G, D : torch.nn.Module
+        The generator and the critic (or two stacked ensembles, ``ganlab.ensemble``).
+    data : tensor, TensorDataset or callable
+        The real samples (see :func:`stepper`).
+    settings : StepSettings, optional
+        The step's values (e.g. ``PAPER_SETTINGS["wgan-gp"]``); keywords in ``options``
+        that name its fields override them.
+    steps : int
+        Generator steps to train; a resumed run counts the steps already done.
+    log_every : int, default 10
+        Record the losses (and ``metrics``) every this many steps, and at the last.
+    metrics : dict[str, callable], optional
+        ``name -> fn(G, D)`` evaluated on log steps, stored in ``History.extra``.
+    snapshot_every : int, optional
+        Store ``snapshot(G, D)`` every this many steps (and at the last).
+    snapshot : callable, optional
+        ``fn(G, D)``, called without gradients; by default G's output on 64 fixed noise
+        vectors, on the CPU.
+    checkpoint : str or path, optional
+        File to save the run to every ``checkpoint_every`` steps and at the end (written
+        atomically; see ``resume``).
+    checkpoint_every : int, optional
+        Steps between checkpoints; default 10 x ``log_every``.
+    resume : bool, default True
+        With ``checkpoint``, load an existing file and continue the run from its step (on
+        the CPU, 50 steps + resume + 50 steps equal 100 straight steps bit for bit); with
+        False, start afresh and overwrite the file.
+    progress : bool, default True
+        Show a tqdm progress bar.
+    **options
+        :class:`StepSettings` fields (``loss``, ``n_critic``, ``batch_size``, ``optimizer``,
+        ``lr``, ``betas``, ``penalty``, ``penalty_weight``, ``clip``) and :func:`stepper`'s
+        own keywords (``z_dim`` / ``noise``, ``optimizers``, ``generator_objective``,
+        ``d_extra``, ``g_extra``, ``device``, ``generator`` (the random generator),
+        ``conditional``, ``average``).
+
+    Returns
+    -------
+    History
+        Steps, losses (for an ensemble, a list of S values per log step), wall times,
+        metrics and snapshots.
+
+    Raises
+    ------
+    NonFiniteLossError
+        A loss became NaN or infinite; it names the step and the loss.
+    CheckpointError
+        ``checkpoint`` holds another run or is unreadable.
+    ValueError, TypeError
+        Bad options, named (checked once, before the first step); an unknown keyword.
+
+    Examples
+    --------
+    The same run, spelled two ways:
+
+    >>> fit(G, D, data, steps=100, z_dim=2, loss="wasserstein", penalty="gp",
+    ...     n_critic=5)  # doctest: +SKIP
+    >>> fit(G, D, data, PAPER_SETTINGS["wgan-gp"].replace(lr=2e-4), steps=100,
+    ...     z_dim=2)  # doctest: +SKIP
+    """
+    positive_int("steps", steps)
+    positive_int("log_every", log_every)
+    parts = stepper(G, D, data, settings, **options)
+    noise, sample_real, device, gen = parts.noise, parts.sample_real, parts.device, parts.gen
+    opt_g, opt_d, loss = parts.opt_g, parts.opt_d, parts.loss
+    conditional, average = parts.conditional, parts.average
+    if snapshot is None:
+        fixed = noise(64, torch.Generator().manual_seed(2**31 - 1))
+        fixed_labels = (sample_real.draw_labels(64, torch.Generator().manual_seed(2**31 - 2)),
+                        ) if conditional else ()
+
+        def snapshot(G, D):
+            return G(fixed.to(device), *fixed_labels).cpu()
+
+    history, start = History(), 0
+    path = Path(checkpoint) if checkpoint is not None else None
+    if path is not None and resume and path.exists():
+        start, history = _load(path, G, D, opt_g, opt_d, gen, device, average)
+    checkpoint_every = checkpoint_every or 10 * log_every
+    watch = _NonFiniteWatch(device)
+    wall0 = time.perf_counter() - (history.wall[-1] if history.wall else 0.0)
+    bar = tqdm(range(start + 1, steps + 1), initial=start, total=steps, disable=not progress,
+               desc=f"{loss.name}", unit="step", leave=True)
+    G.train()
+    D.train()
+    for step in bar:
+        d_loss, pen, g_loss = parts.step()
+        watch.update(step, d_loss, g_loss)
+        last = step == steps
+        if step % log_every == 0 or last:
+            watch.check()
+            _log(history, step, d_loss, pen, g_loss, time.perf_counter() - wall0, metrics, G, D)
+            bar.set_postfix(d=_brief(history.d_loss[-1]), g=_brief(history.g_loss[-1]))
+        if snapshot_every and (step % snapshot_every == 0 or last):
+            with torch.no_grad():
+                history.snapshots.append((step, snapshot(G, D)))
+        if path is not None and (step % checkpoint_every == 0 or last):
+            watch.check()
+            _save_atomic(_state(step, G, D, opt_g, opt_d, gen, history, average), path)
+    bar.close()
+    return history
+
+
+_STEPPER_KEYWORDS = ("z_dim", "noise", "optimizers", "generator_objective", "d_extra",
+                     "g_extra", "device", "generator", "conditional", "average")
+
+
+def _settings(settings: StepSettings | None, step_options: dict) -> StepSettings:
+    """``settings`` with ``step_options`` (StepSettings fields) applied over it; without
+    ``settings``, a StepSettings of ``step_options`` alone."""
+    _known_settings(step_options, "stepper", _STEPPER_KEYWORDS)
+    if settings is None:
+        if "loss" not in step_options:
+            raise TypeError("loss is required: pass loss=... (a name in "
+                            "ganlab.losses.registered() or a GANLoss), or settings="
+                            "StepSettings(loss=...) (e.g. PAPER_SETTINGS['dcgan'])")
+        return StepSettings(**step_options)
+    if not isinstance(settings, StepSettings):
+        raise TypeError("settings must be a ganlab.train.StepSettings (e.g. "
+                        f"PAPER_SETTINGS['dcgan']), got {type(settings).__name__}")
+    return settings.replace(**step_options) if step_options else settings
+
+
+# ---------------------------------------------------------------------------------------
+# What fit returns and raises, and G's running average.
+
+
+@dataclass
+class History:
+    """What ``fit`` logged: one entry per logged step.
+
+    Every list holds one entry per logged step, in step order; a resumed run continues
+    the history stored in its checkpoint.
+
+    Attributes
+    ----------
+    steps : list of int
+        The logged steps.
+    d_loss, g_loss : list of float
+        The losses at that step (the critic's loss includes the weighted penalty). For a
+        stacked ensemble, each entry is a list of S values, one per member.
+    wall : list of float
+        The seconds since training started.
+    extra : dict of str to list of float
+        The values of the ``metrics`` passed to ``fit``, by name; ``extra["penalty"]``
+        holds the unweighted penalty when one is used.
+    snapshots : list of (int, object)
+        The (step, value) pairs of ``snapshot``.
+    """
+
+    steps: list[int] = field(default_factory=list)
+    d_loss: list[float] = field(default_factory=list)
+    g_loss: list[float] = field(default_factory=list)
+    wall: list[float] = field(default_factory=list)
+    extra: dict[str, list[float]] = field(default_factory=dict)
+    snapshots: list[tuple[int, Any]] = field(default_factory=list)
+
+    def state_dict(self) -> dict:
+        """The history as plain lists and dicts, as a checkpoint stores it.
+
+        Returns
+        -------
+        dict
+            Keys ``steps``, ``d_loss``, ``g_loss``, ``wall``, ``extra``, ``snapshots``
+            (each snapshot as a ``[step, value]`` list).
+        """
+        return {"steps": self.steps, "d_loss": self.d_loss, "g_loss": self.g_loss,
+                "wall": self.wall, "extra": self.extra,
+                "snapshots": [[s, v] for s, v in self.snapshots]}
+
+    @classmethod
+    def from_state_dict(cls, state: dict) -> History:
+        """The history that :meth:`state_dict` stored.
+
+        Parameters
+        ----------
+        state : dict
+            What :meth:`state_dict` returned (e.g. read back from a checkpoint).
+
+        Returns
+        -------
+        History
+            A new history holding copies of the stored lists.
+
+        Raises
+        ------
+        KeyError
+            ``state`` lacks one of the keys :meth:`state_dict` writes.
+        """
+        return cls(list(state["steps"]), list(state["d_loss"]), list(state["g_loss"]),
+                   list(state["wall"]), {k: list(v) for k, v in state["extra"].items()},
+                   [(int(s), v) for s, v in state["snapshots"]])
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A loss became NaN or infinite during training.
+
+    Raised by :func:`fit` on the first log or checkpoint step after the bad step (losses
+    are checked there, not at every step), naming the step and the loss; also raised when a
+    ``metrics`` value is not finite. The networks in memory hold the diverged state; the
+    checkpoint on disk, if any, is from before it.
+    """
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file cannot be resumed: not a ganlab checkpoint, or other networks'.
+
+    Raised by :func:`fit` with ``resume=True`` when the file cannot be read with
+    ``torch.load(weights_only=True)``, lacks a ganlab checkpoint's entries, or was written
+    for other networks, optimisers or random generators. The message says what to do:
+    delete the file, pass ``resume=False``, or give another path.
+    """
+
+
 def exponential_average(G: nn.Module, decay: float = 0.999) -> AveragedModel:
     r"""An exponential moving average of ``G``'s weights and buffers, for ``fit(average=...)``.
 
@@ -1033,8 +1061,8 @@ def _check_data_and_players(G, D, sample_real: _Sampler, noise, device,
 
     Runs G on 4 noise vectors and D on 4 real and 4 generated samples in eval mode without
     gradients, from a separate random generator: no batch-norm statistics change, no
-    power-iteration step, no draw from the training generator -- training is unchanged bit
-    for bit. A mismatch fails here, naming the argument and the shapes, not deep in torch.
+    power-iteration step, no draw from the step's random generator -- training is unchanged
+    bit for bit. A mismatch fails here, naming the argument and the shapes, not deep in torch.
     """
     probe = torch.Generator().manual_seed(0)
     labels = None
@@ -1202,6 +1230,7 @@ def _save_atomic(state: dict, path: Path) -> None:
 
 
 def _state(step, G, D, opt_g, opt_d, gen, history, average=None) -> dict:
+    # "torch_rng": torch's global random state, restored on resume (why: see _load)
     state = {"step": step, "G": G.state_dict(), "D": D.state_dict(),
              "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
              "generator": _generator_state(gen), "torch_rng": torch.get_rng_state(),
@@ -1212,7 +1241,8 @@ def _state(step, G, D, opt_g, opt_d, gen, history, average=None) -> dict:
 
 
 def _generator_state(gen):
-    """The step generator's state (a list of states for an ensemble's generators)."""
+    """The state of the step's random generator (a list of states for an ensemble's random
+    generators)."""
     return [g.get_state() for g in gen] if isinstance(gen, tuple) else gen.get_state()
 
 
@@ -1251,5 +1281,12 @@ def _load(path, G, D, opt_g, opt_d, gen, device, average=None) -> tuple[int, His
     for g, g_state in zip(gen if isinstance(gen, tuple) else (gen,),
                           saved if isinstance(saved, (list, tuple)) else (saved,), strict=True):
         g.set_state(g_state.cpu())
-    torch.set_rng_state(state["torch_rng"].cpu())  # e.g. the penalty's interpolation weights
+    # torch's global (CPU) random state. ganlab's own step draws nothing from it (real
+    # batches, noise and the penalties' draws come from the step's random generator(s);
+    # every shipped reference run leaves it untouched), but what a caller plugs in may: a
+    # noise or data callable that ignores its random generator, a penalty taking only
+    # (D, real, fake), d_extra / g_extra / generator_objective, or a layer such as
+    # nn.Dropout. Saving and restoring it keeps "50 steps + resume + 50 steps = 100 steps"
+    # bit for bit for those runs too; every checkpoint holds it, so old ones still load.
+    torch.set_rng_state(state["torch_rng"].cpu())
     return int(state["step"]), History.from_state_dict(state["history"])

@@ -35,7 +35,7 @@ def test_resume_is_bitwise_identical(tmp_path):
     ckpt = tmp_path / "run.pt"
     G1, D1, h1 = run(100, log_every=10, penalty="gp", penalty_weight=1.0)
     G2, D2, _ = run(50, log_every=10, checkpoint=ckpt, penalty="gp", penalty_weight=1.0)
-    torch.manual_seed(999)  # disturb the global RNG: the checkpoint must restore it
+    torch.manual_seed(999)  # disturb the global RNG: training must not depend on it
     G3, D3 = nets(seed=123)  # different init: everything must come from the checkpoint
     h3 = fit(G3, D3, ring, loss="nonsaturating", steps=100, z_dim=2, progress=False,
              log_every=10, checkpoint=ckpt, penalty="gp", penalty_weight=1.0)
@@ -44,6 +44,37 @@ def test_resume_is_bitwise_identical(tmp_path):
         assert torch.equal(a, b)
     assert h3.steps == h1.steps and h3.d_loss == h1.d_loss and h3.g_loss == h1.g_loss
     assert h3.extra["penalty"] == h1.extra["penalty"]
+
+
+def test_step_draws_nothing_from_torchs_global_random_state():
+    # every draw of the step (batches, noise, the gradient penalty's weights) comes from the
+    # step's own random generator: a run leaves torch's global random state as it found it
+    G, D = nets()
+    before = torch.get_rng_state()
+    fit(G, D, ring, loss="wasserstein", steps=5, z_dim=2, progress=False, n_critic=2,
+        penalty="gp")
+    assert torch.equal(torch.get_rng_state(), before)
+
+
+def test_resume_restores_torchs_global_random_state_for_what_the_caller_plugs_in(tmp_path):
+    # why checkpoints still hold torch's global random state: a penalty taking only
+    # (D, real, fake) -- here WGAN-GP's without the step's random generator -- draws from it
+    from ganlab.regularizers import gradient_penalty
+
+    def penalty(D, real, fake):
+        return gradient_penalty(D, real, fake)
+
+    ckpt = tmp_path / "run.pt"
+    G1, D1, h1 = run(40, log_every=10, penalty=penalty, penalty_weight=1.0)
+    run(20, log_every=10, checkpoint=ckpt, penalty=penalty, penalty_weight=1.0)
+    torch.manual_seed(999)  # disturb the global random state: the checkpoint must restore it
+    G3, D3 = nets(seed=123)
+    h3 = fit(G3, D3, ring, loss="nonsaturating", steps=40, z_dim=2, progress=False,
+             log_every=10, checkpoint=ckpt, penalty=penalty, penalty_weight=1.0)
+    for a, b in zip(list(G1.state_dict().values()) + list(D1.state_dict().values()),
+                    list(G3.state_dict().values()) + list(D3.state_dict().values()), strict=True):
+        assert torch.equal(a, b)
+    assert h3.d_loss == h1.d_loss and h3.extra["penalty"] == h1.extra["penalty"]
 
 
 def test_checkpoint_loads_with_weights_only_and_no_temp_left(tmp_path):

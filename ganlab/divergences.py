@@ -43,9 +43,11 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ._checks import one_of, positive_float, tensor
+from ._checks import positive_float, tensor
+from .registry import Registry
 
-__all__ = ["FDivergence", "NAMES", "f_divergence", "fit_gaussian", "get", "wright_omega"]
+__all__ = ["DIVERGENCES", "FDivergence", "NAMES", "f_divergence", "fit_gaussian", "get",
+           "wright_omega"]
 
 Tensor = torch.Tensor
 Fn = Callable[[Tensor], Tensor]
@@ -246,8 +248,10 @@ _TABLE = [
         (-math.inf, 0.0), (False, False), 0.0, F.softplus,
         ("u log u - (u + 1) log(u + 1)", "-log(1 - exp(t))", "-log(1 + e^-v)")),
 ]
-_REGISTRY = {d.name: d for d in _TABLE}
-NAMES = tuple(_REGISTRY)
+DIVERGENCES: Registry[FDivergence] = Registry("f-divergence")
+for _row in _TABLE:
+    DIVERGENCES.register(_row.name, _row)
+NAMES = DIVERGENCES.names()
 
 
 def get(name: str) -> FDivergence:
@@ -270,7 +274,7 @@ def get(name: str) -> FDivergence:
     ValueError
         ``name`` is not in the table; the message lists the names.
     """
-    return _REGISTRY[one_of("name", name, NAMES, "the f-divergences")]
+    return DIVERGENCES.lookup(name)
 
 
 def f_divergence(p, q, name: str, *, dx: float = 1.0) -> float:

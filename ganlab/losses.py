@@ -43,9 +43,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ._checks import one_of
+from .registry import Registry
 
-__all__ = ["GANLoss", "NAMES", "get", "register", "registered"]
+__all__ = ["GANLoss", "LOSSES", "NAMES", "get", "register", "registered"]
 
 Tensor = torch.Tensor
 
@@ -144,7 +144,14 @@ def _bce_discriminator(real: Tensor, fake: Tensor) -> Tensor:
     return F.softplus(-real).mean() + F.softplus(fake).mean()
 
 
-_REGISTRY: dict[str, GANLoss] = {}
+def _check_loss(name: str, loss) -> None:
+    if not isinstance(loss, GANLoss):
+        raise TypeError(f"loss must be a GANLoss, got {type(loss).__name__}")
+    if loss.name != name:
+        raise ValueError(f"a loss is filed under its own name: {loss.name!r}, not {name!r}")
+
+
+LOSSES: Registry[GANLoss] = Registry("loss", check=_check_loss)
 
 
 def register(loss: GANLoss) -> GANLoss:
@@ -170,8 +177,7 @@ def register(loss: GANLoss) -> GANLoss:
     """
     if not isinstance(loss, GANLoss):
         raise TypeError(f"loss must be a GANLoss, got {type(loss).__name__}")
-    _REGISTRY[loss.name] = loss
-    return loss
+    return LOSSES.register(loss.name, loss)
 
 
 register(GANLoss(
@@ -215,7 +221,7 @@ def _register_fgan() -> None:
 
 
 _register_fgan()
-NAMES = tuple(_REGISTRY)
+NAMES = LOSSES.names()   # the built-in losses; registered() adds those filed since import
 
 
 def registered() -> tuple[str, ...]:
@@ -226,7 +232,7 @@ def registered() -> tuple[str, ...]:
     tuple of str
         The names, in registration order.
     """
-    return tuple(_REGISTRY)
+    return LOSSES.names()
 
 
 def get(name: str | GANLoss) -> GANLoss:
@@ -250,4 +256,4 @@ def get(name: str | GANLoss) -> GANLoss:
     """
     if isinstance(name, GANLoss):
         return name
-    return _REGISTRY[one_of("name", name, registered(), "the registered losses")]
+    return LOSSES.lookup(name)

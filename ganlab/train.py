@@ -46,6 +46,7 @@ from tqdm.auto import tqdm
 from . import _checks
 from ._checks import positive_int
 from .losses import GANLoss, get, registered
+from .registry import Registry
 from .regularizers import clip_weights_, gradient_penalty, r1_penalty
 
 __all__ = ["PAPER_SETTINGS", "PENALTIES", "CheckpointError", "History", "NonFiniteLossError",
@@ -58,12 +59,19 @@ Tensor = torch.Tensor
 Penalty = Callable[[nn.Module, Tensor, Tensor, Any], Tensor]
 
 
-PENALTIES: dict[str, Penalty] = {
-    "gp": lambda D, real, fake, generator: gradient_penalty(D, real, fake, generator=generator),
-    "gp-one-sided": lambda D, real, fake, generator: gradient_penalty(
-        D, real, fake, one_sided=True, generator=generator),
-    "r1": lambda D, real, fake, generator: r1_penalty(D, real),
-}
+def _check_penalty(name: str, penalty) -> None:
+    if not callable(penalty):
+        raise TypeError(f"a penalty must be callable as penalty(D, real, fake[, generator]), "
+                        f"got {type(penalty).__name__}")
+
+
+# the penalties a step knows by name; PENALTIES.register(name, fn) adds one (registry.py)
+PENALTIES: Registry[Penalty] = Registry("penalty", check=_check_penalty)
+PENALTIES.register("gp", lambda D, real, fake, generator: gradient_penalty(
+    D, real, fake, generator=generator))
+PENALTIES.register("gp-one-sided", lambda D, real, fake, generator: gradient_penalty(
+    D, real, fake, one_sided=True, generator=generator))
+PENALTIES.register("r1", lambda D, real, fake, generator: r1_penalty(D, real))
 
 
 def _penalty(penalty: str | Callable | None) -> Penalty | None:
@@ -72,7 +80,7 @@ def _penalty(penalty: str | Callable | None) -> Penalty | None:
     if penalty is None:
         return None
     if not callable(penalty):
-        return PENALTIES[penalty]
+        penalty = PENALTIES[penalty]
     try:
         n_args = len(inspect.signature(penalty).parameters)
     except (TypeError, ValueError):  # builtins without a signature: assume the full one

@@ -31,7 +31,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "ganlab"
 
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("internal", frozenset({"_checks", "_version"})),
+    ("internal", frozenset({"_checks", "_version", "registry"})),
     ("maths and data", frozenset({"divergences", "losses", "transport", "regularizers",
                                   "spectral", "stats", "toy", "data"})),
     ("networks", frozenset({"attention", "models", "conditional", "ensemble"})),

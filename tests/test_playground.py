@@ -270,7 +270,7 @@ def test_a_lab_leaves_the_callers_random_state_alone():
     assert torch.equal(torch.rand(3), expected)
 
 
-def test_a_loss_or_penalty_added_later_is_offered_and_trains(monkeypatch):
+def test_a_loss_or_penalty_added_later_is_offered_and_trains():
     # the playground reads the registries when asked, so a loss registered (or a penalty added
     # to train.PENALTIES) after import trains there as it does in fit -- one place to extend
     import ganlab.losses as losses_module
@@ -280,14 +280,23 @@ def test_a_loss_or_penalty_added_later_is_offered_and_trains(monkeypatch):
     least_squares = GANLoss("least-squares-test",
                             lambda real, fake: ((real - 1) ** 2).mean() + (fake ** 2).mean(),
                             lambda fake: ((fake - 1) ** 2).mean(), "LSGAN, for this test")
-    monkeypatch.setitem(losses_module._REGISTRY, least_squares.name, least_squares)
+    losses_module.register(least_squares)
     calls = []
 
     def zero_centred(D, real, fake, generator):
         calls.append(len(real))
         return train.PENALTIES["r1"](D, real, fake, generator)
 
-    monkeypatch.setitem(train.PENALTIES, "r1-counted", zero_centred)
+    train.PENALTIES.register("r1-counted", zero_centred)
+    try:
+        _offered_and_trained(calls)
+    finally:
+        losses_module.LOSSES.unregister("least-squares-test")
+        train.PENALTIES.unregister("r1-counted")
+    assert "least-squares-test" not in losses() and "r1-counted" not in constraints()
+
+
+def _offered_and_trained(calls):
     assert "least-squares-test" in losses() and "r1-counted" in constraints()
     lab = Lab(Settings(loss="least-squares-test", constraint="r1-counted", **SMALL))
     g0 = params(lab.G)

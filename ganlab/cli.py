@@ -19,6 +19,14 @@ import textwrap
 from pathlib import Path
 
 TRAIN_DATA = ("8gaussians", "25gaussians", "swissroll", "ring", "mnist")
+# The optimisers ``train.StepSettings`` builds (``optimizer``): its ``check`` accepts these
+# names and no other, and train.py declares no constant for them, so this tuple must agree
+# with ``StepSettings.check`` / ``StepSettings.optimizers`` (tests/test_cli.py checks it).
+OPTIMIZERS = ("adam", "rmsprop")
+# The ``train`` options that are ``StepSettings`` fields, by their argparse ``dest``: each
+# defaults to None, i.e. "take the method's paper setting" (see ``_step_settings``).
+_STEP_OPTIONS = ("loss", "n_critic", "batch_size", "optimizer", "lr", "betas", "penalty",
+                "penalty_weight", "clip")
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -38,21 +46,26 @@ def _run_notebooks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _method(args: argparse.Namespace) -> str:
+    """The paper whose settings fill in what the command line leaves out: WGAN with --clip,
+    WGAN-GP with a gradient penalty (--penalty gp / gp-one-sided), else DCGAN (R1 is trained
+    with the non-saturating loss and one critic step, Mescheder et al. 2018)."""
+    if args.clip is not None:
+        return "wgan"
+    return "wgan-gp" if args.penalty in ("gp", "gp-one-sided") else "dcgan"
+
+
 def _step_settings(args: argparse.Namespace):
-    """The run's ``train.StepSettings``: the method's paper settings
-    (``train.PAPER_SETTINGS``: WGAN with --clip, WGAN-GP with --penalty, else DCGAN) with
-    what the user gave in their place; the loss, batch size, penalty and its weight, and the
-    clip bound are always the command line's."""
+    """The run's ``train.StepSettings``, field by field: the command line's value when one
+    was given, otherwise the method's paper setting (``train.PAPER_SETTINGS[_method(args)]``,
+    which holds ``StepSettings``' own default where the paper sets nothing). The batch size
+    has been filled in by then (``_train``: toy 256, mnist 64 when not given)."""
     from .train import PAPER_SETTINGS
 
-    method = "wgan" if args.clip is not None else "wgan-gp" if args.penalty else "dcgan"
-    given = {key: getattr(args, key) for key in ("optimizer", "lr", "n_critic")
-             if getattr(args, key) is not None}
-    if args.betas is not None:
-        given["betas"] = tuple(args.betas)
-    return PAPER_SETTINGS[method].replace(
-        loss=args.loss, batch_size=args.batch_size, penalty=args.penalty,
-        penalty_weight=args.penalty_weight, clip=args.clip, **given)
+    given = {key: getattr(args, key) for key in _STEP_OPTIONS if getattr(args, key) is not None}
+    if "betas" in given:
+        given["betas"] = tuple(given["betas"])
+    return PAPER_SETTINGS[_method(args)].replace(**given)
 
 
 def _models_and_data(args: argparse.Namespace):
@@ -81,7 +94,7 @@ def _models_and_data(args: argparse.Namespace):
     return G, D, lambda n, generator: toy.sample(name, n, generator=generator)
 
 
-def _save_figures(args, G, D, real, history, out: Path) -> None:
+def _save_figures(args, loss: str, G, D, real, history, out: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -93,11 +106,11 @@ def _save_figures(args, G, D, real, history, out: Path) -> None:
     samples = history.snapshots[-1][1]
     fig, ax = plt.subplots(figsize=(6, 6))
     if args.data == "mnist":
-        image_grid(samples, nrow=8, ax=ax, title=f"{args.loss}: samples at step {args.steps}")
+        image_grid(samples, nrow=8, ax=ax, title=f"{loss}: samples at step {args.steps}")
     else:
         lim = 2.0 if args.data != "ring" else 3.0
         critic_field(D, real(1000, torch.Generator().manual_seed(0)), samples, lim=lim, ax=ax,
-                     title=f"{args.data}, {args.loss}: step {args.steps}")
+                     title=f"{args.data}, {loss}: step {args.steps}")
     fig.savefig(out / "samples.png", dpi=120, bbox_inches="tight")
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -142,7 +155,7 @@ def _train(args: argparse.Namespace) -> int:
     )
     (out / "history.json").write_text(json.dumps(
         {k: v for k, v in history.state_dict().items() if k != "snapshots"}, indent=1))
-    _save_figures(args, G, D, real, history, out)
+    _save_figures(args, settings.loss, G, D, real, history, out)
     print(f"d_loss {history.d_loss[-1]:.4f}  g_loss {history.g_loss[-1]:.4f}  "
           f"({history.wall[-1]:.1f} s on {dev}); wrote samples.png, losses.png, "
           f"history.json, checkpoint.pt to {out}")
@@ -158,22 +171,28 @@ def _positive_int(text: str) -> int:
 
 def _add_train(sub) -> None:
     from .conditional import CRITICS
-    from .losses import NAMES
+    from .losses import registered
     from .train import PENALTIES
 
+    # the losses and penalties registered now, when the parser is built: a loss registered
+    # (losses.register) before main() runs is a valid --loss
     p = sub.add_parser("train", help="train a GAN on a toy set or MNIST",
-                       description="Train a GAN; settings left out take the defaults of the "
-                       "method's paper (DCGAN; WGAN with --clip; WGAN-GP with --penalty gp).")
+                       description="Train a GAN; the step's settings left out (--loss, "
+                       "--n-critic, --optimizer, --lr, --betas, --penalty-weight) take the "
+                       "values of the method's paper: DCGAN; WGAN with --clip; WGAN-GP with "
+                       "--penalty gp or gp-one-sided (train.PAPER_SETTINGS).")
     p.add_argument("--data", required=True, choices=TRAIN_DATA)
-    p.add_argument("--loss", default="nonsaturating", choices=NAMES)
+    p.add_argument("--loss", default=None, choices=registered(),
+                   help="default: the paper's (nonsaturating; wasserstein for WGAN, WGAN-GP)")
     p.add_argument("--steps", type=_positive_int, default=2000, help="generator steps")
     p.add_argument("--out", required=True, help="output folder (resumes if it has a checkpoint)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:N, mps (default: best)")
     p.add_argument("--n-critic", type=_positive_int, default=None)
     p.add_argument("--clip", type=float, default=None, help="weight clipping bound c (WGAN)")
     p.add_argument("--penalty", choices=tuple(PENALTIES), default=None)
-    p.add_argument("--penalty-weight", type=float, default=10.0, help="lambda")
-    p.add_argument("--optimizer", choices=("adam", "rmsprop"), default=None)
+    p.add_argument("--penalty-weight", type=float, default=None,
+                   help="lambda (default: the paper's)")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=None)
     p.add_argument("--lr", type=float, default=None)
     p.add_argument("--betas", type=float, nargs=2, default=None)
     p.add_argument("--batch-size", type=_positive_int, default=None, help="toy 256, mnist 64")

@@ -152,11 +152,12 @@ def _graph_scalar(got, what: str, how: str = "no .detach(), torch.no_grad() or n
 
 # ------------------------------------------------------- the registry ----------------------
 class _Exercise(NamedTuple):
-    """One exercise: its checker (``checker(answer) -> number of checks made``, raising
-    ExerciseError on a wrong answer) and the points it is worth (one per check). (A named
-    tuple, not a dataclass: grading loads a fresh copy of this module outside sys.modules.)"""
+    """One exercise: its checker (``checker(answer) -> None``: it returns when the answer
+    passes and raises ExerciseError on a wrong one) and the points it is worth (one per check
+    the checker makes), declared once in ``@_exercise``. (A named tuple, not a dataclass:
+    grading loads a fresh copy of this module outside sys.modules.)"""
 
-    checker: Callable[[Callable], int]
+    checker: Callable[[Callable], None]
     points: int
 
 
@@ -174,7 +175,9 @@ def _exercise(exercise_id: str, *, points: int):
     exercise_id : str
         ``"<notebook>.<name>"``, e.g. ``"01.jensen_shannon"``.
     points : int
-        The exercise's points for nbgrader, one per check its checker makes.
+        The exercise's points for nbgrader, one per check its checker makes; :func:`check`
+        and :func:`verdict` award them when the checker returns (the only place they are
+        stated: the checker itself returns nothing).
 
     Returns
     -------
@@ -187,7 +190,7 @@ def _exercise(exercise_id: str, *, points: int):
         When the decorator is applied: ``exercise_id`` is registered already, or
         ``points`` is not a positive int.
     """
-    def register(checker: Callable[[Callable], int]) -> Callable[[Callable], int]:
+    def register(checker: Callable[[Callable], None]) -> Callable[[Callable], None]:
         if exercise_id in _EXERCISES:
             raise ValueError(f"exercise {exercise_id!r} is registered twice")
         positive_int("points", points)
@@ -198,17 +201,16 @@ def _exercise(exercise_id: str, *, points: int):
 
 # ---------------------------------------------------------------- 00 ------------------------
 @_exercise("00.to_unit_range", points=1)
-def _to_unit_range(fn: Callable) -> int:
+def _to_unit_range(fn: Callable) -> None:
     x = torch.tensor([-1.0, 0.0, 1.0, 0.5])
     _require_close(fn(x), (x + 1) / 2, "to_unit_range([-1, 0, 1, 0.5])",
                    "the map that sends -1 to 0 and 1 to 1, linearly")
-    return 1
 
 
 # ---------------------------------------------------------------- 01 ------------------------
 
 @_exercise("01.jensen_shannon", points=5)
-def _jensen_shannon(fn: Callable) -> int:
+def _jensen_shannon(fn: Callable) -> None:
     from scipy.spatial.distance import jensenshannon
 
     expected = "1/2 KL(p || m) + 1/2 KL(q || m) with m = (p + q)/2, in nats (natural log)"
@@ -230,11 +232,10 @@ def _jensen_shannon(fn: Callable) -> int:
              "the largest value the JSD takes (mind 0 log 0 = 0)", got)
     got = _scalar(fn(half, half), "jensen_shannon(p, p)")
     _require(abs(got) < 1e-6, "jensen_shannon(p, p)", "0, up to rounding", got)
-    return 5
 
 
 @_exercise("01.nonsaturating_loss", points=3)
-def _nonsaturating_loss(fn: Callable) -> int:
+def _nonsaturating_loss(fn: Callable) -> None:
     s = torch.tensor([-3.0, 0.0, 2.5])
     what = "nonsaturating_loss([-3, 0, 2.5])"
     got = fn(s)
@@ -252,13 +253,12 @@ def _nonsaturating_loss(fn: Callable) -> int:
     _require(s.grad is not None and abs(s.grad.item() + 1) < 1e-3,
              "d nonsaturating_loss / d s at s = -8", "a gradient near -1 (no saturation)",
              None if s.grad is None else s.grad.item())
-    return 3
 
 
 # ---------------------------------------------------------------- 02 ------------------------
 
 @_exercise("02.pearson_chi2", points=4)
-def _pearson_chi2(fn: Callable) -> int:
+def _pearson_chi2(fn: Callable) -> None:
     from .divergences import f_divergence
 
     expected = "sum_i q_i f(p_i/q_i) with f(u) = (u - 1)^2"
@@ -274,13 +274,12 @@ def _pearson_chi2(fn: Callable) -> int:
                  f"{got:.6g} ({_PRECISION.format(rtol=RTOL)})")
     got = _scalar(fn(q, q), "pearson_chi2(q, q)")
     _require(abs(got) < 1e-6, "pearson_chi2(q, q)", "0, up to rounding", got)
-    return 4
 
 
 # ---------------------------------------------------------------- 03 ------------------------
 
 @_exercise("03.plan_cost", points=2)
-def _plan_cost(fn: Callable) -> int:
+def _plan_cost(fn: Callable) -> None:
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(5, 3)), rng.normal(size=(4, 3))
     plan = rng.random((5, 4))
@@ -295,11 +294,10 @@ def _plan_cost(fn: Callable) -> int:
     got = _scalar(fn(np.eye(3) / 3, np.zeros((3, 2)), np.zeros((3, 2))),
                   "plan_cost with all points equal")
     _require(abs(got) < 1e-6, "plan_cost with all points equal", "0, up to rounding", got)
-    return 2
 
 
 @_exercise("03.w1_sorted", points=3)
-def _w1_sorted(fn: Callable) -> int:
+def _w1_sorted(fn: Callable) -> None:
     from .transport import wasserstein1
 
     r = np.random.default_rng(0)
@@ -323,7 +321,6 @@ def _w1_sorted(fn: Callable) -> int:
             hint = ": a sum over the pairs; each pair carries weight 1/n"
         _require(_near(got, want), what, "the exact W1 between the two samples (uniform "
                  "weights 1/n)", f"{got:.6g}{hint} ({_PRECISION.format(rtol=RTOL)})")
-    return 3
 
 
 # ---------------------------------------------------------------- 05 ------------------------
@@ -337,7 +334,7 @@ def _segment_eps(points, real, fake):
 
 
 @_exercise("05.interpolates", points=8)
-def _interpolates(fn: Callable) -> int:
+def _interpolates(fn: Callable) -> None:
     g = torch.Generator().manual_seed(0)
     for shape in ((64, 3), (64, 1, 5, 5)):
         real, fake = torch.randn(shape, generator=g), torch.randn(shape, generator=g) + 2
@@ -360,15 +357,15 @@ def _interpolates(fn: Callable) -> int:
         other = fn(real, fake, torch.Generator().manual_seed(2))
         _require(isinstance(again, torch.Tensor) and torch.equal(x, again)
                  and isinstance(other, torch.Tensor) and not torch.equal(x, other), where,
-                 "eps drawn with the `generator` passed in (torch.rand(..., generator="
-                 "generator)): the same generator seed gives the same points, another seed "
-                 "other points", "draws that do not follow the generator")
-    return 8
+                 "eps drawn with the random generator `generator` passed in (torch.rand(..., "
+                 "generator=generator)): the same seed of the random generator gives the "
+                 "same points, another seed other points",
+                 "draws that do not follow the random generator")
 
 
 def _critic(seed: int, scale: float) -> torch.nn.Module:
     """A small tanh critic on 1x2x2 images whose gradient norm varies from point to point."""
-    torch.manual_seed(seed)
+    torch.default_generator.manual_seed(seed)  # CPU only: what _run forks
     net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 16), torch.nn.Tanh(),
                               torch.nn.Linear(16, 1))
     with torch.no_grad():
@@ -419,7 +416,7 @@ def _reference_penalty(net, x):
 
 
 @_exercise("05.gradient_penalty", points=7)
-def _gradient_penalty(fn: Callable) -> int:
+def _gradient_penalty(fn: Callable) -> None:
     real = torch.randn(32, 1, 2, 2, generator=torch.Generator().manual_seed(0))
     fake = torch.randn(32, 1, 2, 2, generator=torch.Generator().manual_seed(1)) + 1
     expected = "E[(||grad D(x_hat)|| - 1)^2]: each sample's norm over all its pixels, minus 1, "\
@@ -466,12 +463,11 @@ def _gradient_penalty(fn: Callable) -> int:
 
     got = _scalar(fn(Norm(), real, fake), "gradient_penalty for D(x) = ||x||")
     _require(abs(got) < 1e-5, "gradient_penalty for D(x) = ||x||", "0 (unit gradient)", got)
-    return 7
 
 
 # ---------------------------------------------------------------- 06 ------------------------
 @_exercise("06.power_step", points=5)
-def _power_step(fn: Callable) -> int:
+def _power_step(fn: Callable) -> None:
     from .spectral import power_iteration
 
     g = torch.Generator().manual_seed(0)
@@ -496,11 +492,10 @@ def _power_step(fn: Callable) -> int:
              "the top singular value (torch.linalg.svdvals)", float(sigma))
     _require(_near(float(power_iteration(W, u, 0)[0]), top), "100 power steps: u",
              "the top left singular vector", u)
-    return 5
 
 
 @_exercise("06.spectral_bound", points=2)
-def _spectral_bound(fn: Callable) -> int:
+def _spectral_bound(fn: Callable) -> None:
     g = torch.Generator().manual_seed(0)
     weights = [torch.randn(8, 3, generator=g), 3 * torch.randn(8, 8, generator=g),
                torch.randn(1, 8, generator=g)]
@@ -515,12 +510,11 @@ def _spectral_bound(fn: Callable) -> int:
              "the product of the top singular values", got)
     got = _scalar(fn([torch.eye(4)]), "spectral_bound([identity])")
     _require(_near(got, 1.0), "spectral_bound([identity])", "1", got)
-    return 2
 
 
 # ---------------------------------------------------------------- 07 ------------------------
 @_exercise("07.feature_matching", points=4)
-def _feature_matching(fn: Callable) -> int:
+def _feature_matching(fn: Callable) -> None:
     g = torch.Generator().manual_seed(0)
     real = torch.randn(20, 3, 2, generator=g, requires_grad=True)
     fake = torch.randn(20, 3, 2, generator=g, requires_grad=True)
@@ -542,11 +536,10 @@ def _feature_matching(fn: Callable) -> int:
              "none into the real features (detach them)", "a gradient")
     _require(fake.grad is not None and bool(fake.grad.abs().sum() > 0),
              "feature_matching: gradients", "a gradient into the generated features", "none")
-    return 4
 
 
 @_exercise("07.truncated_noise", points=4)
-def _truncated_noise(fn: Callable) -> int:
+def _truncated_noise(fn: Callable) -> None:
     from scipy import stats
 
     a = 0.7
@@ -574,16 +567,16 @@ def _truncated_noise(fn: Callable) -> int:
              f"a Kolmogorov-Smirnov distance of {fit.statistic:.3f} from that distribution "
              f"(p = {fit.pvalue:.1g})")
     again = fn(4000, 3, a, torch.Generator().manual_seed(0))
-    _require(torch.equal(z, again), "truncated_noise with the same generator seed",
-             "the same draws (use `generator` for every draw)", "different draws")
-    return 4
+    _require(torch.equal(z, again), "truncated_noise with the same random generator seed",
+             "the same draws (use the random generator `generator` for every draw)",
+             "different draws")
 
 
 # ---------------------------------------------------------------- 08 ------------------------
 @_exercise("08.projection_score", points=3)
-def _projection_score(fn: Callable) -> int:
+def _projection_score(fn: Callable) -> None:
     g = torch.Generator().manual_seed(0)
-    torch.manual_seed(0)
+    torch.default_generator.manual_seed(0)  # CPU only: what _run forks
     psi, embed = torch.nn.Linear(6, 1), torch.nn.Embedding(4, 6)
     h, y = torch.randn(5, 6, generator=g), torch.tensor([0, 3, 1, 3, 2])
     got = fn(h, y, psi, embed)
@@ -597,11 +590,10 @@ def _projection_score(fn: Callable) -> int:
     _require_close(other, psi(h).squeeze(-1) + (embed.weight[(y + 1) % 4] * h).sum(1),
                    "projection_score with other labels",
                    "a score that uses each sample's own label", atol=1e-6)
-    return 3
 
 
 @_exercise("08.attention", points=4)
-def _attention(fn: Callable) -> int:
+def _attention(fn: Callable) -> None:
     g = torch.Generator().manual_seed(0)
     theta, phi = torch.randn(2, 3, 12, generator=g), torch.randn(2, 3, 4, generator=g)
     values = torch.randn(2, 5, 4, generator=g)
@@ -616,11 +608,10 @@ def _attention(fn: Callable) -> int:
                    "(no scaling)", atol=1e-6)
     _require_close(o, values @ want_beta.transpose(1, 2), "attention: o",
                    "g beta^T, shape (N, C_g, HW)", atol=1e-6)
-    return 4
 
 
 @_exercise("08.orthogonal_penalty", points=3)
-def _orthogonal_penalty(fn: Callable) -> int:
+def _orthogonal_penalty(fn: Callable) -> None:
     g = torch.Generator().manual_seed(0)
     W = torch.randn(4, 6, generator=g, requires_grad=True)
     got = fn(W)
@@ -638,16 +629,15 @@ def _orthogonal_penalty(fn: Callable) -> int:
     _require(W.grad is not None
              and _close(W.grad, 4 * (gram * (1 - torch.eye(4))) @ W.detach(), 1e-4),
              "orthogonal_penalty: gradient", "4 (W W^T * (1 - I)) W, through autograd", "other")
-    return 3
 
 
 # ---------------------------------------------------------------- 09 ------------------------
 @_exercise("09.pull", points=4)
-def _pull(fn: Callable) -> int:
+def _pull(fn: Callable) -> None:
     from .losses import get
     from .models import MLP
 
-    torch.manual_seed(0)
+    torch.default_generator.manual_seed(0)  # CPU only: what _run forks
     D = MLP(2, 1, width=8, depth=2)
     x = torch.randn(6, 2, generator=torch.Generator().manual_seed(1))
 
@@ -669,11 +659,10 @@ def _pull(fn: Callable) -> int:
     _require(all(q.grad is None for q in D.parameters()), "pull",
              "no gradient left in D's parameters (torch.autograd.grad, not backward)",
              "D's .grad filled")
-    return 4
 
 
 @_exercise("09.modes_covered", points=3)
-def _modes_covered(fn: Callable) -> int:
+def _modes_covered(fn: Callable) -> None:
     centres = torch.tensor([[0.0, 0.0], [4.0, 0.0], [0.0, 4.0]])
     near = centres[[0, 0, 1, 1]] + 0.05
 
@@ -693,14 +682,13 @@ def _modes_covered(fn: Callable) -> int:
     got = pair(fn(edge, centres, 0.1), "modes_covered")
     _require(got[0] == 1 and abs(got[1] - 0.5) < 1e-6, "samples 2.9 and 3.1 std from a mode",
              "(1, 0.5): within 3 std counts, beyond does not", got)
-    return 3
 
 
 # ------------------------------------------- exercises that need a derivation (issue 25) ----
 # They replace 01.optimal_discriminator, 02.reverse_kl_conjugate, 03.constraint_matrix and
 # 04.clip, whose answers the notebooks print before asking for them.
 @_exercise("01.weighted_discriminator", points=3)
-def _weighted_discriminator(fn: Callable) -> int:
+def _weighted_discriminator(fn: Callable) -> None:
     from .toy import Mixture1D
 
     x = torch.linspace(-5, 5, 201, dtype=torch.float64)
@@ -724,7 +712,6 @@ def _weighted_discriminator(fn: Callable) -> int:
         value = float(torch.as_tensor(fn(*_f64([a], [b]), 2.0, 0.5)).flatten()[0])
         _require(math.isclose(value, want, abs_tol=1e-6),
                  f"weighted_discriminator({a}, {b}, 2.0, 0.5)", f"the maximiser {where}", value)
-    return 3
 
 
 def _alpha_f(u: torch.Tensor, alpha: float) -> torch.Tensor:
@@ -733,7 +720,7 @@ def _alpha_f(u: torch.Tensor, alpha: float) -> torch.Tensor:
 
 
 @_exercise("02.alpha_conjugate", points=4)
-def _alpha_conjugate(fn: Callable) -> int:
+def _alpha_conjugate(fn: Callable) -> None:
     u = torch.linspace(0, 60, 600_001, dtype=torch.float64)
     for alpha, where in ((2.0, "smooth"), (2.0, "low"), (1.5, "all"), (3.0, "all")):
         kink = -1 / (alpha - 1)
@@ -747,11 +734,10 @@ def _alpha_conjugate(fn: Callable) -> int:
         _require(_close(got, numerical, 1e-6),
                  f"alpha_conjugate(t, {alpha}) at t = {[round(v, 2) for v in t.tolist()]} ({part})",
                  "sup over u >= 0 of (u t - f(u))", got)
-    return 4
 
 
 @_exercise("03.kr_potential_1d", points=3)
-def _kr_potential_1d(fn: Callable) -> int:
+def _kr_potential_1d(fn: Callable) -> None:
     from .transport import wasserstein1
 
     rng = np.random.default_rng(0)
@@ -772,11 +758,10 @@ def _kr_potential_1d(fn: Callable) -> int:
         _require(math.isclose(gap, wasserstein1(x, y), rel_tol=1e-9, abs_tol=1e-12),
                  f"kr_potential_1d({name})", "mean phi(x) - mean phi(y) equal to W1(P, Q) "
                  "(an optimal potential)", f"a gap of {gap:.6f}")
-    return 3
 
 
 @_exercise("04.clipped_lipschitz_bound", points=3)
-def _clipped_lipschitz_bound(fn: Callable) -> int:
+def _clipped_lipschitz_bound(fn: Callable) -> None:
     for widths, c in (([2, 16, 16, 1], 0.1), ([3, 5, 7, 2], 0.05)):
         got = float(fn(list(widths), c))
         layers = list(zip(widths, widths[1:], strict=False))
@@ -798,11 +783,10 @@ def _clipped_lipschitz_bound(fn: Callable) -> int:
     _require(math.isclose(float(fn([4, 4], 0.5)), 2.0, rel_tol=1e-9),
              "clipped_lipschitz_bound([4, 4], 0.5)", "the bound for a single 4 x 4 layer",
              float(fn([4, 4], 0.5)))
-    return 3
 
 
 @_exercise("02.optimal_critic_output", points=4)
-def _optimal_critic_output(fn: Callable) -> int:
+def _optimal_critic_output(fn: Callable) -> None:
     from . import divergences
 
     log_ratio = torch.linspace(-4.0, 4.0, 81, dtype=torch.float64)   # r = log p - log q
@@ -820,11 +804,10 @@ def _optimal_critic_output(fn: Callable) -> int:
         _require_close(div.activation(got), t_star, f"g_f(V) for the V of {what}",
                        "f'(p/q), the critic at which the variational bound is tight",
                        rtol=1e-5, atol=1e-6)
-    return 4
 
 
 @_exercise("04.clipped_linear_critic", points=3)
-def _clipped_linear_critic(fn: Callable) -> int:
+def _clipped_linear_critic(fn: Callable) -> None:
     g = torch.Generator().manual_seed(0)
     blob = torch.randn(300, 2, generator=g, dtype=torch.float64)
     real8 = torch.randn(400, 5, generator=g, dtype=torch.float64) * torch.tensor(
@@ -855,7 +838,6 @@ def _clipped_linear_critic(fn: Callable) -> int:
         _require(gap >= best * (1 - 1e-5) - 1e-9, f"{what}: gap",
                  "the largest gap of any linear critic with every |w_i| <= c (some clipped w "
                  "does better than yours)", f"{gap:.6g}")
-    return len(cases)
 # ---------------------------------------------------------------- 10 ------------------------
 def _as_complex_pair(got):
     try:
@@ -869,7 +851,7 @@ def _as_complex_pair(got):
 
 
 @_exercise("10.r1_eigenvalues", points=5)
-def _r1_eigenvalues(fn: Callable) -> int:
+def _r1_eigenvalues(fn: Callable) -> None:
     cases = [(0.0, 0.5), (0.3, 0.5), (1.0, 0.5), (3.0, 1.0), (2.0, 1.0)]
     for gamma, f1 in cases:
         J = torch.tensor([[0.0, f1], [-f1, -gamma]], dtype=torch.float64)
@@ -881,17 +863,15 @@ def _r1_eigenvalues(fn: Callable) -> int:
                  f"r1_eigenvalues(gamma={gamma}, f1={f1})",
                  f"the two eigenvalues of the R1-regularised Jacobian ({kind} here; any order, "
                  "as complex numbers)", got)
-    return len(cases)
 
 
 @_exercise("10.max_stable_lr", points=5)
-def _max_stable_lr(fn: Callable) -> int:
+def _max_stable_lr(fn: Callable) -> None:
     from .dynamics import dirac_jacobian, update_eigenvalues
 
     def radius(J, h):
         return float(update_eigenvalues(J, h).abs().max())
 
-    checks = 0
     for loss, kw in (("minimax", {"r1": 0.3}), ("minimax", {"r1": 3.0}),
                      ("wasserstein", {"r2": 1.0}), ("nonsaturating", {"instance_noise": 1.0})):
         J = dirac_jacobian(loss, **kw)
@@ -902,16 +882,14 @@ def _max_stable_lr(fn: Callable) -> int:
         _require(ok, f"max_stable_lr for {loss} with {kw}",
                  "the rate h* with spectral radius of I + hJ below 1 for every h < h* and above "
                  "1 just past it (a float)", got)
-        checks += 1
     got = fn(dirac_jacobian("wasserstein"))
     _require(isinstance(got, (int, float, torch.Tensor)) and float(got) == 0.0,
              "max_stable_lr for the unregularised WGAN (eigenvalues +-i)",
              "0.0: no positive rate is stable when an eigenvalue has real part 0", got)
-    return checks + 1
 
 
 @_exercise("10.instance_noise_jacobian", points=3)
-def _instance_noise_jacobian(fn: Callable) -> int:
+def _instance_noise_jacobian(fn: Callable) -> None:
     from .dynamics import dirac_jacobian
 
     cases = (("minimax", 0.5, -0.25, 0.7), ("nonsaturating", 0.5, -0.25, 2.0),
@@ -928,10 +906,9 @@ def _instance_noise_jacobian(fn: Callable) -> int:
         _require(ok, f"instance_noise_jacobian(sigma={sigma}, f1={f1}, f2={f2}) ({loss})",
                  "the 2 x 2 Jacobian of the Dirac-GAN's field at (0, 0) with instance noise, "
                  "rows and columns ordered (theta, psi)", got)
-    return len(cases)
 
 
-_CHECKERS: dict[str, Callable[[Callable], int]] = {
+_CHECKERS: dict[str, Callable[[Callable], None]] = {
     exercise_id: exercise.checker for exercise_id, exercise in _EXERCISES.items()}
 KNOWN = tuple(sorted(_CHECKERS, key=lambda k: k[:2]))  # by notebook; stable within one
 
@@ -941,7 +918,9 @@ def check(exercise_id: str, obj) -> None:
 
     The exercise's checker runs ``obj`` on several inputs, edge cases included, against
     reference behaviour. When every property holds, one line is printed:
-    ``"<exercise_id>: passed (<n> checks)"``.
+    ``"<exercise_id>: passed (<n> checks)"``, with ``n`` the exercise's :data:`POINTS`.
+    The caller's torch random state is left as it was: the checker runs on a fork of it
+    (``torch.random.fork_rng``), whether the answer passes or not.
 
     Parameters
     ----------
@@ -965,10 +944,21 @@ def check(exercise_id: str, obj) -> None:
 
 
 def _run(exercise_id: str, obj) -> int:
+    """Run the exercise's checker on ``obj``; its points (:data:`POINTS`) when it returns.
+
+    Some checkers seed torch's global random generator to build their networks' weights;
+    they run on a fork of its state, so the caller's state is restored afterwards, whether
+    the checker returns or raises. Only the CPU state is forked: the checkers seed the CPU
+    random generator alone (``torch.default_generator.manual_seed``, not
+    ``torch.manual_seed``, which would reseed every CUDA device too).
+    """
     _checks.one_of("exercise_id", exercise_id, tuple(_CHECKERS), "the course's exercises")
     if not callable(obj):
         raise ExerciseError(f"{exercise_id}: expected a function, got {type(obj).__name__}")
-    return _CHECKERS[exercise_id](obj)
+    exercise = _EXERCISES[exercise_id]
+    with torch.random.fork_rng(devices=[]):
+        exercise.checker(obj)
+    return exercise.points
 
 
 def verdict(exercise_id: str, obj) -> dict:
@@ -988,16 +978,17 @@ def verdict(exercise_id: str, obj) -> dict:
     Returns
     -------
     dict
-        ``{"passed": bool, "checks": int, "message": str}``: the number of checks made
-        (0 on failure) and ``"<ExceptionName>: <text>"`` on failure, ``""`` on success.
+        ``{"passed": bool, "checks": int, "message": str}``: the number of checks made,
+        the exercise's :data:`POINTS` (0 on failure), and ``"<ExceptionName>: <text>"`` on
+        failure, ``""`` on success.
     """
     try:
         n_checks = _run(exercise_id, obj)
     except BaseException as err:  # noqa: BLE001 - a learner's code may raise anything
         return {"passed": False, "checks": 0, "message": f"{type(err).__name__}: {err}"}
-    return {"passed": True, "checks": int(n_checks), "message": ""}
+    return {"passed": True, "checks": n_checks, "message": ""}
 
 
 # Points per exercise for nbgrader: one per check its checker makes, declared with the checker
-# (``@_exercise``; a test keeps each checker's return equal to its points).
+# (``@_exercise``), awarded by ``check`` / ``verdict`` when the checker returns.
 POINTS = {exercise_id: exercise.points for exercise_id, exercise in _EXERCISES.items()}

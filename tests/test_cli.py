@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from ganlab.cli import main
+from ganlab import losses, train
+from ganlab.cli import OPTIMIZERS, _step_settings, build_parser, main
 
 
 def assert_picture(path):
@@ -52,10 +53,69 @@ def test_train_wgan_clip_uses_paper_defaults(tmp_path):
 
 def test_train_mnist_gp(tmp_path):
     out = tmp_path / "m"
-    assert main(["train", "--data", "mnist", "--loss", "wasserstein", "--penalty", "gp",
+    assert main(["train", "--data", "mnist", "--penalty", "gp", "--lr", "3e-4",
                  "--steps", "2", "--batch-size", "8", "--width", "4", "--out", str(out),
                  "--device", "cpu"]) == 0
     assert_picture(out / "samples.png")
+    # the run trained with WGAN-GP's settings (Gulrajani et al.: Adam, betas (0, 0.9)) and the
+    # learning rate given in their place, and logged the penalty it added
+    state = torch.load(out / "checkpoint.pt", weights_only=True)
+    for player in ("opt_g", "opt_d"):
+        group = state[player]["param_groups"][0]
+        assert (group["lr"], tuple(group["betas"])) == (3e-4, (0.0, 0.9)), player
+    assert len(json.loads((out / "history.json").read_text())["extra"]["penalty"]) >= 1
+
+
+def _settings(argv):
+    """The StepSettings ``ganlab train`` would train with for these flags."""
+    args = build_parser().parse_args(["train", "--data", "ring", "--out", "x", *argv])
+    return _step_settings(args)
+
+
+@pytest.mark.parametrize("flags, method, overrides", [
+    ([], "dcgan", {}),
+    (["--penalty", "gp"], "wgan-gp", {}),
+    (["--penalty", "gp-one-sided", "--penalty-weight", "2.5", "--loss", "hinge", "--lr", "3e-4"],
+     "wgan-gp", {"penalty": "gp-one-sided", "penalty_weight": 2.5, "loss": "hinge", "lr": 3e-4}),
+    (["--clip", "0.02"], "wgan", {"clip": 0.02}),
+    (["--clip", "0.02", "--optimizer", "adam", "--betas", "0.1", "0.2", "--n-critic", "2"],
+     "wgan", {"clip": 0.02, "optimizer": "adam", "betas": (0.1, 0.2), "n_critic": 2}),
+    (["--penalty", "r1"], "dcgan", {"penalty": "r1"}),
+    (["--penalty-weight", "0"], "dcgan", {"penalty_weight": 0.0}),
+])
+def test_parsed_settings_are_the_paper_preset_with_the_flags_given(flags, method, overrides,
+                                                                   monkeypatch):
+    # presets whose penalty weight differs from StepSettings' default 10, to tell them apart
+    for name, preset in list(train.PAPER_SETTINGS.items()):
+        monkeypatch.setitem(train.PAPER_SETTINGS, name, preset.replace(penalty_weight=7.0))
+    want = train.PAPER_SETTINGS[method].replace(batch_size=8, **overrides)
+    assert _settings(["--batch-size", "8", *flags]) == want
+    if "--penalty-weight" not in flags:
+        assert want.penalty_weight == 7.0   # the preset's, not a default of the command line
+
+
+def test_a_loss_registered_before_main_runs_is_accepted(tmp_path, monkeypatch):
+    monkeypatch.setattr(losses, "_REGISTRY", dict(losses._REGISTRY))  # undone after the test
+    custom = losses.GANLoss("least-squares-test", lambda r, f: ((r - 1) ** 2).mean()
+                            + (f ** 2).mean(), lambda f: ((f - 1) ** 2).mean())
+    with pytest.raises(SystemExit):
+        _settings(["--loss", custom.name])        # not registered yet: argparse refuses it
+    losses.register(custom)
+    assert _settings(["--loss", custom.name]).loss == custom.name
+    out = tmp_path / "ls"
+    assert main(["train", "--data", "ring", "--loss", custom.name, "--steps", "2",
+                 "--width", "8", "--out", str(out), "--device", "cpu"]) == 0
+    assert (out / "checkpoint.pt").exists()
+
+
+def test_optimizer_choices_are_the_ones_step_settings_builds():
+    G, D = torch.nn.Linear(2, 2), torch.nn.Linear(2, 1)
+    built = {type(train.StepSettings(loss="nonsaturating", optimizer=name).optimizers(G, D)[0])
+             for name in OPTIMIZERS}
+    assert len(built) == len(OPTIMIZERS)
+    with pytest.raises(ValueError) as refused:
+        train.StepSettings(loss="nonsaturating", optimizer="sgd")
+    assert all(repr(name) in str(refused.value) for name in OPTIMIZERS)
 
 
 def test_train_conditional_projection(tmp_path, capsys):

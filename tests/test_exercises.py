@@ -1,6 +1,7 @@
 """Exercise checkers, learner copies and the coursework check."""
 
 import json
+import random
 import re
 from pathlib import Path
 
@@ -295,9 +296,38 @@ def test_every_exercise_is_marked_for_nbgrader():
 
 
 @pytest.mark.parametrize("exercise_id", exercises.KNOWN)
-def test_points_are_the_checks_each_checker_makes(exercise_id, capsys):
+def test_a_pass_awards_the_points_declared_once(exercise_id, capsys):
+    # the points are stated only in @_exercise: the checker returns nothing, and check /
+    # verdict award the declared points when it returns
+    with torch.random.fork_rng(devices=[]):
+        assert exercises._EXERCISES[exercise_id].checker(RIGHT[exercise_id]) is None
     check(exercise_id, RIGHT[exercise_id])
-    assert f"passed ({exercises.POINTS[exercise_id]} checks)" in capsys.readouterr().out
+    assert capsys.readouterr().out == \
+        f"{exercise_id}: passed ({exercises.POINTS[exercise_id]} checks)\n"
+    assert exercises.verdict(exercise_id, RIGHT[exercise_id]) == {
+        "passed": True, "checks": exercises.POINTS[exercise_id], "message": ""}
+
+
+@pytest.mark.parametrize("answers", [RIGHT, WRONG], ids=["right", "wrong"])
+@pytest.mark.parametrize("exercise_id", exercises.KNOWN)
+def test_check_leaves_the_callers_random_state_alone(exercise_id, answers, capsys):
+    # some checkers seed torch's global random generator (their networks' weights); a
+    # library call must not reseed the caller's
+    torch.manual_seed(1234)
+    np.random.seed(1234)
+    random.seed(1234)
+    torch_state, np_state, py_state = torch.get_rng_state(), np.random.get_state(), \
+        random.getstate()
+    if answers is RIGHT:
+        check(exercise_id, answers[exercise_id])
+    else:
+        with pytest.raises(ExerciseError):
+            check(exercise_id, answers[exercise_id])
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert np.array_equal(np.random.get_state()[1], np_state[1])
+    assert random.getstate() == py_state
+    exercises.verdict(exercise_id, answers[exercise_id])
+    assert torch.equal(torch.get_rng_state(), torch_state)
 
 
 def test_classroom_template_grades_every_notebook_for_its_points():

@@ -21,10 +21,10 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from . import _checks
 from ._checks import positive_int
+from .registry import Registry
 
-__all__ = ["ExerciseError", "KNOWN", "POINTS", "check", "verdict"]
+__all__ = ["EXERCISES", "ExerciseError", "KNOWN", "POINTS", "check", "verdict"]
 
 
 class ExerciseError(AssertionError):
@@ -161,14 +161,15 @@ class _Exercise(NamedTuple):
     points: int
 
 
-_EXERCISES: dict[str, _Exercise] = {}
+# exercise id -> _Exercise; filed by @_exercise below, one entry per checker
+EXERCISES: Registry[_Exercise] = Registry("exercise")
 
 
 def _exercise(exercise_id: str, *, points: int):
     """Register the decorated checker as exercise ``exercise_id``'s, worth ``points``.
 
-    The one place an exercise is declared: ``_CHECKERS``, ``KNOWN`` and ``POINTS`` derive
-    from it.
+    The one place an exercise is declared: it files ``(checker, points)`` in
+    :data:`EXERCISES`, from which ``KNOWN`` and ``POINTS`` derive.
 
     Parameters
     ----------
@@ -191,10 +192,10 @@ def _exercise(exercise_id: str, *, points: int):
         ``points`` is not a positive int.
     """
     def register(checker: Callable[[Callable], None]) -> Callable[[Callable], None]:
-        if exercise_id in _EXERCISES:
+        if exercise_id in EXERCISES:
             raise ValueError(f"exercise {exercise_id!r} is registered twice")
         positive_int("points", points)
-        _EXERCISES[exercise_id] = _Exercise(checker, points)
+        EXERCISES.register(exercise_id, _Exercise(checker, points))
         return checker
     return register
 
@@ -908,9 +909,7 @@ def _instance_noise_jacobian(fn: Callable) -> None:
                  "rows and columns ordered (theta, psi)", got)
 
 
-_CHECKERS: dict[str, Callable[[Callable], None]] = {
-    exercise_id: exercise.checker for exercise_id, exercise in _EXERCISES.items()}
-KNOWN = tuple(sorted(_CHECKERS, key=lambda k: k[:2]))  # by notebook; stable within one
+KNOWN = tuple(sorted(EXERCISES, key=lambda k: k[:2]))  # by notebook; stable within one
 
 
 def check(exercise_id: str, obj) -> None:
@@ -952,10 +951,9 @@ def _run(exercise_id: str, obj) -> int:
     random generator alone (``torch.default_generator.manual_seed``, not
     ``torch.manual_seed``, which would reseed every CUDA device too).
     """
-    _checks.one_of("exercise_id", exercise_id, tuple(_CHECKERS), "the course's exercises")
+    exercise = EXERCISES.lookup(exercise_id, argument="exercise_id")
     if not callable(obj):
         raise ExerciseError(f"{exercise_id}: expected a function, got {type(obj).__name__}")
-    exercise = _EXERCISES[exercise_id]
     with torch.random.fork_rng(devices=[]):
         exercise.checker(obj)
     return exercise.points
@@ -991,4 +989,4 @@ def verdict(exercise_id: str, obj) -> dict:
 
 # Points per exercise for nbgrader: one per check its checker makes, declared with the checker
 # (``@_exercise``), awarded by ``check`` / ``verdict`` when the checker returns.
-POINTS = {exercise_id: exercise.points for exercise_id, exercise in _EXERCISES.items()}
+POINTS = {exercise_id: exercise.points for exercise_id, exercise in EXERCISES.items()}

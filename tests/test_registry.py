@@ -24,7 +24,8 @@ def test_register_lookup_names_and_unregister():
 def test_lookup_of_an_unknown_name_names_the_argument_and_lists_the_entries():
     colours = Registry("colour")
     colours.register("red", 1)
-    with pytest.raises(ValueError, match=r"shade must be one of red \(the colour names\); got 'teal'"):
+    with pytest.raises(ValueError,
+                       match=r"shade must be one of red \(the colour names\); got 'teal'"):
         colours.lookup("teal", argument="shade")
     with pytest.raises(ValueError, match="red"):
         colours.unregister("teal")

@@ -42,8 +42,13 @@ need far fewer steps.
 * ``sngan-wasserstein`` (25 Gaussians, notebook 06) -- the same spectrally normalised critic
   under WGAN-GP's loss: against ``wgan-gp`` only the constraint differs, against ``sngan``
   only the loss.
+* ``sngan-settingA``, ``sngan-settingC`` (25 Gaussians, notebook 06) -- ``sngan`` at two more
+  rows of Miyato et al.'s Table 1 (``sngan`` itself is setting D: Adam 1e-3, betas (0.5, 0.9),
+  n_dis 5): A, Adam 1e-4, betas (0.5, 0.9), n_dis 5 (the WGAN-GP paper's); C, Adam 2e-4,
+  betas (0.5, 0.999), n_dis 1 (DCGAN's). Ten seeds each.
 * ``nonsaturating-<trick>`` (25 Gaussians and the ring, notebook 07) -- the non-saturating
-  recipe with one of Salimans et al.'s tricks, or ``all`` of them: FM (feature matching),
+  recipe with one of Salimans et al.'s tricks, or ``all`` of them (``all-but-<trick>``: all but
+  that one, the leave-one-out ablation of ``all``): FM (feature matching),
   MBD (minibatch discrimination, B = 8, C = 4), LS (one-sided label smoothing, 0.9), HA
   (historical averaging, weight 1e-3; its running mean is not checkpointed, so a resumed HA
   run is not bit-for-bit a straight one), VBN (virtual batch norm in G, a 128-point
@@ -288,6 +293,10 @@ def _toy_recipes() -> dict[str, Recipe]:
 TRICKS = ("FM", "MBD", "LS", "HA", "VBN")
 
 
+# Miyato et al. 2018, Table 1: (Adam's alpha, (beta1, beta2), n_dis) of settings A and C
+SN_SETTINGS = {"A": (1e-4, (0.5, 0.9), 5), "C": (2e-4, (0.5, 0.999), 1)}
+
+
 def _comparison_recipes() -> dict[str, Recipe]:
     ns = _TOY_METHODS["nonsaturating"]
     out = {"ring_nonsaturating": Recipe("ring_nonsaturating", "ring", steps=8000,
@@ -302,6 +311,13 @@ def _comparison_recipes() -> dict[str, Recipe]:
                "25gaussians_sngan-wasserstein", "25gaussians",
                StepSettings(loss="wasserstein", n_critic=5, lr=1e-3, betas=(0.5, 0.9),
                             batch_size=256), steps=8000, sn=True, notebook="06")}
+    # SN-GAN at two more of its paper's settings (Miyato et al. 2018, Table 1; the recipe
+    # above is setting D): A (WGAN-GP's) and C (DCGAN's, one critic step)
+    for setting, (lr, betas, n_critic) in SN_SETTINGS.items():
+        name = f"25gaussians_sngan-setting{setting}"
+        out[name] = Recipe(name, "25gaussians",
+                           StepSettings(loss="hinge", n_critic=n_critic, lr=lr, betas=betas,
+                                        batch_size=256), steps=8000, sn=True, notebook="06")
     for toy_set in ("25gaussians", "ring"):
         for trick in (*TRICKS, "all"):
             name = f"{toy_set}_nonsaturating-{trick}"
@@ -368,7 +384,8 @@ _TEN_SEED_RECIPES = (*(f"{s}_nonsaturating{t}" for s in ("25gaussians", "ring")
                        for t in ("", "-FM", "-HA", "-LS")),
                      "25gaussians_nonsaturating-VBN",   # one run per seed (no stacked VBN)
                      *(f"25gaussians_{m}" for m in ("wgan-gp", "wgan-gp-paper", "sngan",
-                                                    "sngan-wasserstein")))
+                                                    "sngan-wasserstein", "sngan-settingA",
+                                                    "sngan-settingC")))
 
 
 def _with_ten_seeds(recipes: dict[str, Recipe]) -> dict[str, Recipe]:

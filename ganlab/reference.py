@@ -382,7 +382,8 @@ def _conditional_recipes() -> dict[str, Recipe]:
 TEN_SEEDS = tuple(range(10))
 _TEN_SEED_RECIPES = (*(f"{s}_nonsaturating{t}" for s in ("25gaussians", "ring")
                        for t in ("", "-FM", "-HA", "-LS")),
-                     "25gaussians_nonsaturating-VBN",   # one run per seed (no stacked VBN)
+                     *(f"{s}_nonsaturating-VBN" for s in ("25gaussians", "ring")),  # one run
+                     # per seed (no stacked VBN)
                      *(f"25gaussians_{m}" for m in ("wgan-gp", "wgan-gp-paper", "sngan",
                                                     "sngan-wasserstein", "sngan-settingA",
                                                     "sngan-settingC")))

@@ -323,6 +323,10 @@ def _comparison_recipes() -> dict[str, Recipe]:
             name = f"{toy_set}_nonsaturating-{trick}"
             out[name] = Recipe(name, toy_set, steps=8000, notebook="07",
                                tricks=TRICKS if trick == "all" else (trick,), **ns)
+        for left_out in TRICKS:   # the leave-one-out ablation of "all"
+            name = f"{toy_set}_nonsaturating-all-but-{left_out}"
+            out[name] = Recipe(name, toy_set, steps=8000, notebook="07",
+                               tricks=tuple(t for t in TRICKS if t != left_out), **ns)
     return out
 
 

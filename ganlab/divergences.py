@@ -251,6 +251,7 @@ _TABLE = [
 DIVERGENCES: Registry[FDivergence] = Registry("f-divergence")
 for _row in _TABLE:
     DIVERGENCES.register(_row.name, _row)
+del _row
 NAMES = DIVERGENCES.names()
 
 

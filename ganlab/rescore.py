@@ -48,6 +48,16 @@ def _allow_fraction(value: float, n_a: int, n_b: int) -> float:
     return max(4 * math.sqrt(p * (1 - p) * (1 / n_a + 1 / n_b)), 2 / n)
 
 
+def _allow_modes_held_by_few(metrics: dict, n: int) -> float:
+    # a mode counts as captured once one high-quality sample is nearest to it. With
+    # m = high_quality * n such samples over K modes (Poisson, lambda = m / K each), a mode is
+    # empty with probability q = exp(-lambda) and the count held varies with sd
+    # sqrt(K q (1 - q)); two independent draws differ by sqrt(2) times that: allow 4 sd
+    k = metrics["n_modes"]
+    q = math.exp(-metrics["high_quality"] * n / k)
+    return 4 * math.sqrt(2 * k * q * (1 - q))
+
+
 # metric -> (recorded value, samples behind it, samples behind the new value) -> how far a
 # second evaluation draw may move it by chance alone
 ALLOWANCE = {
@@ -319,7 +329,10 @@ def drift(recorded_metrics: dict, rescored_metrics: dict, metric: str, *,
 
     A recipe is left out when one of its seeds lacks ``metric`` or the two dicts hold
     different seeds for it. The allowance is the largest that ``ALLOWANCE[metric]`` gives
-    over the recipe's recorded values.
+    over the recipe's recorded values; for ``"modes"`` it is raised where a seed has so few
+    high-quality samples that its modes are held by one or two of them (then a second draw
+    of noise may empty or fill several: four standard deviations of the difference of two
+    Poisson draws of the number of modes held, from the recorded high-quality share).
 
     Parameters
     ----------
@@ -366,5 +379,8 @@ def drift(recorded_metrics: dict, rescored_metrics: dict, metric: str, *,
         before = [old[s][metric] for s in seeds]
         change = max(abs(seeds[s][metric] - old[s][metric]) for s in seeds)
         allowance = max(ALLOWANCE[metric](v, n_recorded, n_rescored) for v in before)
+        if metric == "modes" and all({"n_modes", "high_quality"} <= old[s].keys() for s in seeds):
+            allowance = max(allowance, *(_allow_modes_held_by_few(old[s], n_recorded)
+                                         for s in seeds))
         out.append(Drift(name, metric, change, max(before) - min(before), allowance))
     return out

@@ -15,6 +15,7 @@ stays within about a minute on two CPU cores. The recipes are whatever ``runs.js
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import pytest
@@ -152,6 +153,19 @@ def test_drift_is_judged_against_the_seed_range_and_sampling():
         moved = {"r": _metrics([0.5 + factor * allowance, 0.5])}
         assert rescore.drift(tight, moved, "high_quality", n_recorded=2000,
                              n_rescored=1000)[0].ok is ok
+
+
+def test_a_mode_count_held_by_few_sharp_samples_may_move_more():
+    # one high-quality sample captures a mode: with 15 of them over 8 modes (lambda ~ 1.9 per
+    # mode, a mode empty with probability q = e^-1.9), 4 sd of the difference of two draws of
+    # the count held is 4 sqrt(2 * 8 q (1 - q)) ~ 5.8 modes; with thousands, a flat 1 mode
+    def runs(modes, hq, k):
+        return {"r": {"0": {"modes": modes, "high_quality": hq, "n_modes": k}}}
+    q = math.exp(-0.006 * 2500 / 8)
+    blurry = rescore.drift(runs(6, 0.006, 8), runs(2, 0.006, 8), "modes", n_recorded=2500)[0]
+    assert blurry.allowance == pytest.approx(4 * math.sqrt(2 * 8 * q * (1 - q))) and blurry.ok
+    sharp = rescore.drift(runs(24, 0.9, 25), runs(22, 0.9, 25), "modes", n_recorded=2500)[0]
+    assert sharp.allowance == 1.0 and not sharp.ok
 
 
 def test_drift_and_evaluate_refuse_bad_input():

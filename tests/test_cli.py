@@ -94,18 +94,20 @@ def test_parsed_settings_are_the_paper_preset_with_the_flags_given(flags, method
         assert want.penalty_weight == 7.0   # the preset's, not a default of the command line
 
 
-def test_a_loss_registered_before_main_runs_is_accepted(tmp_path, monkeypatch):
-    monkeypatch.setattr(losses, "_REGISTRY", dict(losses._REGISTRY))  # undone after the test
+def test_a_loss_registered_before_main_runs_is_accepted(tmp_path):
     custom = losses.GANLoss("least-squares-test", lambda r, f: ((r - 1) ** 2).mean()
                             + (f ** 2).mean(), lambda f: ((f - 1) ** 2).mean())
     with pytest.raises(SystemExit):
         _settings(["--loss", custom.name])        # not registered yet: argparse refuses it
     losses.register(custom)
-    assert _settings(["--loss", custom.name]).loss == custom.name
-    out = tmp_path / "ls"
-    assert main(["train", "--data", "ring", "--loss", custom.name, "--steps", "2",
-                 "--width", "8", "--out", str(out), "--device", "cpu"]) == 0
-    assert (out / "checkpoint.pt").exists()
+    try:
+        assert _settings(["--loss", custom.name]).loss == custom.name
+        out = tmp_path / "ls"
+        assert main(["train", "--data", "ring", "--loss", custom.name, "--steps", "2",
+                     "--width", "8", "--out", str(out), "--device", "cpu"]) == 0
+        assert (out / "checkpoint.pt").exists()
+    finally:
+        losses.LOSSES.unregister(custom.name)
 
 
 def test_optimizer_choices_are_the_ones_step_settings_builds():

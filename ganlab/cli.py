@@ -19,10 +19,6 @@ import textwrap
 from pathlib import Path
 
 TRAIN_DATA = ("8gaussians", "25gaussians", "swissroll", "ring", "mnist")
-# The optimisers ``train.StepSettings`` builds (``optimizer``): its ``check`` accepts these
-# names and no other, and train.py declares no constant for them, so this tuple must agree
-# with ``StepSettings.check`` / ``StepSettings.optimizers`` (tests/test_cli.py checks it).
-OPTIMIZERS = ("adam", "rmsprop")
 # The ``train`` options that are ``StepSettings`` fields, by their argparse ``dest``: each
 # defaults to None, i.e. "take the method's paper setting" (see ``_step_settings``).
 _STEP_OPTIONS = ("loss", "n_critic", "batch_size", "optimizer", "lr", "betas", "penalty",
@@ -172,7 +168,7 @@ def _positive_int(text: str) -> int:
 def _add_train(sub) -> None:
     from .conditional import CRITICS
     from .losses import registered
-    from .train import PENALTIES
+    from .train import OPTIMIZERS, PENALTIES
 
     # the losses and penalties registered now, when the parser is built: a loss registered
     # (losses.register) before main() runs is a valid --loss

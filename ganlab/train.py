@@ -49,8 +49,9 @@ from .losses import GANLoss, get, registered
 from .registry import Registry
 from .regularizers import clip_weights_, gradient_penalty, r1_penalty
 
-__all__ = ["PAPER_SETTINGS", "PENALTIES", "CheckpointError", "History", "NonFiniteLossError",
-           "StepSettings", "Stepper", "exponential_average", "fit", "stepper"]
+__all__ = ["OPTIMIZERS", "PAPER_SETTINGS", "PENALTIES", "CheckpointError", "History",
+           "NonFiniteLossError", "StepSettings", "Stepper", "exponential_average", "fit",
+           "stepper"]
 
 Tensor = torch.Tensor
 # penalty(D, real, fake, generator) -> scalar, ``generator`` being the step's own random
@@ -90,6 +91,8 @@ def _penalty(penalty: str | Callable | None) -> Penalty | None:
 
 # ---------------------------------------------------------------------------------------
 # The step's values: StepSettings, and the papers' own (PAPER_SETTINGS).
+
+OPTIMIZERS = ("adam", "rmsprop")   # what StepSettings.optimizers builds
 
 
 @dataclass(frozen=True)
@@ -204,8 +207,9 @@ class StepSettings:
             _checks.one_of("loss", self.loss, registered(), "ganlab.losses")
         for name in ("n_critic", "batch_size"):
             positive_int(name, getattr(self, name))
-        if self.optimizer not in ("adam", "rmsprop"):
-            raise ValueError(f"optimizer must be 'adam' or 'rmsprop', got {self.optimizer!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be {' or '.join(map(repr, OPTIMIZERS))}, "
+                             f"got {self.optimizer!r}")
         lr = self.lr
         for rate in (lr if isinstance(lr, (tuple, list)) and len(lr) == 2 else (lr,)):
             _checks.positive_float("lr", rate)

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from ganlab import losses, train
-from ganlab.cli import OPTIMIZERS, _step_settings, build_parser, main
+from ganlab.cli import _step_settings, build_parser, main
+from ganlab.train import OPTIMIZERS
 
 
 def assert_picture(path):

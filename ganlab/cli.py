@@ -13,16 +13,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import textwrap
 from pathlib import Path
 
 TRAIN_DATA = ("8gaussians", "25gaussians", "swissroll", "ring", "mnist")
-# The ``train`` options that are ``StepSettings`` fields, by their argparse ``dest``: each
-# defaults to None, i.e. "take the method's paper setting" (see ``_step_settings``).
-_STEP_OPTIONS = ("loss", "n_critic", "batch_size", "optimizer", "lr", "betas", "penalty",
-                "penalty_weight", "clip")
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -56,9 +53,11 @@ def _step_settings(args: argparse.Namespace):
     was given, otherwise the method's paper setting (``train.PAPER_SETTINGS[_method(args)]``,
     which holds ``StepSettings``' own default where the paper sets nothing). The batch size
     has been filled in by then (``_train``: toy 256, mnist 64 when not given)."""
-    from .train import PAPER_SETTINGS
+    from .train import PAPER_SETTINGS, StepSettings
 
-    given = {key: getattr(args, key) for key in _STEP_OPTIONS if getattr(args, key) is not None}
+    # every StepSettings field is a ``train`` option of the same name, None when not given
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(StepSettings)
+             if getattr(args, f.name) is not None}
     if "betas" in given:
         given["betas"] = tuple(given["betas"])
     return PAPER_SETTINGS[_method(args)].replace(**given)

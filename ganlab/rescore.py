@@ -40,28 +40,32 @@ RECORDED_TOY_SEED = 2      # reference._toy_reference_sample's data
 RECORDED_MNIST_SEED = 3    # reference.mnist_evaluation_digits' order
 
 
-def _allow_fraction(value: float, n_a: int, n_b: int) -> float:
+def _allow_fraction(metrics: dict, key: str, n_a: int, n_b: int) -> float:
     # two independent estimates of a proportion p from n_a and n_b samples differ by
     # sqrt(p (1 - p) (1 / n_a + 1 / n_b)) in sd; allow 4 sd, and at least 2 samples' worth
     n = min(n_a, n_b)
-    p = min(max(value, 1 / n), 1 - 1 / n)
+    p = min(max(metrics[key], 1 / n), 1 - 1 / n)
     return max(4 * math.sqrt(p * (1 - p) * (1 / n_a + 1 / n_b)), 2 / n)
 
 
-def _allow_modes_held_by_few(metrics: dict, n: int) -> float:
-    # a mode counts as captured once one high-quality sample is nearest to it. With
-    # m = high_quality * n such samples over K modes (Poisson, lambda = m / K each), a mode is
-    # empty with probability q = exp(-lambda) and the count held varies with sd
-    # sqrt(K q (1 - q)); two independent draws differ by sqrt(2) times that: allow 4 sd
+def _allow_modes(metrics: dict, key: str, n_a: int, n_b: int) -> float:
+    # one mode: a mode held by a handful of samples may come or go. More where the run has so
+    # few high-quality samples that its modes are held by one or two: a mode counts as
+    # captured once one high-quality sample is nearest to it, so with m = high_quality * n_a
+    # of them over K modes (Poisson, lambda = m / K each) a mode is empty with probability
+    # q = exp(-lambda), the count held varies with sd sqrt(K q (1 - q)), and two independent
+    # draws differ by sqrt(2) times that: allow 4 sd
+    if not {"n_modes", "high_quality"} <= metrics.keys():
+        return 1.0
     k = metrics["n_modes"]
-    q = math.exp(-metrics["high_quality"] * n / k)
-    return 4 * math.sqrt(2 * k * q * (1 - q))
+    q = math.exp(-metrics["high_quality"] * n_a / k)
+    return max(1.0, 4 * math.sqrt(2 * k * q * (1 - q)))
 
 
-# metric -> (recorded value, samples behind it, samples behind the new value) -> how far a
-# second evaluation draw may move it by chance alone
+# metric -> (a seed's recorded metrics, the metric, samples behind the recorded value, samples
+# behind the new value) -> how far a second evaluation draw may move it by chance alone
 ALLOWANCE = {
-    "modes": lambda value, n_a, n_b: 1.0,  # a mode held by a handful of samples may come or go
+    "modes": _allow_modes,
     "high_quality": _allow_fraction,
     "confident": _allow_fraction,
     "label_fidelity": _allow_fraction,
@@ -329,10 +333,10 @@ def drift(recorded_metrics: dict, rescored_metrics: dict, metric: str, *,
 
     A recipe is left out when one of its seeds lacks ``metric`` or the two dicts hold
     different seeds for it. The allowance is the largest that ``ALLOWANCE[metric]`` gives
-    over the recipe's recorded values; for ``"modes"`` it is raised where a seed has so few
-    high-quality samples that its modes are held by one or two of them (then a second draw
-    of noise may empty or fill several: four standard deviations of the difference of two
-    Poisson draws of the number of modes held, from the recorded high-quality share).
+    over the recipe's recorded seeds; for ``"modes"`` it is one mode, raised where a seed has
+    so few high-quality samples that its modes are held by one or two of them (then a second
+    draw of noise may empty or fill several: four standard deviations of the difference of
+    two Poisson draws of the number of modes held, from the recorded high-quality share).
 
     Parameters
     ----------
@@ -378,9 +382,6 @@ def drift(recorded_metrics: dict, rescored_metrics: dict, metric: str, *,
             continue
         before = [old[s][metric] for s in seeds]
         change = max(abs(seeds[s][metric] - old[s][metric]) for s in seeds)
-        allowance = max(ALLOWANCE[metric](v, n_recorded, n_rescored) for v in before)
-        if metric == "modes" and all({"n_modes", "high_quality"} <= old[s].keys() for s in seeds):
-            allowance = max(allowance, *(_allow_modes_held_by_few(old[s], n_recorded)
-                                         for s in seeds))
+        allowance = max(ALLOWANCE[metric](old[s], metric, n_recorded, n_rescored) for s in seeds)
         out.append(Drift(name, metric, change, max(before) - min(before), allowance))
     return out
